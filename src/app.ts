@@ -1,0 +1,143 @@
+// Builds the Fastify application from a context (no listen): the server and the tests use this.
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import qs from 'qs';
+import type { Context } from './context.ts';
+import { registerAuth } from './http/auth.ts';
+import {
+  BODY_LIMIT,
+  canonicalUrl,
+  dropEmpty,
+  MAX_STRING,
+  overlongField,
+  pathOnly,
+} from './http/conventions.ts';
+import { AppError, badRequest, registerErrorHandling } from './http/errors.ts';
+import { registerMetrics } from './http/metrics.ts';
+import { adminRoutes } from './http/routes/admin.ts';
+import { applicationRoutes } from './http/routes/applications.ts';
+import { eventRoutes } from './http/routes/events.ts';
+import { feedbackRoutes } from './http/routes/feedback.ts';
+import { sessionRoutes } from './http/routes/sessions.ts';
+import { systemRoutes } from './http/routes/system.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: Context;
+  }
+}
+
+export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+  const options: FastifyServerOptions = {
+    loggerInstance: ctx.log,
+    bodyLimit: BODY_LIMIT,
+    // Fastify takes a hop count too, though its type omits it.
+    trustProxy: (ctx.config.trustProxy ?? false) as boolean,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    disableRequestLogging: true,
+    rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: {
+      customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: true },
+    },
+  };
+  const app = Fastify(options);
+  app.decorate('ctx', ctx);
+
+  // Request log lines carry the path only: query strings hold usernames and contacts.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: pathOnly(request.url),
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT },
+    (_request, body, done) => {
+      try {
+        done(null, qs.parse(body as string, { depth: 5, arrayLimit: 200, parameterLimit: 2000 }));
+      } catch {
+        done(new AppError(400, 'validation_error', 'the form body could not be read'), undefined);
+      }
+    },
+  );
+  app.addHook('preValidation', async (request) => {
+    dropEmpty(request.body);
+    dropEmpty(request.query);
+    const overlong = overlongField(request.body);
+    if (overlong) throw badRequest(overlong, `must be at most ${MAX_STRING} characters`);
+  });
+
+  registerErrorHandling(app);
+  await app.register(helmet, {
+    contentSecurityPolicy: false,
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  await app.register(cors, {
+    origin: ctx.config.corsOrigins ?? '*',
+    credentials: false,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'Idempotency-Key', 'X-Request-Id'],
+    maxAge: 600,
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new AppError(
+        429,
+        'rate_limited',
+        `too many requests, try again in ${Math.ceil(context.ttl / 1000)} s`,
+        [],
+        {
+          'retry-after': String(Math.ceil(context.ttl / 1000)),
+        },
+      ),
+  });
+  registerAuth(app, { apiKey: ctx.apiKey, tokens: ctx.tokens, now: () => ctx.clock.now() });
+  registerMetrics(app, ctx);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Hraniteli API',
+        version: '1.0.0',
+        description:
+          'Every path also answers under /webhook and with a -test-contur suffix. Client endpoints take ' +
+          '`Authorization: Bearer <client token or API key>`; service endpoints the API key.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(systemRoutes);
+  await app.register(adminRoutes);
+  await app.register(sessionRoutes);
+  await app.register(applicationRoutes);
+  await app.register(feedbackRoutes);
+  await app.register(eventRoutes);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

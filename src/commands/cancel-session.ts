@@ -1,0 +1,34 @@
+// Cancels the ticket's active session: the slot goes back to free, reminders are dropped, the
+// psychologist and the operators are told (the cancellation process).
+import type { Context } from '../context.ts';
+import type { Ticket } from '../db/types.ts';
+import { conflict } from '../http/errors.ts';
+import { sessionsRepository } from '../repositories/sessions.repository.ts';
+import { messages } from '../telegram/messages.ts';
+import { cancelActiveSession } from './session-processes.ts';
+import { inTransaction } from './transaction.ts';
+
+export async function cancelSession(
+  ctx: Context,
+  ticket: Ticket,
+  reason: string,
+  cancelledBy: 'client' | 'operator' | 'psychologist' = 'client',
+): Promise<{ message: string }> {
+  return inTransaction(ctx, async (trx) => {
+    const active = await sessionsRepository.activeOfTicket(trx, ticket.ticket_id);
+    if (!active) throw conflict('no_active_session', `у заявки ${ticket.ticket_id} нет активной сессии`);
+    // Lock order: slot, then session (as in booking), so a cancel and a booking cannot deadlock.
+    await trx
+      .selectFrom('hraniteli_slots')
+      .select('id')
+      .where('id', '=', active.slot_id)
+      .forUpdate()
+      .execute();
+    const session = await sessionsRepository.findById(trx, active.id, true);
+    if (!session || (session.status !== 'pending' && session.status !== 'confirmed')) {
+      throw conflict('no_active_session', `у заявки ${ticket.ticket_id} нет активной сессии`);
+    }
+    await cancelActiveSession(ctx, trx, session, reason, cancelledBy);
+    return { message: messages.reply.sessionCancelled };
+  });
+}

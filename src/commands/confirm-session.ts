@@ -1,0 +1,107 @@
+// The client confirms a session time. An active pending session at that time becomes confirmed
+// (again: a no-op); with no active session the time must be one of the ticket's candidate slots or a
+// free slot of its chosen psychologist, and it is booked and confirmed in one go.
+import type { Context } from '../context.ts';
+import type { Ticket } from '../db/types.ts';
+import { conflict, notFound } from '../http/errors.ts';
+import { sessionsRepository } from '../repositories/sessions.repository.ts';
+import { messages } from '../telegram/messages.ts';
+import { bookSlot } from './book-slot.ts';
+import { factsOf, loadParties, notify } from './session-processes.ts';
+import { inTransaction } from './transaction.ts';
+
+export async function confirmSession(
+  ctx: Context,
+  ticket: Ticket,
+  slotTime: Date,
+): Promise<{ message: string }> {
+  const active = await sessionsRepository.activeOfTicket(ctx.db, ticket.ticket_id);
+  if (active) {
+    if (active.start_at.getTime() !== slotTime.getTime()) {
+      throw conflict(
+        'session_at_other_time',
+        'у заявки уже есть активная сессия на другое время — его можно перенести',
+      );
+    }
+    return inTransaction(ctx, async (trx) => {
+      const session = await sessionsRepository.findById(trx, active.id, true);
+      if (!session || (session.status !== 'pending' && session.status !== 'confirmed')) {
+        throw conflict('session_not_active', `сессия уже в статусе ${session?.status ?? 'cancelled'}`);
+      }
+      if (session.status === 'confirmed') return { message: messages.reply.sessionAlreadyConfirmed };
+      const now = ctx.clock.now();
+      const confirmed = await sessionsRepository.update(
+        trx,
+        session.id,
+        { status: 'confirmed', confirmed_at: now },
+        now,
+      );
+      const parties = await loadParties(trx, confirmed);
+      const facts = factsOf(parties);
+      const key = `confirmed:${session.id}:${session.start_at.toISOString()}`;
+      const refs = { clientId: parties.client.id, ticketId: ticket.ticket_id, sessionId: session.id };
+      await notify(ctx, trx, [
+        {
+          dedupeKey: `${key}:client`,
+          recipient: 'client',
+          chatId: parties.client.telegram_id,
+          text: messages.sessionConfirmedClient(facts),
+          ...refs,
+        },
+        {
+          dedupeKey: `${key}:psychologist`,
+          recipient: 'psychologist',
+          chatId: parties.psychologist.telegram_id,
+          text: messages.sessionConfirmedPsychologist(facts),
+          ...refs,
+        },
+      ]);
+      return { message: messages.reply.sessionConfirmed };
+    });
+  }
+
+  const past = await ctx.db
+    .selectFrom('hraniteli_sessions')
+    .select('status')
+    .where('ticket_id', '=', ticket.ticket_id)
+    .where('start_at', '=', slotTime)
+    .orderBy('updated_at', 'desc')
+    .executeTakeFirst();
+  if (past) throw conflict('session_not_active', `сессия на это время уже в статусе ${past.status}`);
+
+  const slot = await findTicketSlot(ctx, ticket, slotTime);
+  if (!slot) throw notFound('slot', 'на это время нет слота для этой заявки');
+  return inTransaction(ctx, async (trx) => {
+    await bookSlot(ctx, trx, {
+      slotId: slot.id,
+      clientId: ticket.client_id,
+      ticketId: ticket.ticket_id,
+      kind: ticket.type === 'reassignment' ? 'regular' : 'diagnostic',
+      confirm: true,
+    });
+    return { message: messages.reply.sessionBookedAndConfirmed };
+  });
+}
+
+/** A candidate slot of the ticket at that time, else a slot of its chosen psychologist then. */
+async function findTicketSlot(ctx: Context, ticket: Ticket, at: Date) {
+  if (ticket.candidate_slot_ids.length) {
+    const candidate = await ctx.db
+      .selectFrom('hraniteli_slots')
+      .select(['id'])
+      .where('id', 'in', ticket.candidate_slot_ids)
+      .where('start_at', '=', at)
+      .orderBy('state')
+      .executeTakeFirst();
+    if (candidate) return candidate;
+  }
+  if (ticket.psychologist_id) {
+    return ctx.db
+      .selectFrom('hraniteli_slots')
+      .select(['id'])
+      .where('psychologist_id', '=', ticket.psychologist_id)
+      .where('start_at', '=', at)
+      .executeTakeFirst();
+  }
+  return undefined;
+}

@@ -1,0 +1,94 @@
+// A person asks for a diagnostic session through the short form: find or create the client by any
+// contact given, create a `diagnostic` ticket, hand back a client token and the bot link, tell the
+// operators.
+import type { Context } from '../context.ts';
+import { badRequest } from '../http/errors.ts';
+import { clientsRepository, type ContactIdentity } from '../repositories/clients.repository.ts';
+import { ticketsRepository } from '../repositories/tickets.repository.ts';
+import { messages } from '../telegram/messages.ts';
+import { contactIdentity } from './contact.ts';
+import { adminMessage, notify } from './session-processes.ts';
+import { botLink, linkFields } from './submit-application.ts';
+import { inTransaction } from './transaction.ts';
+
+export interface DiagnosticRequestInput {
+  clientName: string;
+  phone?: string;
+  telegram?: string;
+  email?: string;
+  requestText: string;
+  utm?: Record<string, unknown>;
+  raw: Record<string, unknown>;
+}
+
+export async function requestDiagnosticSession(ctx: Context, input: DiagnosticRequestInput) {
+  const identities: ContactIdentity[] = [];
+  if (input.telegram) identities.push(contactIdentity('telegram', input.telegram, 'client_telegram'));
+  if (input.phone) identities.push(contactIdentity('phone', input.phone, 'client_phone'));
+  if (input.email) identities.push(contactIdentity('email', input.email, 'client_email'));
+  const [primary] = identities;
+  if (!primary)
+    throw badRequest(
+      'client_phone',
+      'give at least one contact: client_phone, client_telegram or client_email',
+    );
+  // The first contact identifies the person; the others are kept on the record.
+  const contact: ContactIdentity = Object.assign({}, ...identities.slice().reverse());
+  contact.key = primary.key;
+  contact.type = primary.type;
+  contact.value = primary.value;
+
+  const { ticketId, leadNumber, clientId, link } = await inTransaction(ctx, async (trx) => {
+    const now = ctx.clock.now();
+    const client = await clientsRepository.findOrCreate(
+      trx,
+      contact,
+      { name: input.clientName, utm: input.utm },
+      now,
+    );
+    const created = await ticketsRepository.insert(trx, {
+      client_id: client.id,
+      type: 'diagnostic',
+      status: 'new',
+      request_text: input.requestText,
+      utm: input.utm ? JSON.stringify(input.utm) : null,
+      raw_payload: JSON.stringify(input.raw),
+      ...linkFields(ctx, now),
+    });
+    const ticket = await ticketsRepository.update(
+      trx,
+      created.ticket_id,
+      { bot_link: botLink(ctx, created.ticket_id) },
+      now,
+    );
+    const text = messages.ticketCreatedAdmin({
+      ticketId: ticket.ticket_id,
+      kind: 'диагностическая сессия',
+      lead: client.lead_number,
+      name: client.name,
+      age: client.age,
+      contact: identities.map((i) => `${i.type}: ${i.value}`).join(', '),
+      request: input.requestText,
+    });
+    await notify(ctx, trx, [
+      adminMessage(ctx, `ticket-created:${ticket.ticket_id}`, text, {
+        clientId: client.id,
+        ticketId: ticket.ticket_id,
+      }),
+    ]);
+    return {
+      ticketId: ticket.ticket_id,
+      leadNumber: client.lead_number,
+      clientId: client.id,
+      link: ticket.bot_link,
+    };
+  });
+  return {
+    success: true as const,
+    message: messages.reply.diagnosticRequestReceived,
+    ticket_id: ticketId,
+    lead_number: leadNumber,
+    client_token: await ctx.tokens.issue(clientId, ctx.clock.now()),
+    bot_link: link,
+  };
+}

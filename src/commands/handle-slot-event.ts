@@ -1,0 +1,89 @@
+// A database webhook told us a slot changed outside the service (POST /notify-update). free → booked
+// runs the booking process for the slot's session; booked → free runs the cancellation process.
+// The webhook carries no event id, so a repeated delivery is recognised by record.updated_at (or a hash
+// of the body) in processed_events and acted on once.
+import { createHash } from 'node:crypto';
+import type { Context } from '../context.ts';
+import { isUuid } from '../repositories/psychologists.repository.ts';
+import { sessionsRepository } from '../repositories/sessions.repository.ts';
+import { messages } from '../telegram/messages.ts';
+import { adminMessage, cancelActiveSession, notify, runBookingProcess } from './session-processes.ts';
+import { inTransaction } from './transaction.ts';
+
+export interface SlotEvent {
+  type: 'INSERT' | 'UPDATE' | 'DELETE';
+  table: string;
+  record?: Record<string, unknown> | null;
+  old_record?: Record<string, unknown> | null;
+}
+
+export type SlotEventAction = 'booking' | 'cancellation' | 'ignored';
+
+function eventKey(event: SlotEvent, rawBody: string): string {
+  const record = event.record ?? {};
+  if (typeof record.updated_at === 'string' && typeof record.id === 'string') {
+    return `slot-event:${record.id}:${record.updated_at}:${String(record.state)}`;
+  }
+  return `slot-event:${createHash('sha256').update(rawBody).digest('hex')}`;
+}
+
+function transition(event: SlotEvent): 'booked' | 'freed' | null {
+  if (event.table !== 'hraniteli_slots' || event.type === 'DELETE') return null;
+  const now = event.record?.state;
+  const before = event.old_record?.state;
+  if (now === 'booked' && before !== 'booked') return 'booked';
+  if (now === 'free' && event.type === 'UPDATE' && before !== 'free') return 'freed';
+  return null;
+}
+
+export async function handleSlotEvent(
+  ctx: Context,
+  event: SlotEvent,
+  rawBody: string,
+): Promise<SlotEventAction> {
+  const change = transition(event);
+  const slotId = event.record?.id;
+  if (!change || typeof slotId !== 'string' || !isUuid(slotId)) return 'ignored';
+  const key = eventKey(event, rawBody);
+
+  return inTransaction(ctx, async (trx) => {
+    const now = ctx.clock.now();
+    const first = await trx
+      .insertInto('processed_events')
+      .values({ key, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    if (!first) return 'ignored';
+    const slot = await trx
+      .selectFrom('hraniteli_slots')
+      .selectAll()
+      .where('id', '=', slotId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!slot) return 'ignored';
+    const session = await sessionsRepository.activeOfSlot(trx, slotId, true);
+
+    if (change === 'booked') {
+      if (!session) {
+        const psychologist = await trx
+          .selectFrom('hraniteli_psychologists')
+          .select('name')
+          .where('id', '=', slot.psychologist_id)
+          .executeTakeFirstOrThrow();
+        await notify(ctx, trx, [
+          adminMessage(
+            ctx,
+            `slot-booked-by-hand:${key}`,
+            messages.slotBookedWithoutSessionAdmin(psychologist.name, slot.start_at),
+          ),
+        ]);
+        return 'ignored';
+      }
+      await runBookingProcess(ctx, trx, session);
+      return 'booking';
+    }
+    if (session) await cancelActiveSession(ctx, trx, session, 'слот освобождён в расписании', 'slot_freed');
+    return 'cancellation';
+  });
+}

@@ -1,0 +1,79 @@
+// Moves the ticket's active session to the free slot of the same psychologist at a new time, in one
+// transaction: the new slot is booked, the old one freed, the session keeps its id and goes back to
+// pending; reminders, the video link and notifications follow the new time.
+import type { Context } from '../context.ts';
+import type { Ticket } from '../db/types.ts';
+import { conflict, notFound } from '../http/errors.ts';
+import { sessionsRepository } from '../repositories/sessions.repository.ts';
+import { slotsRepository } from '../repositories/slots.repository.ts';
+import { messages } from '../telegram/messages.ts';
+import { slotTaken } from './book-slot.ts';
+import { runBookingProcess } from './session-processes.ts';
+import { inTransaction, isUniqueViolation } from './transaction.ts';
+
+export async function rescheduleSession(
+  ctx: Context,
+  ticket: Ticket,
+  newStart: Date,
+): Promise<{ message: string }> {
+  const active = await sessionsRepository.activeOfTicket(ctx.db, ticket.ticket_id);
+  if (!active) throw conflict('no_active_session', `у заявки ${ticket.ticket_id} нет активной сессии`);
+  const target = await slotsRepository.findByPsychologistAndStart(ctx.db, active.psychologist_id, newStart);
+  if (!target) throw notFound('slot', 'у психолога нет слота на это время');
+  if (target.id === active.slot_id) return { message: messages.reply.sessionRescheduled };
+
+  return inTransaction(ctx, async (trx) => {
+    const now = ctx.clock.now();
+    if (target.start_at.getTime() < now.getTime() + ctx.config.minLeadMinutes * 60_000) {
+      throw conflict(
+        'slot_unavailable',
+        'это время уже недоступно для записи — выберите, пожалуйста, другое',
+      );
+    }
+    // Lock order as in booking: slots first (new, then old), then the session.
+    const claimed = await slotsRepository.claimFree(trx, target.id, now);
+    if (!claimed) throw slotTaken();
+    await trx
+      .selectFrom('hraniteli_slots')
+      .select('id')
+      .where('id', '=', active.slot_id)
+      .forUpdate()
+      .execute();
+    const session = await sessionsRepository.findById(trx, active.id, true);
+    if (
+      !session ||
+      (session.status !== 'pending' && session.status !== 'confirmed') ||
+      session.slot_id !== active.slot_id
+    ) {
+      throw conflict(
+        'session_changed',
+        'сессия изменилась, пока мы её переносили — обновите, пожалуйста, страницу',
+      );
+    }
+    let moved;
+    try {
+      moved = await sessionsRepository.update(
+        trx,
+        session.id,
+        {
+          slot_id: target.id,
+          start_at: target.start_at,
+          duration_minutes: target.duration_minutes,
+          status: 'pending',
+          confirmed_at: null,
+          rescheduled_at: now,
+          meeting_link: null,
+          meeting_platform: null,
+          meeting_id: null,
+        },
+        now,
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, 'sessions_one_active_per_slot')) throw slotTaken();
+      throw error;
+    }
+    await slotsRepository.release(trx, session.slot_id, now);
+    await runBookingProcess(ctx, trx, moved, session.start_at);
+    return { message: messages.reply.sessionRescheduled };
+  });
+}

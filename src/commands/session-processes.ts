@@ -1,0 +1,201 @@
+// The booking process and the cancellation process (spec/bot-and-jobs.md). They run inside the
+// transaction of whatever changed the slot — our endpoints or /notify-update — and are idempotent per
+// session and state: outbox dedupe keys carry the session id and its start, so running one twice
+// writes nothing twice, and a rescheduled session gets messages of its own.
+import type { Context, Executor } from '../context.ts';
+import type { Client, Psychologist, Session, Ticket } from '../db/types.ts';
+import { outboxRepository, type OutgoingMessage } from '../repositories/outbox.repository.ts';
+import { sessionsRepository } from '../repositories/sessions.repository.ts';
+import { messages, sessionButtons, type SessionFacts } from '../telegram/messages.ts';
+
+export interface SessionParties {
+  session: Session;
+  client: Client;
+  psychologist: Psychologist;
+  ticket: Ticket;
+}
+
+export async function loadParties(trx: Executor, session: Session): Promise<SessionParties> {
+  const [client, psychologist, ticket] = await Promise.all([
+    trx
+      .selectFrom('hraniteli_clients')
+      .selectAll()
+      .where('id', '=', session.client_id)
+      .executeTakeFirstOrThrow(),
+    trx
+      .selectFrom('hraniteli_psychologists')
+      .selectAll()
+      .where('id', '=', session.psychologist_id)
+      .executeTakeFirstOrThrow(),
+    trx
+      .selectFrom('hraniteli_tickets')
+      .selectAll()
+      .where('ticket_id', '=', session.ticket_id)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { session, client, psychologist, ticket };
+}
+
+function clientOffset(ticket: Ticket): number | null {
+  const prefs = ticket.preferences as { userTimeOffsetMsk?: unknown } | null;
+  const value = Number(prefs?.userTimeOffsetMsk);
+  return Number.isFinite(value) ? value : null;
+}
+
+export function factsOf(p: SessionParties): SessionFacts {
+  return {
+    startAt: p.session.start_at,
+    psychologistName: p.psychologist.name,
+    meetingLink: p.session.meeting_link,
+    clientOffsetHours: clientOffset(p.ticket),
+  };
+}
+
+/** Writes messages to the outbox in the caller's transaction. */
+export async function notify(ctx: Context, trx: Executor, outgoing: OutgoingMessage[]): Promise<number[]> {
+  return outboxRepository.enqueue(trx, outgoing, Boolean(ctx.config.telegram.botToken), ctx.clock.now());
+}
+
+export function adminMessage(
+  ctx: Context,
+  dedupeKey: string,
+  text: string,
+  refs: Partial<OutgoingMessage> = {},
+): OutgoingMessage {
+  return { dedupeKey, recipient: 'admin', chatId: ctx.config.telegram.adminChatId ?? null, text, ...refs };
+}
+
+/**
+ * After a slot became booked for `session` (or the session moved to another slot): video link,
+ * notifications, planned reminders. `previousStart` marks a reschedule.
+ */
+export async function runBookingProcess(
+  ctx: Context,
+  trx: Executor,
+  session: Session,
+  previousStart?: Date,
+): Promise<Session> {
+  const now = ctx.clock.now();
+  let current = session;
+  if (!current.meeting_link) {
+    const meeting = await ctx.video.create({
+      sessionId: current.id,
+      startAt: current.start_at,
+      durationMinutes: current.duration_minutes,
+    });
+    current = await sessionsRepository.update(
+      trx,
+      current.id,
+      { meeting_link: meeting.link, meeting_platform: meeting.platform, meeting_id: meeting.meetingId },
+      now,
+    );
+  }
+  await ctx.sessionJobs.plan(trx, current);
+  const parties = await loadParties(trx, current);
+  const facts = factsOf(parties);
+  const key = `booking:${current.id}:${current.start_at.toISOString()}`;
+  const refs = { clientId: parties.client.id, ticketId: parties.ticket.ticket_id, sessionId: current.id };
+  const lead = parties.client.lead_number;
+  const clientText = previousStart
+    ? messages.sessionRescheduledClient(facts)
+    : current.status === 'confirmed'
+      ? messages.sessionConfirmedClient(facts)
+      : messages.sessionBookedClient(facts);
+  const psychologistText = previousStart
+    ? messages.sessionRescheduledPsychologist(facts, previousStart)
+    : messages.sessionBookedPsychologist(facts, {
+        name: parties.client.name,
+        age: parties.client.age,
+        request: parties.ticket.request_text,
+      });
+  const adminText = previousStart
+    ? messages.sessionRescheduledAdmin(facts, lead, previousStart)
+    : messages.sessionBookedAdmin(facts, lead, parties.ticket.ticket_id);
+  await notify(ctx, trx, [
+    {
+      dedupeKey: `${key}:client`,
+      recipient: 'client',
+      chatId: parties.client.telegram_id,
+      text: clientText,
+      ...(current.status === 'pending' ? { buttons: sessionButtons(current.id) } : {}),
+      ...refs,
+    },
+    {
+      dedupeKey: `${key}:psychologist`,
+      recipient: 'psychologist',
+      chatId: parties.psychologist.telegram_id,
+      text: psychologistText,
+      ...refs,
+    },
+    adminMessage(ctx, `${key}:admin`, adminText, refs),
+  ]);
+  return current;
+}
+
+/**
+ * Cancels an active session: status, slot back to free, ticket back to the queue, planned jobs
+ * dropped, everyone told. A session that is no longer active is left alone (idempotent).
+ */
+export async function cancelActiveSession(
+  ctx: Context,
+  trx: Executor,
+  session: Session,
+  reason: string | null,
+  cancelledBy: 'client' | 'psychologist' | 'operator' | 'slot_freed',
+): Promise<Session> {
+  if (session.status !== 'pending' && session.status !== 'confirmed') return session;
+  const now = ctx.clock.now();
+  const cancelled = await sessionsRepository.update(
+    trx,
+    session.id,
+    { status: 'cancelled', cancellation_reason: reason, cancelled_by: cancelledBy, cancelled_at: now },
+    now,
+  );
+  await trx
+    .updateTable('hraniteli_slots')
+    .set({ state: 'free', updated_at: now })
+    .where('id', '=', session.slot_id)
+    .where('state', '=', 'booked')
+    .execute();
+  await ctx.sessionJobs.drop(trx, session.id);
+  const parties = await loadParties(trx, cancelled);
+  if (parties.ticket.status === 'booked') {
+    await trx
+      .updateTable('hraniteli_tickets')
+      .set({
+        status:
+          parties.ticket.candidate_slot_ids.length || parties.ticket.matched_psychologists.length
+            ? 'matched'
+            : 'new',
+        updated_at: now,
+      })
+      .where('ticket_id', '=', parties.ticket.ticket_id)
+      .execute();
+  }
+  const facts = factsOf(parties);
+  const key = `cancellation:${session.id}:${session.start_at.toISOString()}`;
+  const refs = { clientId: parties.client.id, ticketId: parties.ticket.ticket_id, sessionId: session.id };
+  await notify(ctx, trx, [
+    {
+      dedupeKey: `${key}:client`,
+      recipient: 'client',
+      chatId: parties.client.telegram_id,
+      text: messages.sessionCancelledClient(facts),
+      ...refs,
+    },
+    {
+      dedupeKey: `${key}:psychologist`,
+      recipient: 'psychologist',
+      chatId: parties.psychologist.telegram_id,
+      text: messages.sessionCancelledPsychologist(facts, reason),
+      ...refs,
+    },
+    adminMessage(
+      ctx,
+      `${key}:admin`,
+      messages.sessionCancelledAdmin(facts, parties.client.lead_number, reason),
+      refs,
+    ),
+  ]);
+  return cancelled;
+}

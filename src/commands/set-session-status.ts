@@ -1,0 +1,61 @@
+// An operator (or the psychologist's buttons) marks a session completed, missed or cancelled. The
+// state machine of SPEC §4 decides what is allowed; everything else is a 409 naming the status.
+import type { Context } from '../context.ts';
+import type { Session } from '../db/types.ts';
+import { conflict, notFound } from '../http/errors.ts';
+import { sessionsRepository } from '../repositories/sessions.repository.ts';
+import { isAllowedTransition } from '../domain/session-state.ts';
+import { cancelActiveSession } from './session-processes.ts';
+import { inTransaction } from './transaction.ts';
+import { refreshClientsProvided } from './refresh-clients-provided.ts';
+
+export async function setSessionStatus(
+  ctx: Context,
+  sessionId: string,
+  status: 'completed' | 'missed' | 'cancelled',
+  reason: string | null,
+  by: 'operator' | 'psychologist' = 'operator',
+): Promise<Session> {
+  return inTransaction(ctx, async (trx) => {
+    const found = await sessionsRepository.findById(trx, sessionId);
+    if (!found) throw notFound('session');
+    await trx
+      .selectFrom('hraniteli_slots')
+      .select('id')
+      .where('id', '=', found.slot_id)
+      .forUpdate()
+      .execute();
+    const session = (await sessionsRepository.findById(trx, sessionId, true))!;
+    if (session.status === status) return session;
+    if (!isAllowedTransition(session.status, status)) {
+      throw conflict(
+        'transition_not_allowed',
+        `сессия в статусе ${session.status}: перевести в ${status} нельзя`,
+      );
+    }
+    const now = ctx.clock.now();
+    if (status === 'cancelled') return cancelActiveSession(ctx, trx, session, reason, by);
+    if (session.start_at.getTime() > now.getTime()) {
+      throw conflict(
+        'session_not_started',
+        'сессия ещё не началась: отметить её состоявшейся или пропущенной нельзя',
+      );
+    }
+    const updated = await sessionsRepository.update(
+      trx,
+      session.id,
+      status === 'completed'
+        ? { status, completed_at: now, missed_at: null }
+        : { status, missed_at: now, completed_at: null },
+      now,
+    );
+    await trx
+      .updateTable('hraniteli_tickets')
+      .set({ status: 'closed', updated_at: now })
+      .where('ticket_id', '=', session.ticket_id)
+      .where('status', '=', 'booked')
+      .execute();
+    await refreshClientsProvided(trx, session.psychologist_id, now);
+    return updated;
+  });
+}

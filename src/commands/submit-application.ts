@@ -1,0 +1,199 @@
+// A person submits the application form (or the helping-hand form): find or create the client by
+// contact, create the ticket, match psychologists and candidate slots, hand back a client token and the
+// bot link, tell the operators. With an Idempotency-Key a retried submission returns the first answer.
+import type { Context, Executor } from '../context.ts';
+import type { Client, ContactType, Ticket, TicketType } from '../db/types.ts';
+import { formatDate, formatTime } from '../domain/time.ts';
+import type { ContactIdentity } from '../repositories/clients.repository.ts';
+import { clientsRepository } from '../repositories/clients.repository.ts';
+import { ticketsRepository } from '../repositories/tickets.repository.ts';
+import { messages } from '../telegram/messages.ts';
+import { contactIdentity } from './contact.ts';
+import { findMatches, type Match } from './find-matches.ts';
+import {
+  AlreadyProcessed,
+  claimIdempotencyKey,
+  storedResponse,
+  storeIdempotentResponse,
+} from './idempotency.ts';
+import { adminMessage, notify } from './session-processes.ts';
+import { inTransaction } from './transaction.ts';
+
+export interface ApplicationInput {
+  kind: 'application' | 'help_hand';
+  name: string;
+  age?: number;
+  contact: { type: ContactType; value: string };
+  selectedSlots: string[];
+  preferences: { gender?: string; price_max?: number; specializations?: string[] };
+  formTicketId?: string;
+  requestText?: string;
+  promocode?: string;
+  priceSession?: string;
+  utm?: Record<string, unknown>;
+  userTimeOffsetMsk?: number;
+  raw: Record<string, unknown>;
+  idempotencyKey?: string;
+}
+
+export interface ApplicationResult {
+  success: true;
+  ticket_id: string;
+  lead_number: string;
+  client_token: string;
+  bot_link: string | null;
+  matched_psychologists: {
+    id: string;
+    name: string;
+    price: number;
+    slots: { id: string; date: string; time: string; start_iso: string }[];
+  }[];
+}
+
+/** The UTM marks of a form: a `utm` object and/or flat `utm_*` fields ("null" means absent). */
+export function collectUtm(raw: Record<string, unknown>): Record<string, unknown> | undefined {
+  const utm: Record<string, unknown> = {};
+  if (raw.utm && typeof raw.utm === 'object') Object.assign(utm, raw.utm);
+  for (const [key, value] of Object.entries(raw)) {
+    if (key.startsWith('utm_') && value !== 'null' && value !== undefined) utm[key.slice(4)] = value;
+  }
+  return Object.keys(utm).length ? utm : undefined;
+}
+
+export function botLink(ctx: Context, ticketId: string): string | null {
+  const bot = ctx.config.telegram.botUsername;
+  return bot ? `https://t.me/${bot}?start=${ticketId}` : null;
+}
+
+const LINK_CHECK_DELAY_MS = 2 * 60_000;
+
+/** Fields every new ticket from a form shares: the bot link and when to check that it was opened. */
+export function linkFields(ctx: Context, now: Date) {
+  return {
+    link_check_due_at: new Date(now.getTime() + LINK_CHECK_DELAY_MS),
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+export async function submitApplication(ctx: Context, input: ApplicationInput): Promise<ApplicationResult> {
+  const contact = contactIdentity(input.contact.type, input.contact.value);
+  const idempotencyKey = input.idempotencyKey ? `${input.kind}:${input.idempotencyKey}` : undefined;
+  try {
+    const { result, clientId } = await inTransaction(ctx, async (trx) => {
+      const now = ctx.clock.now();
+      if (idempotencyKey && !(await claimIdempotencyKey(trx, idempotencyKey, now)))
+        throw new AlreadyProcessed();
+      const client = await clientsRepository.findOrCreate(
+        trx,
+        contact,
+        { name: input.name, ...(input.age !== undefined ? { age: input.age } : {}), utm: input.utm },
+        now,
+      );
+      const matches = await findMatches(ctx, trx, {
+        ...(input.preferences.gender !== undefined ? { gender: input.preferences.gender } : {}),
+        ...(input.preferences.price_max !== undefined ? { priceMax: input.preferences.price_max } : {}),
+        specializations: input.preferences.specializations ?? [],
+        selectedSlots: input.selectedSlots,
+        helpHand: input.kind === 'help_hand',
+      });
+      const ticket = await createTicket(ctx, trx, input, client, matches, now);
+      await notifyOperators(ctx, trx, ticket, client, contact, input, matches);
+      const result: Omit<ApplicationResult, 'client_token'> = {
+        success: true,
+        ticket_id: ticket.ticket_id,
+        lead_number: client.lead_number,
+        bot_link: ticket.bot_link,
+        matched_psychologists: matches.map((m) => ({
+          id: m.id,
+          name: m.name,
+          price: m.price,
+          slots: m.slots.map((s) => ({
+            id: s.id,
+            date: formatDate(s.start_at),
+            time: formatTime(s.start_at),
+            start_iso: s.start_at.toISOString(),
+          })),
+        })),
+      };
+      if (idempotencyKey)
+        await storeIdempotentResponse(trx, idempotencyKey, { ...result, client_id: client.id }, now);
+      return { result, clientId: client.id };
+    });
+    return { ...result, client_token: await ctx.tokens.issue(clientId, ctx.clock.now()) };
+  } catch (error) {
+    if (!(error instanceof AlreadyProcessed) || !idempotencyKey) throw error;
+    const { client_id: clientId, ...first } = (await storedResponse(ctx.db, idempotencyKey)) as Omit<
+      ApplicationResult,
+      'client_token'
+    > & {
+      client_id: string;
+    };
+    return { ...first, client_token: await ctx.tokens.issue(clientId, ctx.clock.now()) };
+  }
+}
+
+async function createTicket(
+  ctx: Context,
+  trx: Executor,
+  input: ApplicationInput,
+  client: Client,
+  matches: Match[],
+  now: Date,
+): Promise<Ticket> {
+  const type: TicketType = input.kind;
+  const ticket = await ticketsRepository.insert(
+    trx,
+    {
+      client_id: client.id,
+      type,
+      status: matches.length ? 'matched' : 'new',
+      form_ticket_id: input.formTicketId ?? null,
+      request_text: input.requestText ?? null,
+      preferences: JSON.stringify({
+        ...input.preferences,
+        userTimeOffsetMsk: input.userTimeOffsetMsk ?? null,
+      }),
+      selected_slots: input.selectedSlots,
+      matched_psychologists: matches.map((m) => m.id),
+      candidate_slot_ids: matches.flatMap((m) => m.slots.map((s) => s.id)),
+      utm: input.utm ? JSON.stringify(input.utm) : null,
+      raw_payload: JSON.stringify(input.raw),
+      promocode: input.promocode ?? null,
+      price_session: input.priceSession ?? null,
+      ...(type === 'help_hand'
+        ? { help_hand_stage: 0, help_hand_next_check_at: new Date(now.getTime() + 7 * 24 * 60 * 60_000) }
+        : {}),
+      ...linkFields(ctx, now),
+    },
+    input.formTicketId,
+  );
+  return ticketsRepository.update(trx, ticket.ticket_id, { bot_link: botLink(ctx, ticket.ticket_id) }, now);
+}
+
+async function notifyOperators(
+  ctx: Context,
+  trx: Executor,
+  ticket: Ticket,
+  client: Client,
+  contact: ContactIdentity,
+  input: ApplicationInput,
+  matches: Match[],
+): Promise<void> {
+  const text = messages.ticketCreatedAdmin({
+    ticketId: ticket.ticket_id,
+    kind: input.kind === 'help_hand' ? 'Рука помощи' : 'заявка',
+    lead: client.lead_number,
+    name: client.name,
+    age: client.age,
+    contact: `${contact.type}: ${contact.value}`,
+    request: input.requestText ?? (input.preferences.specializations ?? []).join(', '),
+    offers: matches.map((m) => ({ name: m.name, slots: m.slots.map((s) => s.start_at) })),
+  });
+  await notify(ctx, trx, [
+    adminMessage(ctx, `ticket-created:${ticket.ticket_id}`, text, {
+      clientId: client.id,
+      ticketId: ticket.ticket_id,
+    }),
+  ]);
+}

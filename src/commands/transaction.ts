@@ -1,0 +1,24 @@
+// Opens the transaction of a business action in plain sight. PostgreSQL may abort one of two
+// transactions that wait on each other (deadlock) or on a serialization conflict; the action is
+// then run again from the start, which is safe because nothing of the aborted attempt was kept.
+import type { Context, Executor } from '../context.ts';
+
+const RETRYABLE = new Set(['40P01', '40001']);
+
+export async function inTransaction<T>(ctx: Context, action: (trx: Executor) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.db.transaction().execute((trx) => action(trx as unknown as Executor));
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (!code || !RETRYABLE.has(code) || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** True for a PostgreSQL unique violation, optionally of the named constraint/index. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: string; constraint?: string; message?: string };
+  if (e.code !== '23505') return false;
+  return !constraint || e.constraint === constraint || (e.message ?? '').includes(constraint);
+}

@@ -1,0 +1,25 @@
+// What every command and route needs, built once at start (or per test) and passed down explicitly.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import type { DB } from './db/types.ts';
+import type { Clock } from './domain/clock.ts';
+import type { TokenService } from './http/auth.ts';
+import type { SessionJobPlanner } from './jobs/session-jobs.ts';
+import type { VideoLinks } from './integrations/video.ts';
+
+export interface Context {
+  config: Config;
+  database: Database;
+  db: Kysely<DB>;
+  clock: Clock;
+  log: Logger;
+  apiKey: string;
+  tokens: TokenService;
+  video: VideoLinks;
+  sessionJobs: SessionJobPlanner;
+}
+
+/** A Kysely handle that may be the whole database or an open transaction. */
+export type Executor = Kysely<DB>;

@@ -1,0 +1,74 @@
+// Opens the one database the service uses: embedded PGlite in DATA_DIR, or a PostgreSQL pool when
+// DATABASE_URL is set. Both give the same Kysely<DB> and a raw SQL executor for pg-boss.
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { PgliteDialect, PgliteGateway } from './pglite-dialect.ts';
+import type { DB } from './types.ts';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface Database {
+  kind: DatabaseKind;
+  db: Kysely<DB>;
+  /** Raw SQL for pg-boss and scripts, through the same gateway or pool. */
+  executeSql(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  close(): Promise<void>;
+}
+
+const toNumber = (value: string) => Number(value);
+
+// 64-bit integers and numerics are read as JS numbers on both drivers: counts and ids stay far below 2^53.
+pg.types.setTypeParser(20, toNumber);
+pg.types.setTypeParser(1700, toNumber);
+const pgliteParsers = { [pgliteTypes.INT8]: toNumber, [pgliteTypes.NUMERIC]: toNumber };
+
+export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob }): Promise<Database> {
+  const pglite = new PGlite({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    parsers: pgliteParsers,
+  });
+  await pglite.waitReady;
+  return fromPgliteInstance(pglite);
+}
+
+export function fromPgliteInstance(pglite: PGlite): Database {
+  const gateway = new PgliteGateway(pglite);
+  const db = new Kysely<DB>({ dialect: new PgliteDialect(gateway) });
+  return {
+    kind: 'pglite',
+    db,
+    executeSql: (sql, params = []) => gateway.run(sql, params),
+    async close() {
+      await db.destroy();
+      const release = await gateway.acquire();
+      try {
+        await pglite.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+export function openPostgres(connectionString: string, poolSize = 10): Database {
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 15_000,
+  });
+  // A dropped idle connection must not take the process down; the next query reconnects.
+  pool.on('error', () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'postgres',
+    db,
+    executeSql: (sql, params = []) => pool.query(sql, params as unknown[]),
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// Versioned migrations, applied at start and by `npm run migrate`. Kysely's migrator records them in
+// kysely_migration and holds a lock while it runs, so two instances starting together apply each once.
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration } from 'kysely/migration';
+import * as dataModel from './migrations/001_data_model.ts';
+import type { DB } from './types.ts';
+
+const migrations: Record<string, Migration> = {
+  '001_data_model': dataModel,
+};
+
+export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** True when every migration in the repository has been applied (used by /ready). */
+export async function migrationsApplied(db: Kysely<DB>): Promise<boolean> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const all = await migrator.getMigrations();
+  return all.every((m) => m.executedAt !== undefined);
+}

@@ -1,0 +1,155 @@
+// A Kysely dialect over one PGlite instance. PGlite is a single session: a statement sent while some
+// other caller's transaction is open would run inside it. So every caller (Kysely and pg-boss alike)
+// goes through one gateway that lets a transaction hold the session exclusively until it ends.
+import type { PGlite } from '@electric-sql/pglite';
+import {
+  CompiledQuery,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+
+/** Serializes access to the PGlite session: a holder runs alone until it releases. */
+export class PgliteGateway {
+  private tail: Promise<void> = Promise.resolve();
+  readonly pglite: PGlite;
+
+  constructor(pglite: PGlite) {
+    this.pglite = pglite;
+  }
+
+  /** Waits for the session and returns the function that gives it back. */
+  acquire(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const ready = this.tail.then(() => release);
+    this.tail = this.tail.then(() => held);
+    return ready;
+  }
+
+  /** One statement (or a parameterless multi-statement script) with the session to itself. */
+  async run(
+    sql: string,
+    params: readonly unknown[] = [],
+  ): Promise<{ rows: unknown[]; affectedRows?: number }> {
+    const release = await this.acquire();
+    try {
+      return await this.runHeld(sql, params);
+    } finally {
+      release();
+    }
+  }
+
+  /** A statement by a caller already holding the session. */
+  async runHeld(
+    sql: string,
+    params: readonly unknown[] = [],
+  ): Promise<{ rows: unknown[]; affectedRows?: number }> {
+    if (params.length === 0 && sql.includes(';')) {
+      const results = await this.pglite.exec(sql);
+      return { rows: results.flatMap((r) => r.rows) };
+    }
+    return this.pglite.query(sql, params as unknown[]);
+  }
+}
+
+class PgliteConnection implements DatabaseConnection {
+  private release: (() => void) | null = null;
+  private readonly gateway: PgliteGateway;
+
+  constructor(gateway: PgliteGateway) {
+    this.gateway = gateway;
+  }
+
+  async begin(settings: TransactionSettings): Promise<void> {
+    this.release = await this.gateway.acquire();
+    const isolation = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : '';
+    const mode = settings.accessMode ? ` ${settings.accessMode}` : '';
+    try {
+      await this.gateway.runHeld(`begin${isolation}${mode}`);
+    } catch (error) {
+      this.end();
+      throw error;
+    }
+  }
+
+  async finish(statement: 'commit' | 'rollback'): Promise<void> {
+    try {
+      await this.gateway.runHeld(statement);
+    } finally {
+      this.end();
+    }
+  }
+
+  private end(): void {
+    const release = this.release;
+    this.release = null;
+    release?.();
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const result = this.release
+      ? await this.gateway.runHeld(compiled.sql, compiled.parameters)
+      : await this.gateway.run(compiled.sql, compiled.parameters);
+    const isWrite = /^\s*(insert|update|delete|merge)/i.test(compiled.sql);
+    return {
+      rows: result.rows as R[],
+      ...(isWrite && result.affectedRows !== undefined
+        ? { numAffectedRows: BigInt(result.affectedRows) }
+        : {}),
+    };
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not supported on the embedded database');
+  }
+}
+
+class PgliteDriver implements Driver {
+  private readonly gateway: PgliteGateway;
+  constructor(gateway: PgliteGateway) {
+    this.gateway = gateway;
+  }
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new PgliteConnection(this.gateway);
+  }
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await (connection as PgliteConnection).begin(settings);
+  }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as PgliteConnection).finish('commit');
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as PgliteConnection).finish('rollback');
+  }
+  async releaseConnection(): Promise<void> {}
+  async destroy(): Promise<void> {}
+}
+
+export class PgliteDialect implements Dialect {
+  private readonly gateway: PgliteGateway;
+  constructor(gateway: PgliteGateway) {
+    this.gateway = gateway;
+  }
+  createDriver(): Driver {
+    return new PgliteDriver(this.gateway);
+  }
+  createQueryCompiler() {
+    return new PostgresQueryCompiler();
+  }
+  createAdapter() {
+    return new PostgresAdapter();
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's Dialect signature takes any schema
+  createIntrospector(db: Kysely<any>) {
+    return new PostgresIntrospector(db);
+  }
+}

@@ -1,0 +1,286 @@
+// Row types of the tables created by the migrations (kept by hand, checked by the tests that use them).
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Json = ColumnType<unknown, string | undefined, string>;
+type NullableJson = ColumnType<unknown, string | null | undefined, string | null>;
+type TextArray = ColumnType<string[], string[] | undefined, string[]>;
+
+export type SessionStatus = 'pending' | 'confirmed' | 'cancelled' | 'completed' | 'missed';
+export type TicketStatus = 'new' | 'matched' | 'booked' | 'closed' | 'cancelled';
+export type TicketType = 'application' | 'diagnostic' | 'help_hand' | 'reassignment';
+export type SlotState = 'free' | 'booked';
+export type ContactType = 'telegram' | 'whatsapp' | 'phone' | 'vk' | 'max' | 'email';
+export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'skipped';
+export type Recipient = 'client' | 'psychologist' | 'admin';
+
+export interface PsychologistsTable {
+  id: Generated<string>;
+  name: string;
+  name_normalized: string;
+  sex: 'male' | 'female';
+  telegram_id: string | null;
+  telegram_username: string | null;
+  min_price: Generated<number>;
+  max_price: Generated<number>;
+  queries: TextArray;
+  works_with: TextArray;
+  description: string | null;
+  experience_years: number | null;
+  link_photo: string | null;
+  link_video: string | null;
+  is_active: Generated<boolean>;
+  help_hand: Generated<boolean>;
+  debt: Generated<number>;
+  number_of_clients_provided: Generated<number>;
+  zoom_account: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ClientsTable {
+  id: Generated<string>;
+  lead_number: string;
+  contact_key: string | null;
+  name: string | null;
+  age: number | null;
+  phone: string | null;
+  email: string | null;
+  telegram_id: string | null;
+  telegram_username: string | null;
+  contact_type: ContactType | null;
+  contact_value: string | null;
+  utm: NullableJson;
+  lead_codes: TextArray;
+  erased_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SlotsTable {
+  id: Generated<string>;
+  psychologist_id: string;
+  start_at: ColumnType<Date, Date | string, Date | string>;
+  duration_minutes: Generated<number>;
+  price: number | null;
+  state: Generated<SlotState>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface TicketsTable {
+  ticket_id: string;
+  form_ticket_id: string | null;
+  client_id: string;
+  type: TicketType;
+  status: Generated<TicketStatus>;
+  request_text: string | null;
+  preferences: NullableJson;
+  selected_slots: TextArray;
+  matched_psychologists: TextArray;
+  candidate_slot_ids: TextArray;
+  psychologist_id: string | null;
+  utm: NullableJson;
+  raw_payload: NullableJson;
+  promocode: string | null;
+  price_session: string | null;
+  bot_link: string | null;
+  link_opened_at: Date | null;
+  link_check_due_at: Date | null;
+  link_checked_at: Date | null;
+  parent_ticket_id: string | null;
+  help_hand_stage: Generated<number>;
+  help_hand_next_check_at: Date | null;
+  help_hand_confirmed_at: Date | null;
+  note: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  ticket_id: string;
+  client_id: string;
+  psychologist_id: string;
+  slot_id: string;
+  kind: Generated<'diagnostic' | 'regular'>;
+  status: Generated<SessionStatus>;
+  start_at: ColumnType<Date, Date | string, Date | string>;
+  duration_minutes: Generated<number>;
+  payment_amount: number | null;
+  payment_status: 'pending' | 'completed' | null;
+  meeting_link: string | null;
+  meeting_platform: string | null;
+  meeting_id: string | null;
+  cancellation_reason: string | null;
+  cancelled_by: string | null;
+  rating: number | null;
+  feedback: string | null;
+  rated_at: Date | null;
+  remind_at: Date | null;
+  reminded_at: Date | null;
+  feedback_due_at: Date | null;
+  feedback_asked_at: Date | null;
+  confirmed_at: Date | null;
+  cancelled_at: Date | null;
+  completed_at: Date | null;
+  missed_at: Date | null;
+  rescheduled_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SessionRatingsTable {
+  id: Generated<string>;
+  session_id: string;
+  rating: number;
+  feedback: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  chat_id: string | null;
+  recipient: Recipient;
+  text: string;
+  buttons: NullableJson;
+  dedupe_key: string;
+  status: Generated<OutboxStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  sent_at: Date | null;
+  telegram_message_id: string | null;
+  client_id: string | null;
+  ticket_id: string | null;
+  session_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ProcessedEventsTable {
+  key: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface IdempotencyKeysTable {
+  key: string;
+  status_code: number | null;
+  response: NullableJson;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface GenericRowTable {
+  id: Generated<string>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface FormTrackingTable extends GenericRowTable {
+  ticket_id: string;
+  form_type: string;
+  current_step: string;
+}
+
+export interface FormTrackingStepsTable {
+  id: Generated<number>;
+  tracking_id: string;
+  step: string;
+  at: Date;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ClientQuestionnairesTable extends GenericRowTable {
+  client_id: string | null;
+  psychologist_id: string | null;
+  session_id: string | null;
+  anketa: Json;
+  payload: Json;
+}
+
+export interface ResearchResponsesTable {
+  id: number;
+  row_number: Generated<number>;
+  payload: Json;
+  name: string | null;
+  contact: string | null;
+  contact_type: string | null;
+  age: string | null;
+  form_psy_client_info: NullableJson;
+  contacts_updated_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AnalyticsSnapshotsTable {
+  ticket_id: string;
+  payload: Json;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface VerificationCodesTable {
+  telegram_id: string;
+  code_hash: string;
+  expires_at: Date;
+  attempts: Generated<number>;
+  spent_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface VerificationFailuresTable {
+  id: Generated<number>;
+  telegram_id: string;
+  at: Date;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AdminThreadsTable {
+  id: Generated<number>;
+  admin_message_id: string;
+  client_id: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ClientFollowupsTable extends GenericRowTable {
+  client_id: string;
+  kind: 'after_5_days' | 'after_3_weeks';
+  psychologist_id: string | null;
+  due_at: Date;
+  done_at: Date | null;
+}
+
+export interface DB {
+  hraniteli_psychologists: PsychologistsTable;
+  hraniteli_clients: ClientsTable;
+  hraniteli_slots: SlotsTable;
+  hraniteli_tickets: TicketsTable;
+  hraniteli_sessions: SessionsTable;
+  session_ratings: SessionRatingsTable;
+  outbox: OutboxTable;
+  processed_events: ProcessedEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  form_tracking: FormTrackingTable;
+  form_tracking_steps: FormTrackingStepsTable;
+  client_questionnaires: ClientQuestionnairesTable;
+  research_responses: ResearchResponsesTable;
+  analytics_snapshots: AnalyticsSnapshotsTable;
+  verification_codes: VerificationCodesTable;
+  verification_failures: VerificationFailuresTable;
+  admin_threads: AdminThreadsTable;
+  client_followups: ClientFollowupsTable;
+}
+
+export type Psychologist = Selectable<PsychologistsTable>;
+export type Client = Selectable<ClientsTable>;
+export type Slot = Selectable<SlotsTable>;
+export type Ticket = Selectable<TicketsTable>;
+export type Session = Selectable<SessionsTable>;
+export type NewTicket = Insertable<TicketsTable>;
+export type NewOutbox = Insertable<OutboxTable>;
+export type PsychologistUpdate = Updateable<PsychologistsTable>;

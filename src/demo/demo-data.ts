@@ -1,0 +1,162 @@
+// The demo data set: a handful of psychologists with free slots over the next 4 weeks and a few
+// booked sessions, so that a newcomer's first `npm start` answers with real data.
+import type { Context } from '../context.ts';
+import { bookSlot } from '../commands/book-slot.ts';
+import { inTransaction } from '../commands/transaction.ts';
+import { normalizeName } from '../domain/names.ts';
+import { moscowDayStart, partsAt } from '../domain/time.ts';
+import { clientsRepository } from '../repositories/clients.repository.ts';
+import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
+import { slotsRepository } from '../repositories/slots.repository.ts';
+
+const PSYCHOLOGISTS = [
+  {
+    name: 'Анна Смирнова',
+    sex: 'female',
+    min: 2500,
+    max: 3500,
+    help: true,
+    years: 8,
+    hours: [10, 12, 14, 16],
+    queries: ['Тревога', 'Отношения', 'Самооценка'],
+  },
+  {
+    name: 'Дмитрий Ковалёв',
+    sex: 'male',
+    min: 3000,
+    max: 4500,
+    help: false,
+    years: 12,
+    hours: [11, 13, 18, 19],
+    queries: ['Выгорание', 'Депрессия', 'Кризис'],
+  },
+  {
+    name: 'Екатерина Орлова',
+    sex: 'female',
+    min: 2000,
+    max: 3000,
+    help: true,
+    years: 5,
+    hours: [9, 10, 15, 17],
+    queries: ['Тревога', 'Панические атаки', 'Стресс'],
+  },
+  {
+    name: 'Михаил Соколов',
+    sex: 'male',
+    min: 3500,
+    max: 5000,
+    help: false,
+    years: 15,
+    hours: [12, 14, 19, 20],
+    queries: ['Отношения', 'Семья', 'Зависимость'],
+  },
+  {
+    name: 'Ольга Васильева',
+    sex: 'female',
+    min: 1500,
+    max: 2500,
+    help: true,
+    years: 3,
+    hours: [10, 11, 16, 18],
+    queries: ['Горе и утрата', 'Тревога', 'Самооценка'],
+  },
+  {
+    name: 'Сергей Новиков',
+    sex: 'male',
+    min: 2500,
+    max: 4000,
+    help: false,
+    years: 9,
+    hours: [9, 13, 15, 17],
+    queries: ['Выгорание', 'Стресс', 'Поиск себя'],
+  },
+  {
+    name: 'Мария Фёдорова',
+    sex: 'female',
+    min: 3000,
+    max: 4000,
+    help: false,
+    years: 11,
+    hours: [12, 16, 18, 20],
+    queries: ['Депрессия', 'Отношения', 'Травма'],
+  },
+  {
+    name: 'Алексей Морозов',
+    sex: 'male',
+    min: 2000,
+    max: 3000,
+    help: true,
+    years: 6,
+    hours: [10, 14, 17, 19],
+    queries: ['Кризис', 'Тревога', 'Семья'],
+  },
+] as const;
+
+const CLIENTS = [
+  { name: 'Ирина', age: 29, telegram: 'demo_irina' },
+  { name: 'Павел', age: 34, telegram: 'demo_pavel' },
+  { name: 'Наталья', age: 41, telegram: 'demo_natalya' },
+];
+
+/** True when the database has no psychologists yet (then the demo set may be loaded). */
+export async function isEmpty(ctx: Context): Promise<boolean> {
+  const row = await ctx.db.selectFrom('hraniteli_psychologists').select('id').limit(1).executeTakeFirst();
+  return row === undefined;
+}
+
+export async function loadDemoData(
+  ctx: Context,
+): Promise<{ psychologists: number; slots: number; booked: number }> {
+  const now = ctx.clock.now();
+  let slotCount = 0;
+  const firstSlots: string[] = [];
+  for (const [index, p] of PSYCHOLOGISTS.entries()) {
+    const psychologist =
+      (await psychologistsRepository.insert(ctx.db, {
+        name: p.name,
+        name_normalized: normalizeName(p.name),
+        sex: p.sex,
+        min_price: p.min,
+        max_price: p.max,
+        queries: [...p.queries],
+        works_with: ['Взрослые'],
+        description: `Практикующий психолог, опыт ${p.years} лет.`,
+        experience_years: p.years,
+        help_hand: p.help,
+        debt: 6 + (index % 3) * 2,
+      })) ?? (await psychologistsRepository.findByName(ctx.db, p.name));
+    if (!psychologist) continue;
+    const starts: Date[] = [];
+    for (let day = 1; day <= 28; day++) {
+      const dayStart = moscowDayStart(now, day);
+      const weekday = partsAt(dayStart).weekday;
+      if (weekday === 'Вс' || (weekday === 'Сб' && index % 2 === 0)) continue;
+      for (const hour of p.hours) starts.push(new Date(dayStart.getTime() + hour * 60 * 60_000));
+    }
+    const created = await slotsRepository.addMany(ctx.db, psychologist.id, starts, 60, null);
+    slotCount += created.length;
+    if (created[2]) firstSlots.push(created[2].id);
+  }
+
+  let booked = 0;
+  for (const [index, c] of CLIENTS.entries()) {
+    const slotId = firstSlots[index * 2];
+    if (!slotId) continue;
+    const client = await clientsRepository.findOrCreate(
+      ctx.db,
+      {
+        key: `telegram:@${c.telegram}`,
+        type: 'telegram',
+        value: `@${c.telegram}`,
+        telegramUsername: c.telegram,
+      },
+      { name: c.name, age: c.age },
+      now,
+    );
+    await inTransaction(ctx, (trx) =>
+      bookSlot(ctx, trx, { slotId, clientId: client.id, kind: 'diagnostic', ignoreLeadTime: true }),
+    );
+    booked++;
+  }
+  return { psychologists: PSYCHOLOGISTS.length, slots: slotCount, booked };
+}

@@ -1,0 +1,40 @@
+// Identifiers people see: ticket ids, helping-hand ids and lead numbers (SPEC §3).
+// All are random (not guessable from the previous one); uniqueness is the database's job and the
+// callers retry on a collision.
+import { randomInt } from 'node:crypto';
+
+export const TICKET_ID_PATTERN = /^(\d{7}|hh_[a-z0-9]{7})$/;
+export const LEAD_NUMBER_PATTERN = /^[a-z]{2}\d{4}$/;
+const ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+function pick(alphabet: string, length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  return out;
+}
+
+/** A 7-digit ticket id; never starts with 0 so that spreadsheets keep it intact. */
+export function newTicketId(): string {
+  return String(randomInt(1_000_000, 10_000_000));
+}
+
+export function newHelpHandTicketId(): string {
+  return `hh_${pick(ALPHANUMERIC, 7)}`;
+}
+
+export function newLeadNumber(): string {
+  return `${pick(LETTERS, 2)}${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+}
+
+/** Runs `attempt` with fresh ids until it does not collide (the attempt returns null on a collision). */
+export async function withFreshId<T>(
+  make: () => string,
+  attempt: (id: string) => Promise<T | null>,
+): Promise<T> {
+  for (let i = 0; i < 20; i++) {
+    const result = await attempt(make());
+    if (result !== null) return result;
+  }
+  throw new Error('could not find a free identifier after 20 attempts');
+}

@@ -1,0 +1,166 @@
+// One error shape for every failure (SPEC §3): existing clients read `message`, new ones `error`.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+/** A failure the caller should see, with its HTTP status and a machine-readable type. */
+export class AppError extends Error {
+  readonly statusCode: number;
+  readonly type: string;
+  readonly details: ErrorDetail[];
+  readonly headers: Record<string, string>;
+
+  constructor(
+    statusCode: number,
+    type: string,
+    message: string,
+    details: ErrorDetail[] = [],
+    headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.statusCode = statusCode;
+    this.type = type;
+    this.details = details;
+    this.headers = headers;
+  }
+}
+
+export const badRequest = (field: string, message: string) =>
+  new AppError(400, 'validation_error', `${field}: ${message}`, [{ field, message }]);
+export const notFound = (what: string, message = `${what} not found`) =>
+  new AppError(404, `${what}_not_found`, message);
+export const conflict = (type: string, message: string) => new AppError(409, type, message);
+export const forbidden = (message = 'this token does not give access to that client’s data') =>
+  new AppError(403, 'forbidden', message);
+export const unauthorized = (message = 'credentials required: a service key or a client token') =>
+  new AppError(401, 'unauthorized', message);
+
+export function errorBody(statusCode: number, type: string, message: string, details: unknown[] = []) {
+  return { success: false, message, error: { code: statusCode, type, message, details } };
+}
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+function fieldOf(issue: AjvIssue): string {
+  const path = issue.instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (issue.keyword === 'required' && typeof issue.params.missingProperty === 'string') {
+    path.push(issue.params.missingProperty);
+  }
+  if (issue.keyword === 'additionalProperties' && typeof issue.params.additionalProperty === 'string') {
+    path.push(issue.params.additionalProperty);
+  }
+  return path.join('.') || '(body)';
+}
+
+function describe(issue: AjvIssue): string {
+  if (issue.keyword === 'required') return 'is required';
+  if (issue.keyword === 'enum' && Array.isArray(issue.params.allowedValues)) {
+    return `must be one of: ${issue.params.allowedValues.join(', ')}`;
+  }
+  if (issue.keyword === 'additionalProperties') return 'is not a known field';
+  return issue.message ?? 'is invalid';
+}
+
+/** Turns Fastify/Ajv validation output into our 400 with every offending field named. */
+export function validationError(issues: AjvIssue[]): AppError {
+  const seen = new Set<string>();
+  const details: ErrorDetail[] = [];
+  for (const issue of issues) {
+    // anyOf/oneOf wrappers repeat what their branches said; the branch messages are the useful ones.
+    if (issue.keyword === 'anyOf' || issue.keyword === 'oneOf' || issue.keyword === 'if') continue;
+    const detail = { field: fieldOf(issue), message: describe(issue) };
+    const key = `${detail.field}|${detail.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      details.push(detail);
+    }
+  }
+  if (details.length === 0) details.push({ field: '(body)', message: 'is invalid' });
+  const message = details.map((d) => `${d.field}: ${d.message}`).join('; ');
+  return new AppError(400, 'validation_error', message, details);
+}
+
+const DATABASE_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
+function isDatabaseDown(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (e.code && (DATABASE_DOWN_CODES.has(e.code) || e.code.startsWith('08'))) return true;
+  return /timeout exceeded when trying to connect|Connection terminated|connection.*(closed|ended)|PGlite is closed/i.test(
+    e.message ?? '',
+  );
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
+    let failure: AppError;
+    if (error instanceof AppError) {
+      failure = error;
+    } else if ((error as FastifyError).validation) {
+      failure = validationError((error as FastifyError).validation as unknown as AjvIssue[]);
+    } else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) {
+      failure = new AppError(413, 'payload_too_large', 'the request body is larger than 1 MiB');
+    } else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) {
+      failure = new AppError(
+        415,
+        'unsupported_media_type',
+        'send application/json (forms may send x-www-form-urlencoded)',
+      );
+    } else if (error.statusCode === 429) {
+      failure = new AppError(429, 'rate_limited', 'too many requests, try again later');
+    } else if (isDatabaseDown(error)) {
+      request.log.error({ err: { code: (error as { code?: string }).code } }, 'database unavailable');
+      failure = new AppError(
+        503,
+        'database_unavailable',
+        'the service is temporarily unavailable, try again shortly',
+        [],
+        {
+          'retry-after': '5',
+        },
+      );
+    } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      // Fastify's own client errors: malformed JSON, empty JSON body, bad content length …
+      failure = new AppError(error.statusCode, 'bad_request', error.message.replace(/^Body /, 'body '));
+    } else {
+      request.log.error(
+        { err: { message: error.message, stack: error.stack, code: error.code } },
+        'unhandled error',
+      );
+      failure = new AppError(
+        500,
+        'internal_error',
+        'something went wrong on our side; the request was not completed',
+      );
+    }
+    for (const [name, value] of Object.entries(failure.headers)) reply.header(name, value);
+    reply
+      .status(failure.statusCode)
+      .send(errorBody(failure.statusCode, failure.type, failure.message, failure.details));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply
+      .status(404)
+      .send(errorBody(404, 'route_not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+}

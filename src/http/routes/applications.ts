@@ -1,0 +1,321 @@
+// Applications (заявки): the public submission forms and the ticket lookup.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { requestDiagnosticSession } from '../../commands/diagnostic-request.ts';
+import { contactTypeOf } from '../../commands/contact.ts';
+import { collectUtm, submitApplication, type ApplicationInput } from '../../commands/submit-application.ts';
+import type { Ticket } from '../../db/types.ts';
+import { GENDER_VALUES } from '../../domain/matching.ts';
+import { formatDateTime } from '../../domain/time.ts';
+import { clientsRepository } from '../../repositories/clients.repository.ts';
+import { sessionsRepository } from '../../repositories/sessions.repository.ts';
+import { ticketsRepository } from '../../repositories/tickets.repository.ts';
+import { mayAccessClient } from '../auth.ts';
+import { AppError, badRequest, forbidden, notFound } from '../errors.ts';
+import { BODY_LIMIT } from '../conventions.ts';
+import { Loose, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
+
+const CONTACT_TYPES = [
+  'telegram',
+  'whatsapp',
+  'phone',
+  'vk',
+  'max',
+  'Telegram',
+  'WhatsApp',
+  'Whatsapp',
+  'Phone',
+  'VK',
+  'Vk',
+  'Max',
+];
+
+const applicationBody = (extra: Record<string, ReturnType<typeof Type.Optional>> = {}) =>
+  Loose({
+    name: Text(200),
+    age: Type.Integer({ minimum: 14, maximum: 120 }),
+    contact: Loose({ type: Type.String({ enum: CONTACT_TYPES }), value: Text(200) }),
+    selected_slots: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
+    preferences: Type.Optional(
+      Loose({
+        gender: Type.Optional(Type.String({ enum: GENDER_VALUES })),
+        price_max: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000 })),
+        specializations: Type.Optional(Type.Array(Text(200), { maxItems: 50 })),
+      }),
+    ),
+    ticket_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+    utm: Type.Optional(Loose({})),
+    promocode: Type.Optional(Text(100)),
+    request_text: Type.Optional(Text()),
+    userTimeOffsetMsk: Type.Optional(Offset),
+    ...extra,
+  });
+
+const ApplicationResponse = Type.Object({
+  success: Type.Literal(true),
+  ticket_id: Type.String(),
+  lead_number: Type.String(),
+  client_token: Type.String(),
+  bot_link: Type.Union([Type.String(), Type.Null()]),
+  matched_psychologists: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      price: Type.Number(),
+      slots: Type.Array(
+        Type.Object({
+          id: Type.String(),
+          date: Type.String(),
+          time: Type.String(),
+          start_iso: Type.String(),
+        }),
+      ),
+    }),
+  ),
+});
+
+type ApplicationBody = {
+  name: string;
+  age: number;
+  contact: { type: string; value: string };
+  selected_slots?: string[];
+  preferences?: { gender?: string; price_max?: number; specializations?: string[] };
+  ticket_id?: string;
+  promocode?: string;
+  request_text?: string;
+  userTimeOffsetMsk?: number;
+  price_session?: string;
+} & Record<string, unknown>;
+
+function applicationInput(request: FastifyRequest, kind: ApplicationInput['kind']): ApplicationInput {
+  const body = request.body as ApplicationBody;
+  const key = request.headers['idempotency-key'];
+  if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 200)) {
+    throw badRequest('Idempotency-Key', 'must be 1–200 characters');
+  }
+  const utm = collectUtm(body);
+  return {
+    kind,
+    name: body.name.trim(),
+    age: body.age,
+    contact: { type: contactTypeOf(body.contact.type)!, value: body.contact.value },
+    selectedSlots: body.selected_slots ?? [],
+    preferences: body.preferences ?? {},
+    ...(body.ticket_id ? { formTicketId: body.ticket_id } : {}),
+    ...(body.request_text ? { requestText: body.request_text } : {}),
+    ...(body.promocode ? { promocode: body.promocode } : {}),
+    ...(body.price_session ? { priceSession: body.price_session } : {}),
+    ...(utm ? { utm } : {}),
+    ...(body.userTimeOffsetMsk !== undefined ? { userTimeOffsetMsk: body.userTimeOffsetMsk } : {}),
+    raw: body,
+    ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
+  };
+}
+
+/** The seed's GET /get-ticket-info carries a JSON body; Fastify never parses one on GET, so read it here. */
+async function mergeGetBody(request: FastifyRequest): Promise<void> {
+  const length = Number(request.headers['content-length'] ?? 0);
+  if (!length && !request.headers['transfer-encoding']) return;
+  if (length > BODY_LIMIT)
+    throw new AppError(413, 'payload_too_large', 'the request body is larger than 1 MiB');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request.raw) {
+    size += (chunk as Buffer).length;
+    if (size > BODY_LIMIT)
+      throw new AppError(413, 'payload_too_large', 'the request body is larger than 1 MiB');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw badRequest('(body)', 'must be JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw badRequest('(body)', 'must be a JSON object');
+  const query = request.query as Record<string, unknown>;
+  for (const [key, value] of Object.entries(parsed)) {
+    if (query[key] === undefined && value !== '' && value !== null)
+      query[key] = typeof value === 'number' ? String(value) : value;
+  }
+}
+
+const PERSONAL_TICKET_COLUMNS = [
+  'request_text',
+  'preferences',
+  'raw_payload',
+  'utm',
+  'note',
+  'promocode',
+  'selected_slots',
+] as const;
+
+export async function applicationRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+
+  app.post(
+    '/submit-application',
+    {
+      config: { access: 'public', ...rateLimited(app, 'submit') },
+      schema: {
+        tags: ['applications'],
+        summary: 'Submit an application: client, ticket, matching, bot link',
+        body: applicationBody(),
+        response: { 200: ApplicationResponse },
+      },
+    },
+    async (request) => submitApplication(ctx, applicationInput(request, 'application')),
+  );
+
+  app.post(
+    '/register-ticket-for-help-hand',
+    {
+      config: { access: 'public', ...rateLimited(app, 'submit') },
+      schema: {
+        tags: ['applications'],
+        summary: 'Register a helping-hand (Рука помощи) request',
+        body: applicationBody({
+          price_session: Type.Optional(Type.String({ enum: ['free', '300', '500', '1000', '1500'] })),
+        }),
+        response: { 200: ApplicationResponse },
+      },
+    },
+    async (request) => submitApplication(ctx, applicationInput(request, 'help_hand')),
+  );
+
+  app.post(
+    '/diagnostic-session-request',
+    {
+      config: { access: 'public', ...rateLimited(app, 'submit') },
+      schema: {
+        tags: ['applications'],
+        summary: 'Request a diagnostic session (short form)',
+        body: Loose({
+          client_name: Text(200),
+          client_phone: Type.Optional(Text(100)),
+          client_telegram: Type.Optional(Text(100)),
+          client_email: Type.Optional(Text(254)),
+          request_text: Text(5000),
+          utm: Type.Optional(
+            Loose({
+              source: Type.Optional(Text(500)),
+              medium: Type.Optional(Text(500)),
+              campaign: Type.Optional(Text(500)),
+              content: Type.Optional(Text(500)),
+              term: Type.Optional(Text(500)),
+            }),
+          ),
+        }),
+      },
+    },
+    async (request) => {
+      const body = request.body as {
+        client_name: string;
+        client_phone?: string;
+        client_telegram?: string;
+        client_email?: string;
+        request_text: string;
+      } & Record<string, unknown>;
+      const utm = collectUtm(body);
+      return requestDiagnosticSession(ctx, {
+        clientName: body.client_name.trim(),
+        ...(body.client_phone ? { phone: body.client_phone } : {}),
+        ...(body.client_telegram ? { telegram: body.client_telegram } : {}),
+        ...(body.client_email ? { email: body.client_email } : {}),
+        requestText: body.request_text,
+        ...(utm ? { utm } : {}),
+        raw: body,
+      });
+    },
+  );
+
+  app.get(
+    '/get-ticket-info',
+    {
+      config: { access: 'public', ...rateLimited(app, 'public') },
+      preValidation: mergeGetBody,
+      schema: {
+        tags: ['applications'],
+        summary: 'A ticket: by ticket_id, or by client_id (lead number) + link_id (the stored record)',
+        description: 'Personal fields are null without the service key or the client’s own token.',
+        querystring: Type.Object({
+          ticket_id: Type.Optional(TicketId),
+          client_id: Type.Optional(Text(64)),
+          link_id: Type.Optional(TicketId),
+        }),
+      },
+    },
+    async (request) => {
+      const q = request.query as { ticket_id?: string; client_id?: string; link_id?: string };
+      if (q.ticket_id) {
+        const ticket = await findVisibleTicket(request, q.ticket_id);
+        return { success: true, ticket: await ticketSummary(request, ticket) };
+      }
+      if (!q.client_id || !q.link_id)
+        throw badRequest('ticket_id', 'give ticket_id, or client_id with link_id');
+      const ticket = await findVisibleTicket(request, q.link_id);
+      const client = await clientsRepository.findByLeadOrId(ctx.db, q.client_id);
+      if (!client || client.id !== ticket.client_id)
+        throw notFound('ticket', 'у этого лида нет такой заявки');
+      const record: Record<string, unknown> = { ...ticket };
+      if (!mayAccessClient(request.caller, ticket.client_id)) {
+        for (const column of PERSONAL_TICKET_COLUMNS) record[column] = null;
+      }
+      return record;
+    },
+  );
+
+  async function findVisibleTicket(request: FastifyRequest, ticketId: string): Promise<Ticket> {
+    const ticket = await ticketsRepository.find(ctx.db, ticketId);
+    if (!ticket) throw notFound('ticket', `заявка ${ticketId} не найдена`);
+    if (request.caller.kind === 'client' && request.caller.clientId !== ticket.client_id) throw forbidden();
+    return ticket;
+  }
+
+  async function ticketSummary(request: FastifyRequest, ticket: Ticket) {
+    const personal = mayAccessClient(request.caller, ticket.client_id);
+    const client = personal ? await clientsRepository.findById(ctx.db, ticket.client_id) : undefined;
+    const session =
+      (await sessionsRepository.activeOfTicket(ctx.db, ticket.ticket_id)) ??
+      (await sessionsRepository.latestOfTicket(ctx.db, ticket.ticket_id));
+    const psychologistId = session?.psychologist_id ?? ticket.psychologist_id;
+    const psychologist = psychologistId
+      ? await ctx.db
+          .selectFrom('hraniteli_psychologists')
+          .select(['name', 'min_price'])
+          .where('id', '=', psychologistId)
+          .executeTakeFirst()
+      : undefined;
+    const slotPrice = session
+      ? await ctx.db
+          .selectFrom('hraniteli_slots')
+          .select('price')
+          .where('id', '=', session.slot_id)
+          .executeTakeFirst()
+      : undefined;
+    return {
+      id: ticket.ticket_id,
+      client_name: client?.name ?? null,
+      client_phone: client?.phone ?? null,
+      client_telegram: client
+        ? client.telegram_username
+          ? `@${client.telegram_username}`
+          : client.telegram_id
+        : null,
+      client_email: client?.email ?? null,
+      request_text: personal ? ticket.request_text : null,
+      status: ticket.status,
+      created_at: ticket.created_at.toISOString(),
+      updated_at: ticket.updated_at.toISOString(),
+      psychologist_name: psychologist?.name ?? null,
+      slot_time: session ? formatDateTime(session.start_at) : null,
+      slot_time_iso: session ? session.start_at.toISOString() : null,
+      price: session
+        ? (session.payment_amount ?? slotPrice?.price ?? psychologist?.min_price ?? null)
+        : (psychologist?.min_price ?? null),
+    };
+  }
+}

@@ -1,0 +1,54 @@
+// Events from the database webhook (Supabase-style) about slot changes made outside the service.
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { handleSlotEvent, type SlotEvent } from '../../commands/handle-slot-event.ts';
+import { presentsServiceKey, secretMatches } from '../auth.ts';
+import { unauthorized } from '../errors.ts';
+import { Enum } from '../schemas.ts';
+
+export async function eventRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+
+  app.post(
+    '/notify-update',
+    {
+      // Not one of the three classes: the database webhook may also authenticate with its own secret.
+      onRequest: async (request) => {
+        if (presentsServiceKey(request, ctx.apiKey)) return;
+        const secret = ctx.config.supabaseWebhookSecret;
+        const header = request.headers['x-webhook-secret'];
+        const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+        const presented = typeof header === 'string' ? header : bearer;
+        if (secret && secretMatches(presented, secret)) return;
+        throw unauthorized('the service key or the webhook secret is required');
+      },
+      schema: {
+        tags: ['events'],
+        summary: 'Database webhook: a hraniteli_slots row changed',
+        security: [{ apiKey: [] }, { bearer: [] }],
+        body: Type.Object(
+          {
+            type: Enum(['INSERT', 'UPDATE', 'DELETE']),
+            table: Type.String({ minLength: 1, maxLength: 200 }),
+            schema: Type.Optional(Type.String({ maxLength: 200 })),
+            record: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])),
+            old_record: Type.Optional(
+              Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+            ),
+          },
+          { additionalProperties: true },
+        ),
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            action: Enum(['booking', 'cancellation', 'ignored']),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const action = await handleSlotEvent(ctx, request.body as SlotEvent, JSON.stringify(request.body));
+      return { success: true, action };
+    },
+  );
+}

@@ -1,0 +1,87 @@
+// Feedback: rating a session and the client's session history.
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { rateSession } from '../../commands/rate-session.ts';
+import { formatDateTime } from '../../domain/time.ts';
+import { clientsRepository } from '../../repositories/clients.repository.ts';
+import { sessionsRepository } from '../../repositories/sessions.repository.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { Ok, ownedTicket, Text, TicketId } from '../schemas.ts';
+
+export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+
+  app.post(
+    '/rate-session',
+    {
+      config: { access: 'client' },
+      schema: {
+        tags: ['feedback'],
+        summary: "Rate the ticket's latest past session (latest rating wins, history kept)",
+        body: Type.Object(
+          {
+            ticket_id: TicketId,
+            rating: Type.Integer({ minimum: 1, maximum: 5 }),
+            feedback: Type.Optional(Type.String({ maxLength: 5000 })),
+          },
+          { additionalProperties: true },
+        ),
+        response: { 200: Ok },
+      },
+    },
+    async (request) => {
+      const body = request.body as { ticket_id: string; rating: number; feedback?: string };
+      const ticket = await ownedTicket(request, body.ticket_id);
+      return {
+        success: true,
+        ...(await rateSession(ctx, ticket, body.rating, body.feedback?.trim() || null)),
+      };
+    },
+  );
+
+  app.get(
+    '/client-sessions-history',
+    {
+      config: { access: 'client' },
+      schema: {
+        tags: ['feedback'],
+        summary: "A client's sessions, newest first",
+        querystring: Type.Object({ client_telegram: Text(100) }),
+        response: {
+          200: Type.Object({
+            sessions: Type.Array(
+              Type.Object({
+                ticket_id: Type.String(),
+                psychologist_name: Type.String(),
+                slot_time: Type.String(),
+                status: Type.String(),
+                rating: Type.Union([Type.Integer(), Type.Null()]),
+                feedback: Type.Union([Type.String(), Type.Null()]),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { client_telegram } = request.query as { client_telegram: string };
+      const client = await clientsRepository.findByTelegram(ctx.db, client_telegram);
+      if (request.caller.kind === 'client') {
+        if (!client) throw notFound('client', 'клиент не найден');
+        if (client.id !== request.caller.clientId) throw forbidden();
+      }
+      if (!client) return { sessions: [] };
+      const rows = await sessionsRepository.historyOfClient(ctx.db, client.id);
+      return {
+        sessions: rows.map((r) => ({
+          ticket_id: r.ticket_id,
+          psychologist_name: r.psychologist_name,
+          slot_time: formatDateTime(r.start_at),
+          status: r.status,
+          rating: r.rating,
+          feedback: r.feedback,
+        })),
+      };
+    },
+  );
+}

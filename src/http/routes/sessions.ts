@@ -1,0 +1,271 @@
+// Sessions: free slots, booking a diagnostic session, and the client's confirm / cancel / reschedule.
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { bookSlot } from '../../commands/book-slot.ts';
+import { cancelSession } from '../../commands/cancel-session.ts';
+import { confirmSession } from '../../commands/confirm-session.ts';
+import { rescheduleSession } from '../../commands/reschedule-session.ts';
+import { inTransaction } from '../../commands/transaction.ts';
+import {
+  clientOffsetMs,
+  DAY_MS,
+  formatDate,
+  formatTime,
+  moscowDayStart,
+  parseSlotTime,
+  parseYmd,
+} from '../../domain/time.ts';
+import { wantedSex } from '../../domain/matching.ts';
+import { clientsRepository } from '../../repositories/clients.repository.ts';
+import { psychologistsRepository } from '../../repositories/psychologists.repository.ts';
+import { slotsRepository } from '../../repositories/slots.repository.ts';
+import { assertClientAccess } from '../auth.ts';
+import { badRequest, notFound } from '../errors.ts';
+import {
+  Offset,
+  Ok,
+  ownedTicket,
+  rateLimited,
+  SlotTime,
+  Text,
+  TicketId,
+  Uuid,
+  Ymd,
+  Enum,
+} from '../schemas.ts';
+
+const SlotOut = Type.Object({
+  id: Type.String(),
+  date: Type.String(),
+  time: Type.String(),
+  start_iso: Type.String(),
+  psychologist: Type.String(),
+  psychologist_id: Type.String(),
+  price: Type.Number(),
+  duration_minutes: Type.Integer(),
+  local_date: Type.Optional(Type.String()),
+  local_time: Type.Optional(Type.String()),
+});
+
+export function parseTimeField(value: string, field: string, now: Date): Date {
+  const at = parseSlotTime(value, now);
+  if (!at) throw badRequest(field, 'must be a time like "05.12 14:00", "2026-12-05 14:00" or ISO-8601');
+  return at;
+}
+
+export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+
+  app.get(
+    '/get-available-slots',
+    {
+      config: { access: 'public', ...rateLimited(app, 'public') },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Free slots, by time then psychologist',
+        querystring: Type.Object({
+          psychologist: Type.Optional(Text(200)),
+          psychologist_id: Type.Optional(Uuid),
+          from: Type.Optional(Ymd),
+          to: Type.Optional(Ymd),
+          userTimeOffsetMsk: Type.Optional(Offset),
+          price_max: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000 })),
+          gender: Type.Optional(Type.String({ maxLength: 40 })),
+          specializations: Type.Optional(Type.String({ maxLength: 2000 })),
+        }),
+        response: { 200: Type.Object({ success: Type.Literal(true), slots: Type.Array(SlotOut) }) },
+      },
+    },
+    async (request) => {
+      const q = request.query as {
+        psychologist?: string;
+        psychologist_id?: string;
+        from?: string;
+        to?: string;
+        userTimeOffsetMsk?: number;
+        price_max?: number;
+        gender?: string;
+        specializations?: string;
+      };
+      const now = ctx.clock.now();
+      const from = q.from ? parseYmd(q.from) : moscowDayStart(now);
+      if (!from) throw badRequest('from', 'must be a real date YYYY-MM-DD');
+      const toDay = q.to ? parseYmd(q.to) : moscowDayStart(now, 28);
+      if (!toDay) throw badRequest('to', 'must be a real date YYYY-MM-DD');
+      if (toDay.getTime() < from.getTime()) throw badRequest('to', 'must not be before from');
+      if (toDay.getTime() - from.getTime() > 366 * DAY_MS)
+        throw badRequest('to', 'the range may span at most a year');
+      let psychologistIds: string[] | undefined;
+      if (q.psychologist_id || q.psychologist) {
+        const p = q.psychologist_id
+          ? await psychologistsRepository.findById(ctx.db, q.psychologist_id)
+          : await psychologistsRepository.findByName(ctx.db, q.psychologist!);
+        if (!p) throw notFound('psychologist', 'психолог не найден');
+        psychologistIds = [p.id];
+      }
+      if (
+        q.gender &&
+        wantedSex(q.gender) === undefined &&
+        !/^(any|не имеет значения|не важно)$/i.test(q.gender.trim())
+      ) {
+        throw badRequest('gender', 'must be male, female or any');
+      }
+      const earliest = new Date(now.getTime() + ctx.config.minLeadMinutes * 60_000);
+      const sex = wantedSex(q.gender);
+      const rows = await slotsRepository.listFree(ctx.db, {
+        from: from.getTime() > earliest.getTime() ? from : earliest,
+        to: new Date(toDay.getTime() + DAY_MS),
+        ...(psychologistIds ? { psychologistIds } : {}),
+        ...(sex ? { sex } : {}),
+        ...(q.price_max !== undefined ? { priceMax: q.price_max } : {}),
+        ...(q.specializations
+          ? {
+              specializations: q.specializations
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }
+          : {}),
+      });
+      const local = q.userTimeOffsetMsk !== undefined ? clientOffsetMs(q.userTimeOffsetMsk) : undefined;
+      return {
+        success: true,
+        slots: rows.map((s) => ({
+          id: s.id,
+          date: formatDate(s.start_at),
+          time: formatTime(s.start_at),
+          start_iso: s.start_at.toISOString(),
+          psychologist: s.psychologist,
+          psychologist_id: s.psychologist_id,
+          price: s.price ?? s.min_price,
+          duration_minutes: s.duration_minutes,
+          ...(local !== undefined
+            ? { local_date: formatDate(s.start_at, local), local_time: formatTime(s.start_at, local) }
+            : {}),
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/process-diagnostic-session-request',
+    {
+      config: { access: 'client' },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Book a slot as a diagnostic session with payment info',
+        body: Type.Object(
+          {
+            client_id: Text(64),
+            psychologist_id: Uuid,
+            slot_id: Uuid,
+            payment_info: Type.Object({
+              amount: Type.Number({ minimum: 0, maximum: 10_000_000 }),
+              status: Enum(['pending', 'completed']),
+            }),
+            ticket_id: Type.Optional(TicketId),
+          },
+          { additionalProperties: true },
+        ),
+      },
+    },
+    async (request) => {
+      const body = request.body as {
+        client_id: string;
+        psychologist_id: string;
+        slot_id: string;
+        payment_info: { amount: number; status: 'pending' | 'completed' };
+        ticket_id?: string;
+      };
+      const client = await clientsRepository.findByLeadOrId(ctx.db, body.client_id);
+      if (!client) throw notFound('client', 'клиент не найден');
+      assertClientAccess(request.caller, client.id);
+      const psychologist = await psychologistsRepository.findById(ctx.db, body.psychologist_id);
+      if (!psychologist) throw notFound('psychologist', 'психолог не найден');
+      const { session, ticket } = await inTransaction(ctx, (trx) =>
+        bookSlot(ctx, trx, {
+          slotId: body.slot_id,
+          clientId: client.id,
+          psychologistId: psychologist.id,
+          ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
+          kind: 'diagnostic',
+          payment: body.payment_info,
+        }),
+      );
+      return {
+        success: true,
+        ticket_id: ticket.ticket_id,
+        session: {
+          id: session.id,
+          date: formatDate(session.start_at),
+          time: formatTime(session.start_at),
+          start_iso: session.start_at.toISOString(),
+          psychologist: psychologist.name,
+          client_name: client.name,
+          status: session.status,
+          meeting_link: session.meeting_link,
+        },
+      };
+    },
+  );
+
+  app.post(
+    '/confirm-session-by-client',
+    {
+      config: { access: 'client' },
+      schema: {
+        tags: ['sessions'],
+        summary: 'The client confirms (or books and confirms) a session time',
+        body: Type.Object({ ticket_id: TicketId, slot_time: SlotTime }, { additionalProperties: true }),
+        response: { 200: Ok },
+      },
+    },
+    async (request) => {
+      const body = request.body as { ticket_id: string; slot_time: string };
+      const at = parseTimeField(body.slot_time, 'slot_time', ctx.clock.now());
+      const ticket = await ownedTicket(request, body.ticket_id);
+      return { success: true, ...(await confirmSession(ctx, ticket, at)) };
+    },
+  );
+
+  app.post(
+    '/cancel-session',
+    {
+      config: { access: 'client' },
+      schema: {
+        tags: ['sessions'],
+        summary: "Cancel the ticket's active session",
+        body: Type.Object(
+          { ticket_id: TicketId, cancellation_reason: Text(1000) },
+          { additionalProperties: true },
+        ),
+        response: { 200: Ok },
+      },
+    },
+    async (request) => {
+      const body = request.body as { ticket_id: string; cancellation_reason: string };
+      const ticket = await ownedTicket(request, body.ticket_id);
+      const by = request.caller.kind === 'service' ? 'operator' : 'client';
+      return { success: true, ...(await cancelSession(ctx, ticket, body.cancellation_reason.trim(), by)) };
+    },
+  );
+
+  app.post(
+    '/reschedule-session',
+    {
+      config: { access: 'client' },
+      schema: {
+        tags: ['sessions'],
+        summary: "Move the ticket's active session to another free slot of the same psychologist",
+        body: Type.Object({ ticket_id: TicketId, new_slot_time: SlotTime }, { additionalProperties: true }),
+        response: { 200: Ok },
+      },
+    },
+    async (request) => {
+      const body = request.body as { ticket_id: string; new_slot_time: string };
+      const at = parseTimeField(body.new_slot_time, 'new_slot_time', ctx.clock.now());
+      const ticket = await ownedTicket(request, body.ticket_id);
+      return { success: true, ...(await rescheduleSession(ctx, ticket, at)) };
+    },
+  );
+}

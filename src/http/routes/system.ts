@@ -1,0 +1,31 @@
+// Liveness and readiness: public, no personal data.
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { migrationsApplied } from '../../db/migrate.ts';
+import { errorBody } from '../errors.ts';
+
+export async function systemRoutes(app: FastifyInstance): Promise<void> {
+  const { ctx } = app;
+  app.get('/health', { schema: { tags: ['system'], summary: 'The process is up' } }, async () => ({
+    success: true,
+    status: 'ok',
+  }));
+
+  app.get(
+    '/ready',
+    { schema: { tags: ['system'], summary: 'The database answers and migrations are applied' } },
+    async (_request, reply) => {
+      try {
+        await sql`select 1`.execute(ctx.db);
+        if (!(await migrationsApplied(ctx.db))) {
+          return reply
+            .status(503)
+            .send(errorBody(503, 'migrations_pending', 'migrations are not applied yet'));
+        }
+        return { success: true, status: 'ready', database: ctx.database.kind };
+      } catch {
+        return reply.status(503).send(errorBody(503, 'database_unavailable', 'the database does not answer'));
+      }
+    },
+  );
+}

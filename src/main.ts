@@ -1,0 +1,48 @@
+// Starts the service from the environment: database (embedded or PostgreSQL), migrations, demo data
+// on an empty embedded database, the HTTP server. Stops cleanly on SIGINT/SIGTERM.
+import 'dotenv/config';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { DataDirLockedError } from './db/data-dir-lock.ts';
+import { isEmpty, loadDemoData } from './demo/demo-data.ts';
+import { createLogger } from './logger.ts';
+import { openRuntime } from './runtime.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const runtime = await openRuntime(config, log);
+  const { ctx } = runtime;
+  if (config.demoData && (await isEmpty(ctx))) {
+    const loaded = await loadDemoData(ctx);
+    log.info(loaded, 'demo data loaded into the empty embedded database');
+  }
+  const app = await buildApp(ctx);
+  await app.listen({ port: config.port, host: config.host });
+  const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+  console.log(`Hraniteli is listening on ${base} (database: ${ctx.database.kind}; docs: ${base}/docs)`);
+  if (runtime.generatedApiKey) {
+    console.log(`Generated API key (shown once; also kept in ${config.dataDir}/secrets.json): ${ctx.apiKey}`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+    console.error(`Hraniteli cannot start: ${error.message}`);
+  } else {
+    console.error('Hraniteli failed to start:', error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+// SQL for clients: find-or-create by contact (race-free through the unique contact key), lookups.
+import type { Executor } from '../context.ts';
+import type { Client, ClientsTable, ContactType } from '../db/types.ts';
+import type { Updateable } from 'kysely';
+import { newLeadNumber } from '../domain/ids.ts';
+import { isUuid } from './psychologists.repository.ts';
+
+/** A normalized contact: the key that identifies a person across submissions, and its columns. */
+export interface ContactIdentity {
+  key: string;
+  type: ContactType;
+  value: string;
+  phone?: string;
+  email?: string;
+  telegramId?: string;
+  telegramUsername?: string;
+}
+
+export interface ClientDetails {
+  name?: string;
+  age?: number;
+  utm?: unknown;
+}
+
+export const clientsRepository = {
+  /**
+   * The client known by this contact, updated with the new details, or a new client with a fresh lead
+   * number. A concurrent submission with the same contact waits on the unique key and then finds the row.
+   */
+  async findOrCreate(
+    db: Executor,
+    contact: ContactIdentity,
+    details: ClientDetails,
+    now: Date,
+  ): Promise<Client> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const existing = await this.findByContact(db, contact);
+      if (existing) {
+        const update: Updateable<ClientsTable> = { updated_at: now };
+        if (details.name) update.name = details.name;
+        if (details.age !== undefined) update.age = details.age;
+        if (contact.phone && !existing.phone) update.phone = contact.phone;
+        if (contact.email && !existing.email) update.email = contact.email;
+        if (contact.telegramUsername && !existing.telegram_username)
+          update.telegram_username = contact.telegramUsername;
+        return db
+          .updateTable('hraniteli_clients')
+          .set(update)
+          .where('id', '=', existing.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      }
+      const inserted = await db
+        .insertInto('hraniteli_clients')
+        .values({
+          lead_number: newLeadNumber(),
+          contact_key: contact.key,
+          contact_type: contact.type,
+          contact_value: contact.value,
+          name: details.name ?? null,
+          age: details.age ?? null,
+          phone: contact.phone ?? null,
+          email: contact.email ?? null,
+          telegram_id: contact.telegramId ?? null,
+          telegram_username: contact.telegramUsername ?? null,
+          utm: details.utm === undefined ? null : JSON.stringify(details.utm),
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return inserted;
+      // Either the same contact was inserted meanwhile (found on the next round) or the random lead
+      // number collided (a new one is drawn on the next round).
+    }
+    throw new Error('could not create a client record');
+  },
+
+  async findByContact(db: Executor, contact: ContactIdentity): Promise<Client | undefined> {
+    return db
+      .selectFrom('hraniteli_clients')
+      .selectAll()
+      .where((eb) => {
+        const conditions = [eb('contact_key', '=', contact.key)];
+        if (contact.telegramId) conditions.push(eb('telegram_id', '=', contact.telegramId));
+        return eb.or(conditions);
+      })
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
+  },
+
+  async findById(db: Executor, id: string): Promise<Client | undefined> {
+    if (!isUuid(id)) return undefined;
+    return db.selectFrom('hraniteli_clients').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  async findByLeadNumber(db: Executor, leadNumber: string): Promise<Client | undefined> {
+    return db
+      .selectFrom('hraniteli_clients')
+      .selectAll()
+      .where('lead_number', '=', leadNumber.trim().toLowerCase())
+      .executeTakeFirst();
+  },
+
+  /** A client by lead number or UUID (`client_id` in the seed means either). */
+  async findByLeadOrId(db: Executor, value: string): Promise<Client | undefined> {
+    return isUuid(value) ? this.findById(db, value) : this.findByLeadNumber(db, value);
+  },
+
+  /** By Telegram numeric id or username (with or without @). */
+  async findByTelegram(db: Executor, value: string): Promise<Client | undefined> {
+    const text = value.trim().replace(/^@/, '');
+    if (/^\d+$/.test(text)) {
+      return db
+        .selectFrom('hraniteli_clients')
+        .selectAll()
+        .where('telegram_id', '=', text)
+        .executeTakeFirst();
+    }
+    return db
+      .selectFrom('hraniteli_clients')
+      .selectAll()
+      .where('telegram_username', '=', text.toLowerCase())
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
+  },
+};

@@ -1,0 +1,91 @@
+// SQL for psychologists: lookups by id and by normalized name, and the assignment coefficient inputs.
+import { sql } from 'kysely';
+import type { Executor } from '../context.ts';
+import type { Insertable } from 'kysely';
+import type { Psychologist, PsychologistsTable, PsychologistUpdate } from '../db/types.ts';
+import { normalizeName } from '../domain/names.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string) => UUID.test(value);
+
+export type PsychologistWithCoefficient = Psychologist & {
+  assigned_until_month_end: number;
+  coefficient: number;
+};
+
+export const psychologistsRepository = {
+  async insert(db: Executor, values: Insertable<PsychologistsTable>): Promise<Psychologist | undefined> {
+    return db
+      .insertInto('hraniteli_psychologists')
+      .values(values)
+      .onConflict((oc) => oc.column('name_normalized').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  async update(db: Executor, id: string, values: PsychologistUpdate): Promise<Psychologist | undefined> {
+    return db
+      .updateTable('hraniteli_psychologists')
+      .set({ ...values, updated_at: new Date() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  async list(db: Executor, onlyActive: boolean): Promise<Psychologist[]> {
+    let query = db.selectFrom('hraniteli_psychologists').selectAll().orderBy('name');
+    if (onlyActive) query = query.where('is_active', '=', true);
+    return query.execute();
+  },
+
+  async findById(db: Executor, id: string): Promise<Psychologist | undefined> {
+    if (!isUuid(id)) return undefined;
+    return db.selectFrom('hraniteli_psychologists').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  async findByName(db: Executor, name: string): Promise<Psychologist | undefined> {
+    return db
+      .selectFrom('hraniteli_psychologists')
+      .selectAll()
+      .where('name_normalized', '=', normalizeName(name))
+      .executeTakeFirst();
+  },
+
+  /** By UUID or by name, as many endpoints accept either. */
+  async findByIdOrName(db: Executor, idOrName: string): Promise<Psychologist | undefined> {
+    return isUuid(idOrName) ? this.findById(db, idOrName) : this.findByName(db, idOrName);
+  },
+
+  /**
+   * Psychologists with their remaining assignment coefficient (get-assigment-coeff): debt − clients
+   * provided − active sessions from now to the end of the Moscow month.
+   */
+  async withCoefficients(
+    db: Executor,
+    filter: { ids?: string[]; activeOnly?: boolean; helpHandOnly?: boolean },
+    now: Date,
+    monthEnd: Date,
+  ): Promise<PsychologistWithCoefficient[]> {
+    let query = db
+      .selectFrom('hraniteli_psychologists as p')
+      .selectAll('p')
+      .select(
+        sql<number>`(select count(*) from hraniteli_sessions s
+          where s.psychologist_id = p.id and s.status in ('pending', 'confirmed')
+          and s.start_at >= ${now} and s.start_at < ${monthEnd})::int`.as('assigned_until_month_end'),
+      );
+    if (filter.ids)
+      query = query.where(
+        'p.id',
+        'in',
+        filter.ids.length ? filter.ids : ['00000000-0000-0000-0000-000000000000'],
+      );
+    if (filter.activeOnly) query = query.where('p.is_active', '=', true);
+    if (filter.helpHandOnly) query = query.where('p.help_hand', '=', true);
+    const rows = await query.execute();
+    return rows.map((row) => ({
+      ...row,
+      coefficient: row.debt - row.number_of_clients_provided - row.assigned_until_month_end,
+    }));
+  },
+};

@@ -1,0 +1,113 @@
+// SQL for tickets: insertion with a fresh random id, lookups, the admin list and status changes.
+import type { Updateable } from 'kysely';
+import type { Executor } from '../context.ts';
+import type { NewTicket, Ticket, TicketsTable, TicketStatus, TicketType } from '../db/types.ts';
+import { newHelpHandTicketId, newTicketId, TICKET_ID_PATTERN } from '../domain/ids.ts';
+
+export const OPEN_TICKET_STATUSES: TicketStatus[] = ['new', 'matched'];
+
+export const ticketsRepository = {
+  /**
+   * Inserts a ticket under `preferredId` when it is a free 7-digit id, else under a fresh random id
+   * (retried on the rare collision).
+   */
+  async insert(db: Executor, values: Omit<NewTicket, 'ticket_id'>, preferredId?: string): Promise<Ticket> {
+    const helpHand = values.type === 'help_hand';
+    const candidates: string[] = [];
+    if (preferredId && /^\d{7}$/.test(preferredId) && !helpHand) candidates.push(preferredId);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const ticketId = candidates.shift() ?? (helpHand ? newHelpHandTicketId() : newTicketId());
+      const inserted = await db
+        .insertInto('hraniteli_tickets')
+        .values({ ...values, ticket_id: ticketId })
+        .onConflict((oc) => oc.column('ticket_id').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return inserted;
+    }
+    throw new Error('could not find a free ticket id');
+  },
+
+  async find(db: Executor, ticketId: string): Promise<Ticket | undefined> {
+    if (!TICKET_ID_PATTERN.test(ticketId)) return undefined;
+    return db
+      .selectFrom('hraniteli_tickets')
+      .selectAll()
+      .where('ticket_id', '=', ticketId)
+      .executeTakeFirst();
+  },
+
+  /** The ticket row locked for the rest of the transaction. */
+  async lock(db: Executor, ticketId: string): Promise<Ticket | undefined> {
+    if (!TICKET_ID_PATTERN.test(ticketId)) return undefined;
+    return db
+      .selectFrom('hraniteli_tickets')
+      .selectAll()
+      .where('ticket_id', '=', ticketId)
+      .forUpdate()
+      .executeTakeFirst();
+  },
+
+  async latestOpenOfClient(db: Executor, clientId: string): Promise<Ticket | undefined> {
+    return db
+      .selectFrom('hraniteli_tickets')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .where('status', 'in', OPEN_TICKET_STATUSES)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .forUpdate()
+      .executeTakeFirst();
+  },
+
+  async update(db: Executor, ticketId: string, values: Updateable<TicketsTable>, now: Date): Promise<Ticket> {
+    return db
+      .updateTable('hraniteli_tickets')
+      .set({ ...values, updated_at: now })
+      .where('ticket_id', '=', ticketId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  async list(
+    db: Executor,
+    filter: {
+      status?: TicketStatus;
+      type?: TicketType;
+      from?: Date;
+      to?: Date;
+      limit: number;
+      cursor?: { createdAt: Date; ticketId: string };
+    },
+  ) {
+    let query = db
+      .selectFrom('hraniteli_tickets as t')
+      .innerJoin('hraniteli_clients as c', 'c.id', 't.client_id')
+      .leftJoin('hraniteli_psychologists as p', 'p.id', 't.psychologist_id')
+      .select([
+        't.ticket_id',
+        't.type',
+        't.status',
+        't.created_at',
+        't.updated_at',
+        't.form_ticket_id',
+        'c.lead_number',
+        'c.name as client_name',
+        'p.name as psychologist_name',
+      ]);
+    if (filter.status) query = query.where('t.status', '=', filter.status);
+    if (filter.type) query = query.where('t.type', '=', filter.type);
+    if (filter.from) query = query.where('t.created_at', '>=', filter.from);
+    if (filter.to) query = query.where('t.created_at', '<', filter.to);
+    if (filter.cursor) {
+      const { createdAt, ticketId } = filter.cursor;
+      query = query.where((eb) =>
+        eb.or([
+          eb('t.created_at', '<', createdAt),
+          eb.and([eb('t.created_at', '=', createdAt), eb('t.ticket_id', '<', ticketId)]),
+        ]),
+      );
+    }
+    return query.orderBy('t.created_at', 'desc').orderBy('t.ticket_id', 'desc').limit(filter.limit).execute();
+  },
+};

@@ -1,0 +1,72 @@
+// Opens everything the service runs on (database, migrations, secrets, context) from a configuration.
+// main.ts and the CLI use it; tests build their context the same way through test/support.
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Context } from './context.ts';
+import { lockDataDir } from './db/data-dir-lock.ts';
+import { openPglite, openPostgres, type Database } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import { createTokenService } from './http/auth.ts';
+import { createJitsiLinks } from './integrations/video.ts';
+import { createSessionJobPlanner } from './jobs/session-jobs.ts';
+import { resolveSecrets } from './secrets.ts';
+
+export interface Runtime {
+  ctx: Context;
+  generatedApiKey: boolean;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config): Promise<{ database: Database; release: () => void }> {
+  if (config.databaseUrl) return { database: openPostgres(config.databaseUrl), release: () => {} };
+  const release = lockDataDir(config.dataDir);
+  try {
+    return { database: await openPglite({ dataDir: path.join(config.dataDir, 'pglite') }), release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+export function createContext(
+  config: Config,
+  database: Database,
+  log: Logger,
+  secrets: { apiKey: string; jwtSecret: string },
+  clock: Clock = systemClock,
+): Context {
+  return {
+    config,
+    database,
+    db: database.db,
+    clock,
+    log,
+    apiKey: secrets.apiKey,
+    tokens: createTokenService(secrets.jwtSecret),
+    video: createJitsiLinks(config.jitsi),
+    sessionJobs: createSessionJobPlanner(),
+  };
+}
+
+export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
+  const { database, release } = await openDatabase(config);
+  try {
+    await migrateToLatest(database.db);
+    const secrets = resolveSecrets(config);
+    const ctx = createContext(config, database, log, secrets);
+    return {
+      ctx,
+      generatedApiKey: secrets.generated,
+      async close() {
+        await database.close();
+        release();
+      },
+    };
+  } catch (error) {
+    await database.close().catch(() => {});
+    release();
+    throw error;
+  }
+}
