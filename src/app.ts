@@ -5,7 +5,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import qs from 'qs';
 import type { Context } from './context.ts';
 import { registerAuth } from './http/auth.ts';
@@ -29,6 +29,8 @@ import { systemRoutes } from './http/routes/system.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     ctx: Context;
+    /** Every API route as "METHOD /path" (the inventory the OpenAPI document must cover). */
+    apiRoutes: string[];
   }
 }
 
@@ -40,7 +42,8 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     trustProxy: (ctx.config.trustProxy ?? false) as boolean,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    disableRequestLogging: true,
+    // Fastify's own request lines would print the query string; ours (below) print the path only.
+    logController: new LogController({ disableRequestLogging: true }),
     rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
     routerOptions: { ignoreTrailingSlash: true },
     ajv: {
@@ -49,6 +52,13 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   };
   const app = Fastify(options);
   app.decorate('ctx', ctx);
+  app.decorate('apiRoutes', [] as string[]);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.url.startsWith('/docs') || route.url === '*') return;
+    for (const method of methods)
+      if (method !== 'HEAD' && method !== 'OPTIONS') app.apiRoutes.push(`${method} ${route.url}`);
+  });
 
   // Request log lines carry the path only: query strings hold usernames and contacts.
   app.addHook('onResponse', async (request, reply) => {

@@ -1,0 +1,70 @@
+// The app factory for tests: an isolated database, a manual clock, captured logs and the real Fastify
+// app built exactly as in production. Requests go through app.inject (the full HTTP pipeline) or, for
+// races, through a real listening port.
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { Context } from '../../src/context.ts';
+import { ManualClock } from '../../src/domain/clock.ts';
+import { createContext } from '../../src/runtime.ts';
+import { createTestDatabase } from './database.ts';
+import { captureLogs } from './logs.ts';
+
+export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
+export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
+/** A Monday, 12:00 Moscow: far enough from month ends and midnights to keep tests about what they test. */
+export const TEST_NOW = '2026-12-07T09:00:00.000Z';
+
+export interface TestApp {
+  app: FastifyInstance;
+  ctx: Context;
+  clock: ManualClock;
+  logs: ReturnType<typeof captureLogs>;
+  /** Sends a request with the service key. */
+  admin(options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(
+  env: Record<string, string> = {},
+  now: string = TEST_NOW,
+): Promise<TestApp> {
+  const config = loadConfig({
+    API_KEY: TEST_API_KEY,
+    JWT_SECRET: TEST_JWT_SECRET,
+    RATE_LIMIT_PUBLIC: '0',
+    RATE_LIMIT_SUBMIT: '0',
+    DEMO_DATA: 'off',
+    TELEGRAM_ADMIN_CHAT_ID: '-100500',
+    BOT_USERNAME: 'hraniteli_test_bot',
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+  const database = await createTestDatabase();
+  const logs = captureLogs();
+  const clock = new ManualClock(now);
+  const ctx = createContext(
+    config,
+    database,
+    logs.logger,
+    { apiKey: TEST_API_KEY, jwtSecret: TEST_JWT_SECRET },
+    clock,
+  );
+  const app = await buildApp(ctx);
+  await app.ready();
+  return {
+    app,
+    ctx,
+    clock,
+    logs,
+    admin: (options) =>
+      app.inject({
+        ...options,
+        headers: { 'x-api-key': TEST_API_KEY, ...(options.headers ?? {}) },
+      } as InjectOptions),
+    async close() {
+      await app.close();
+      await database.close();
+    },
+  };
+}
