@@ -1,0 +1,285 @@
+// /notify-update (the database webhook) and the privacy guarantees: client A cannot reach client B's
+// data, and no personal value sent by the tests ever reaches the logs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import {
+  addSlots,
+  bearer,
+  createPsychologist,
+  submitApplication,
+  type PsychologistFixture,
+} from '../support/fixtures.ts';
+import { invariantViolations } from '../support/invariants.ts';
+
+const WEBHOOK_SECRET = 'db-webhook-secret-1234567890';
+let t: TestApp;
+let p: PsychologistFixture;
+
+beforeAll(async () => {
+  t = await createTestApp({ SUPABASE_WEBHOOK_SECRET: WEBHOOK_SECRET });
+  p = await createPsychologist(t, { name: 'Ника Событийная', telegram_id: '6001' });
+});
+afterAll(async () => {
+  expect(await invariantViolations(t.ctx.db)).toEqual([]);
+  await t.close();
+});
+
+const event = (slotId: string, state: string, old: string, updatedAt?: string) => ({
+  type: 'UPDATE',
+  table: 'hraniteli_slots',
+  schema: 'public',
+  record: { id: slotId, state, ...(updatedAt ? { updated_at: updatedAt } : {}) },
+  old_record: { id: slotId, state: old },
+});
+
+const notifyUpdate = (
+  payload: unknown,
+  headers: Record<string, string> = { 'x-webhook-secret': WEBHOOK_SECRET },
+) => t.app.inject({ method: 'POST', url: '/webhook/notify-update', headers, payload: payload as object });
+
+describe('notify-update', () => {
+  it('needs the service key or the webhook secret', async () => {
+    expect(
+      (await notifyUpdate(event('00000000-0000-4000-8000-000000000000', 'booked', 'free'), {})).statusCode,
+    ).toBe(401);
+    expect(
+      (
+        await notifyUpdate(event('00000000-0000-4000-8000-000000000000', 'booked', 'free'), {
+          authorization: 'Bearer wrong',
+        })
+      ).statusCode,
+    ).toBe(401);
+    const viaBearer = await notifyUpdate(event('00000000-0000-4000-8000-000000000000', 'booked', 'free'), {
+      authorization: `Bearer ${WEBHOOK_SECRET}`,
+    });
+    expect(viaBearer.statusCode).toBe(200);
+    expect(viaBearer.json()).toEqual({ success: true, action: 'ignored' });
+  });
+
+  it('runs the booking process once for a slot booked outside; a repeated delivery acts once', async () => {
+    const [slot] = await addSlots(t, p.id, ['09.12 10:00']);
+    const app = await submitApplication(t);
+    // A session created without notifications, as a row written directly into the database would be.
+    const session = await t.ctx.db
+      .insertInto('hraniteli_sessions')
+      .values({
+        ticket_id: app.ticket_id,
+        client_id: (await clientId(app.lead_number))!,
+        psychologist_id: p.id,
+        slot_id: slot!.id,
+        kind: 'diagnostic',
+        start_at: slot!.start_iso,
+        duration_minutes: 60,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await t.ctx.db
+      .updateTable('hraniteli_slots')
+      .set({ state: 'booked' })
+      .where('id', '=', slot!.id)
+      .execute();
+
+    const payload = event(slot!.id, 'booked', 'free', '2026-12-07T09:00:01.123+00:00');
+    const first = await notifyUpdate(payload);
+    expect(first.json()).toEqual({ success: true, action: 'booking' });
+    const second = await notifyUpdate(payload);
+    expect(second.statusCode).toBe(200);
+    expect(second.json().action).toBe('ignored');
+    const messages = await t.ctx.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('session_id', '=', session.id)
+      .execute();
+    expect(messages.map((m) => m.recipient).sort()).toEqual(['admin', 'client', 'psychologist']);
+    const row = await t.ctx.db
+      .selectFrom('hraniteli_sessions')
+      .selectAll()
+      .where('id', '=', session.id)
+      .executeTakeFirstOrThrow();
+    expect(row.meeting_link).toMatch(/^https:\/\/meet\.jit\.si\//);
+    expect(row.remind_at?.toISOString()).toBe('2026-12-09T05:00:00.000Z');
+  });
+
+  it('does not repeat the booking notifications our own endpoint already wrote', async () => {
+    const [slot] = await addSlots(t, p.id, ['09.12 11:00']);
+    const app = await submitApplication(t);
+    const booked = await t.admin({
+      method: 'POST',
+      url: '/admin/sessions',
+      payload: { slot_id: slot!.id, lead_number: app.lead_number },
+    });
+    const sessionId = booked.json().session.id;
+    const before = await t.ctx.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('session_id', '=', sessionId)
+      .execute();
+    const res = await notifyUpdate(event(slot!.id, 'booked', 'free'));
+    expect(res.json().action).toBe('booking');
+    const after = await t.ctx.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('session_id', '=', sessionId)
+      .execute();
+    expect(after).toHaveLength(before.length);
+  });
+
+  it('alerts the operators when a slot is flipped to booked by hand with no session', async () => {
+    const [slot] = await addSlots(t, p.id, ['09.12 12:00']);
+    await t.ctx.db
+      .updateTable('hraniteli_slots')
+      .set({ state: 'booked' })
+      .where('id', '=', slot!.id)
+      .execute();
+    const res = await notifyUpdate(event(slot!.id, 'booked', 'free', '2026-12-07T09:05:00+00:00'));
+    expect(res.json().action).toBe('ignored');
+    const alerts = await t.ctx.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('dedupe_key', 'like', 'slot-booked-by-hand:%')
+      .execute();
+    expect(alerts.some((a) => a.text.includes('09.12 12:00'))).toBe(true);
+    await t.ctx.db.updateTable('hraniteli_slots').set({ state: 'free' }).where('id', '=', slot!.id).execute();
+  });
+
+  it('runs the cancellation process when a booked slot is freed outside', async () => {
+    const [slot] = await addSlots(t, p.id, ['09.12 13:00']);
+    const app = await submitApplication(t);
+    const booked = await t.admin({
+      method: 'POST',
+      url: '/admin/sessions',
+      payload: { slot_id: slot!.id, lead_number: app.lead_number },
+    });
+    await t.ctx.db.updateTable('hraniteli_slots').set({ state: 'free' }).where('id', '=', slot!.id).execute();
+    const payload = event(slot!.id, 'free', 'booked');
+    expect((await notifyUpdate(payload)).json().action).toBe('cancellation');
+    expect((await notifyUpdate(payload)).json().action).toBe('ignored');
+    const session = await t.ctx.db
+      .selectFrom('hraniteli_sessions')
+      .selectAll()
+      .where('id', '=', booked.json().session.id)
+      .executeTakeFirstOrThrow();
+    expect(session).toMatchObject({ status: 'cancelled', remind_at: null });
+    const cancellations = await t.ctx.db
+      .selectFrom('outbox')
+      .select('recipient')
+      .where('session_id', '=', session.id)
+      .where('dedupe_key', 'like', 'cancellation:%')
+      .execute();
+    expect(cancellations).toHaveLength(3);
+  });
+
+  it('acknowledges other changes without acting and validates the payload', async () => {
+    expect(
+      (await notifyUpdate({ type: 'UPDATE', table: 'hraniteli_clients', record: { id: 'x' } })).json().action,
+    ).toBe('ignored');
+    const bad = await notifyUpdate({ type: 'TRUNCATE', table: 'hraniteli_slots' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details[0].field).toBe('type');
+  });
+
+  async function clientId(lead: string) {
+    return (
+      await t.ctx.db
+        .selectFrom('hraniteli_clients')
+        .select('id')
+        .where('lead_number', '=', lead)
+        .executeTakeFirst()
+    )?.id;
+  }
+});
+
+describe('object-level authorization (API1)', () => {
+  it('gives client A’s token 403 on every client endpoint for client B’s ticket', async () => {
+    const [slot] = await addSlots(t, p.id, ['10.12 10:00']);
+    const a = await submitApplication(t);
+    const b = await submitApplication(t, { contact: { type: 'telegram', value: '@victim_b' } });
+    await t.admin({
+      method: 'POST',
+      url: '/admin/sessions',
+      payload: { slot_id: slot!.id, lead_number: b.lead_number },
+    });
+    const attempts = [
+      {
+        method: 'POST',
+        url: '/confirm-session-by-client',
+        payload: { ticket_id: b.ticket_id, slot_time: '10.12 10:00' },
+      },
+      {
+        method: 'POST',
+        url: '/cancel-session',
+        payload: { ticket_id: b.ticket_id, cancellation_reason: 'чужая' },
+      },
+      {
+        method: 'POST',
+        url: '/reschedule-session',
+        payload: { ticket_id: b.ticket_id, new_slot_time: '10.12 10:00' },
+      },
+      { method: 'POST', url: '/rate-session', payload: { ticket_id: b.ticket_id, rating: 1 } },
+      {
+        method: 'POST',
+        url: '/process-diagnostic-session-request',
+        payload: {
+          client_id: b.lead_number,
+          psychologist_id: p.id,
+          slot_id: slot!.id,
+          payment_info: { amount: 0, status: 'pending' },
+        },
+      },
+      { method: 'GET', url: `/get-ticket-info?ticket_id=${b.ticket_id}` },
+      { method: 'GET', url: `/get-ticket-info?client_id=${b.lead_number}&link_id=${b.ticket_id}` },
+      { method: 'GET', url: '/client-sessions-history?client_telegram=victim_b' },
+    ] as const;
+    for (const attempt of attempts) {
+      const res = await t.app.inject({ ...attempt, headers: bearer(a.client_token) } as never);
+      expect(res.statusCode, attempt.url).toBe(403);
+    }
+    const session = await t.ctx.db
+      .selectFrom('hraniteli_sessions')
+      .select('status')
+      .where('ticket_id', '=', b.ticket_id)
+      .executeTakeFirstOrThrow();
+    expect(session.status).toBe('pending');
+  });
+});
+
+describe('personal data never reaches the logs', () => {
+  it('logs none of the names, contacts and request texts the requests carried', async () => {
+    const secrets = {
+      name: 'Евлампия Конфиденциальная',
+      phone: '+79161234599',
+      telegram: 'very_private_handle',
+      email: 'private.person@example.org',
+      request: 'Мне очень тяжело после развода',
+    };
+    const app = await submitApplication(t, {
+      name: secrets.name,
+      contact: { type: 'telegram', value: `@${secrets.telegram}` },
+      request_text: secrets.request,
+    });
+    await t.app.inject({
+      method: 'POST',
+      url: '/diagnostic-session-request',
+      payload: {
+        client_name: secrets.name,
+        client_phone: secrets.phone,
+        client_email: secrets.email,
+        request_text: secrets.request,
+      },
+    });
+    await t.app.inject({
+      url: `/client-sessions-history?client_telegram=${secrets.telegram}`,
+      headers: bearer(app.client_token),
+    });
+    await t.app.inject({ url: `/get-ticket-info?ticket_id=${app.ticket_id}&client_id=${secrets.telegram}` });
+    await t.app.inject({
+      method: 'POST',
+      url: '/submit-application',
+      payload: { name: secrets.name, age: 5, contact: { type: 'phone', value: secrets.phone } },
+    });
+    const logs = t.logs.text();
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs).toContain('/client-sessions-history');
+    for (const value of [...Object.values(secrets), '9161234599']) expect(logs).not.toContain(value);
+  });
+});
