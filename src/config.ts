@@ -72,14 +72,21 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be on or off, got "${raw}"`);
 }
 
-function url(env: Env, name: string, fallback: string | undefined): string | undefined {
+function url(
+  env: Env,
+  name: string,
+  fallback: string | undefined,
+  protocols = ['http:', 'https:'],
+): string | undefined {
   const raw = str(env, name) ?? fallback;
   if (raw === undefined) return undefined;
   try {
     const parsed = new URL(raw);
-    if (!['http:', 'https:', 'postgres:', 'postgresql:'].includes(parsed.protocol)) throw new Error();
+    if (!protocols.includes(parsed.protocol)) throw new Error();
   } catch {
-    throw new ConfigError(`${name} must be a URL, got "${raw}"`);
+    throw new ConfigError(
+      `${name} must be a ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL, got "${raw}"`,
+    );
   }
   return raw.replace(/\/+$/, '');
 }
@@ -101,10 +108,7 @@ function trustProxy(env: Env): Config['trustProxy'] {
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development';
   const production = nodeEnv === 'production';
-  const databaseUrl = url(env, 'DATABASE_URL', undefined);
-  if (databaseUrl && !/^postgres(ql)?:/.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL must be a postgres:// URL');
-  }
+  const databaseUrl = url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
   const apiKey = str(env, 'API_KEY');
   const jwtSecret = str(env, 'JWT_SECRET');
   const cors = str(env, 'CORS_ORIGINS');
@@ -119,7 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
     const missing = [
       ['API_KEY', apiKey],
       ['JWT_SECRET', jwtSecret],
-      ['CORS_ORIGINS', corsOrigins],
+      ['CORS_ORIGINS', corsOrigins?.length ? corsOrigins : undefined],
     ]
       .filter(([, v]) => !v)
       .map(([k]) => k);
