@@ -8,7 +8,7 @@ import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { messages } from '../telegram/messages.ts';
 import { contactIdentity } from './contact.ts';
 import { adminMessage, notify } from './session-processes.ts';
-import { botLink, linkFields } from './submit-application.ts';
+import { botLink, linkCheckFields } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
 
 export interface DiagnosticRequestInput {
@@ -46,20 +46,19 @@ export async function requestDiagnosticSession(ctx: Context, input: DiagnosticRe
       { name: input.clientName, utm: input.utm },
       now,
     );
-    const created = await ticketsRepository.insert(trx, {
-      client_id: client.id,
-      type: 'diagnostic',
-      status: 'new',
-      request_text: input.requestText,
-      utm: input.utm ? JSON.stringify(input.utm) : null,
-      raw_payload: JSON.stringify(input.raw),
-      ...linkFields(ctx, now),
-    });
-    const ticket = await ticketsRepository.update(
+    const ticket = await ticketsRepository.insert(
       trx,
-      created.ticket_id,
-      { bot_link: botLink(ctx, created.ticket_id) },
-      now,
+      {
+        client_id: client.id,
+        type: 'diagnostic',
+        status: 'new',
+        request_text: input.requestText,
+        utm: input.utm ? JSON.stringify(input.utm) : null,
+        raw_payload: JSON.stringify(input.raw),
+        ...linkCheckFields(now),
+      },
+      undefined,
+      (ticketId) => ({ bot_link: botLink(ctx, ticketId) }),
     );
     const text = messages.ticketCreatedAdmin({
       ticketId: ticket.ticket_id,

@@ -9,6 +9,7 @@ import { clientsRepository } from '../repositories/clients.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { messages } from '../telegram/messages.ts';
 import { contactIdentity } from './contact.ts';
+import { botLink, linkCheckFields } from './ticket-links.ts';
 import { findMatches, type Match } from './find-matches.ts';
 import {
   AlreadyProcessed,
@@ -58,22 +59,6 @@ export function collectUtm(raw: Record<string, unknown>): Record<string, unknown
     if (key.startsWith('utm_') && value !== 'null' && value !== undefined) utm[key.slice(4)] = value;
   }
   return Object.keys(utm).length ? utm : undefined;
-}
-
-export function botLink(ctx: Context, ticketId: string): string | null {
-  const bot = ctx.config.telegram.botUsername;
-  return bot ? `https://t.me/${bot}?start=${ticketId}` : null;
-}
-
-const LINK_CHECK_DELAY_MS = 2 * 60_000;
-
-/** Fields every new ticket from a form shares: the bot link and when to check that it was opened. */
-export function linkFields(ctx: Context, now: Date) {
-  return {
-    link_check_due_at: new Date(now.getTime() + LINK_CHECK_DELAY_MS),
-    created_at: now,
-    updated_at: now,
-  };
 }
 
 export async function submitApplication(ctx: Context, input: ApplicationInput): Promise<ApplicationResult> {
@@ -142,7 +127,7 @@ async function createTicket(
   now: Date,
 ): Promise<Ticket> {
   const type: TicketType = input.kind;
-  const ticket = await ticketsRepository.insert(
+  return ticketsRepository.insert(
     trx,
     {
       client_id: client.id,
@@ -164,11 +149,11 @@ async function createTicket(
       ...(type === 'help_hand'
         ? { help_hand_stage: 0, help_hand_next_check_at: new Date(now.getTime() + 7 * 24 * 60 * 60_000) }
         : {}),
-      ...linkFields(ctx, now),
+      ...linkCheckFields(now),
     },
     input.formTicketId,
+    (ticketId) => ({ bot_link: botLink(ctx, ticketId) }),
   );
-  return ticketsRepository.update(trx, ticket.ticket_id, { bot_link: botLink(ctx, ticket.ticket_id) }, now);
 }
 
 async function notifyOperators(

@@ -2,11 +2,14 @@
 import { sql } from 'kysely';
 import type { Executor } from '../context.ts';
 import type { Slot } from '../db/types.ts';
+import { normalizeName } from '../domain/names.ts';
 
 export interface FreeSlotFilter {
   from: Date;
   to: Date;
   psychologistIds?: string[];
+  /** A psychologist by name, normalized (saves the separate lookup on the hottest path). */
+  psychologistName?: string;
   sex?: 'male' | 'female';
   priceMax?: number;
   specializations?: string[];
@@ -46,6 +49,9 @@ export const slotsRepository = {
       .where('p.is_active', '=', true);
     if (filter.psychologistIds)
       query = query.where('s.psychologist_id', 'in', nonEmpty(filter.psychologistIds));
+    if (filter.psychologistName) {
+      query = query.where('p.name_normalized', '=', normalizeName(filter.psychologistName));
+    }
     if (filter.sex) query = query.where('p.sex', '=', filter.sex);
     if (filter.priceMax !== undefined) {
       query = query.where(sql<boolean>`coalesce(s.price, p.min_price) <= ${filter.priceMax}`);

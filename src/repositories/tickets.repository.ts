@@ -11,7 +11,13 @@ export const ticketsRepository = {
    * Inserts a ticket under `preferredId` when it is a free 7-digit id, else under a fresh random id
    * (retried on the rare collision).
    */
-  async insert(db: Executor, values: Omit<NewTicket, 'ticket_id'>, preferredId?: string): Promise<Ticket> {
+  async insert(
+    db: Executor,
+    values: Omit<NewTicket, 'ticket_id'>,
+    preferredId?: string,
+    /** Columns that depend on the id chosen (e.g. the bot deep link). */
+    derived: (ticketId: string) => Partial<NewTicket> = () => ({}),
+  ): Promise<Ticket> {
     const helpHand = values.type === 'help_hand';
     const candidates: string[] = [];
     if (preferredId && /^\d{7}$/.test(preferredId) && !helpHand) candidates.push(preferredId);
@@ -19,7 +25,7 @@ export const ticketsRepository = {
       const ticketId = candidates.shift() ?? (helpHand ? newHelpHandTicketId() : newTicketId());
       const inserted = await db
         .insertInto('hraniteli_tickets')
-        .values({ ...values, ticket_id: ticketId })
+        .values({ ...values, ...derived(ticketId), ticket_id: ticketId })
         .onConflict((oc) => oc.column('ticket_id').doNothing())
         .returningAll()
         .executeTakeFirst();

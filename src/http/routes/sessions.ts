@@ -15,7 +15,7 @@ import {
   parseSlotTime,
   parseYmd,
 } from '../../domain/time.ts';
-import { wantedSex } from '../../domain/matching.ts';
+import { GENDER_VALUES, wantedSex } from '../../domain/matching.ts';
 import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { psychologistsRepository } from '../../repositories/psychologists.repository.ts';
 import { slotsRepository } from '../../repositories/slots.repository.ts';
@@ -70,7 +70,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           to: Type.Optional(Ymd),
           userTimeOffsetMsk: Type.Optional(Offset),
           price_max: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000 })),
-          gender: Type.Optional(Type.String({ maxLength: 40 })),
+          gender: Type.Optional(Enum(GENDER_VALUES)),
           specializations: Type.Optional(Type.String({ maxLength: 2000 })),
         }),
         response: { 200: Type.Object({ success: Type.Literal(true), slots: Type.Array(SlotOut) }) },
@@ -95,27 +95,16 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       if (toDay.getTime() < from.getTime()) throw badRequest('to', 'must not be before from');
       if (toDay.getTime() - from.getTime() > 366 * DAY_MS)
         throw badRequest('to', 'the range may span at most a year');
-      let psychologistIds: string[] | undefined;
-      if (q.psychologist_id || q.psychologist) {
-        const p = q.psychologist_id
-          ? await psychologistsRepository.findById(ctx.db, q.psychologist_id)
-          : await psychologistsRepository.findByName(ctx.db, q.psychologist!);
-        if (!p) throw notFound('psychologist', 'психолог не найден');
-        psychologistIds = [p.id];
-      }
-      if (
-        q.gender &&
-        wantedSex(q.gender) === undefined &&
-        !/^(any|не имеет значения|не важно)$/i.test(q.gender.trim())
-      ) {
-        throw badRequest('gender', 'must be male, female or any');
+      if (q.psychologist_id && !(await psychologistsRepository.findById(ctx.db, q.psychologist_id))) {
+        throw notFound('psychologist', 'психолог не найден');
       }
       const earliest = new Date(now.getTime() + ctx.config.minLeadMinutes * 60_000);
       const sex = wantedSex(q.gender);
       const rows = await slotsRepository.listFree(ctx.db, {
         from: from.getTime() > earliest.getTime() ? from : earliest,
         to: new Date(toDay.getTime() + DAY_MS),
-        ...(psychologistIds ? { psychologistIds } : {}),
+        ...(q.psychologist_id ? { psychologistIds: [q.psychologist_id] } : {}),
+        ...(q.psychologist ? { psychologistName: q.psychologist } : {}),
         ...(sex ? { sex } : {}),
         ...(q.price_max !== undefined ? { priceMax: q.price_max } : {}),
         ...(q.specializations
@@ -127,6 +116,14 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
             }
           : {}),
       });
+      // An empty answer by name may mean an unknown name: only then is the name looked up.
+      if (
+        rows.length === 0 &&
+        q.psychologist &&
+        !(await psychologistsRepository.findByName(ctx.db, q.psychologist))
+      ) {
+        throw notFound('psychologist', 'психолог не найден');
+      }
       const local = q.userTimeOffsetMsk !== undefined ? clientOffsetMs(q.userTimeOffsetMsk) : undefined;
       return {
         success: true,
