@@ -5,19 +5,17 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import qs from 'qs';
 import type { Context } from './context.ts';
 import { registerAuth } from './http/auth.ts';
-import {
-  BODY_LIMIT,
-  canonicalUrl,
-  dropEmpty,
-  MAX_STRING,
-  overlongField,
-  pathOnly,
-} from './http/conventions.ts';
-import { AppError, badRequest, registerErrorHandling } from './http/errors.ts';
+import { BODY_LIMIT, canonicalUrl, dropEmpty, pathOnly, unstorableField } from './http/conventions.ts';
+import { AppError, badRequest, errorBody, registerErrorHandling } from './http/errors.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { applicationRoutes } from './http/routes/applications.ts';
@@ -45,7 +43,14 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     // Fastify's own request lines would print the query string; ours (below) print the path only.
     logController: new LogController({ disableRequestLogging: true }),
     rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors the router raises before any route runs (a malformed URL, an over-long path parameter).
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode === 414 ? 414 : 400;
+      void (reply as FastifyReply)
+        .status(status)
+        .send(errorBody(status, 'bad_url', error.message, [{ field: '(url)', message: error.message }]));
+    },
     ajv: {
       customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: true },
     },
@@ -90,8 +95,17 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   app.addHook('preValidation', async (request) => {
     dropEmpty(request.body);
     dropEmpty(request.query);
-    const overlong = overlongField(request.body);
-    if (overlong) throw badRequest(overlong, `must be at most ${MAX_STRING} characters`);
+    for (const part of [request.params, request.query, request.body]) {
+      const bad = unstorableField(part);
+      if (bad) throw badRequest(bad.field, bad.problem);
+    }
+  });
+  // After coercion: "Infinity" in a numeric field becomes a number that skipped its range checks.
+  app.addHook('preHandler', async (request) => {
+    for (const part of [request.query, request.body]) {
+      const bad = unstorableField(part, Number.MAX_SAFE_INTEGER);
+      if (bad) throw badRequest(bad.field, bad.problem);
+    }
   });
 
   registerErrorHandling(app);

@@ -36,17 +36,44 @@ export function dropEmpty(value: unknown): unknown {
 export const BODY_LIMIT = 1024 * 1024;
 export const MAX_STRING = 10_000;
 
-/** The first string anywhere in the input longer than `max`, as a dotted field path. */
-export function overlongField(value: unknown, max = MAX_STRING, path = ''): string | null {
-  if (typeof value === 'string') return value.length > max ? path || '(body)' : null;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What is wrong with a string the database could not store, or null when it is fine. */
+function stringProblem(value: string, max: number): string | null {
+  if (value.length > max) return `must be at most ${max} characters`;
+  if (value.includes('\u0000')) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(value)) return 'must be valid Unicode text';
+  return null;
+}
+
+/**
+ * The first value anywhere in the input that no field may hold: strings over `max` characters, with NUL
+ * bytes or broken Unicode (PostgreSQL cannot store them), and numbers that are not finite (the validator
+ * turns "Infinity" into one and then skips its range checks). Returns the dotted field path and why.
+ */
+export function unstorableField(
+  value: unknown,
+  max = MAX_STRING,
+  path = '',
+): { field: string; problem: string } | null {
+  if (typeof value === 'string') {
+    const problem = stringProblem(value, max);
+    return problem ? { field: path || '(body)', problem } : null;
+  }
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? null : { field: path || '(body)', problem: 'must be a finite number' };
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = overlongField(value[i], max, path ? `${path}.${i}` : String(i));
+      const found = unstorableField(value[i], max, path ? `${path}.${i}` : String(i));
       if (found) return found;
     }
   } else if (isPlainObject(value)) {
     for (const [key, inner] of Object.entries(value)) {
-      const found = overlongField(inner, max, path ? `${path}.${key}` : key);
+      const name = key.trim() === '' ? JSON.stringify(key) : key;
+      const keyProblem = stringProblem(key, 200);
+      if (keyProblem) return { field: path ? `${path}.${name}` : name, problem: `field name ${keyProblem}` };
+      const found = unstorableField(inner, max, path ? `${path}.${name}` : name);
       if (found) return found;
     }
   }

@@ -139,8 +139,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
         },
       );
     } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      // Fastify's own client errors: malformed JSON, empty JSON body, bad content length …
-      failure = new AppError(error.statusCode, 'bad_request', error.message.replace(/^Body /, 'body '));
+      // Fastify's own client errors: malformed JSON, an empty JSON body, a bad content length …
+      const message = error.message.replace(/^Body /, 'body ');
+      failure = new AppError(error.statusCode, 'bad_request', message, [{ field: '(body)', message }]);
     } else {
       request.log.error(
         { err: { message: error.message, stack: error.stack, code: error.code } },

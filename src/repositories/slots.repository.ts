@@ -54,7 +54,7 @@ export const slotsRepository = {
     }
     if (filter.sex) query = query.where('p.sex', '=', filter.sex);
     if (filter.priceMax !== undefined) {
-      query = query.where(sql<boolean>`coalesce(s.price, p.min_price) <= ${filter.priceMax}`);
+      query = query.where(sql<boolean>`coalesce(s.price, p.min_price) <= ${filter.priceMax}::numeric`);
     }
     if (filter.specializations?.length) {
       const wanted = filter.specializations.map((s) => s.trim().toLowerCase());
