@@ -105,7 +105,7 @@ const DATABASE_DOWN_CODES = new Set([
 function isDatabaseDown(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   if (e.code && (DATABASE_DOWN_CODES.has(e.code) || e.code.startsWith('08'))) return true;
-  return /timeout exceeded when trying to connect|Connection terminated|connection.*(closed|ended)|PGlite is closed/i.test(
+  return /timeout exceeded when trying to connect|Connection terminated|connection.*(closed|ended)|PGlite is closed|pool after calling end/i.test(
     e.message ?? '',
   );
 }

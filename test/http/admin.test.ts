@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { addSlots, createPsychologist, submitApplication } from '../support/fixtures.ts';
+import { onPostgres } from '../support/database.ts';
+import { openPostgres } from '../../src/db/database.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -214,7 +216,14 @@ describe('tickets and outbox', () => {
 describe('database down', () => {
   it('answers 503 in the error shape, quickly, and /ready says so', async () => {
     const broken = await createTestApp();
-    await broken.ctx.database.close();
+    if (onPostgres()) {
+      // A server that does not answer: nothing listens on port 1.
+      const unreachable = openPostgres('postgres://postgres@127.0.0.1:1/hraniteli', 2);
+      await broken.ctx.database.close();
+      Object.assign(broken.ctx, { database: unreachable, db: unreachable.db });
+    } else {
+      await broken.ctx.database.close();
+    }
     try {
       const started = Date.now();
       const res = await broken.app.inject({ url: '/get-available-slots' });
