@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../context.ts';
 import type { Slot } from '../db/types.ts';
 import { normalizeName } from '../domain/names.ts';
+import { MOSCOW_OFFSET_MS } from '../domain/time.ts';
 
 export interface FreeSlotFilter {
   from: Date;
@@ -31,50 +32,40 @@ export interface FreeSlotRow {
 export const slotsRepository = {
   /** Free slots of active psychologists in [from, to), by time then psychologist name. */
   async listFree(db: Executor, filter: FreeSlotFilter, limit = 5000): Promise<FreeSlotRow[]> {
-    let query = db
-      .selectFrom('hraniteli_slots as s')
-      .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
-      .select([
-        's.id',
-        's.start_at',
-        's.duration_minutes',
-        's.price',
-        's.psychologist_id',
-        'p.name as psychologist',
-        'p.min_price',
-      ])
-      .where('s.state', '=', 'free')
-      .where('s.start_at', '>=', filter.from)
-      .where('s.start_at', '<', filter.to)
-      .where('p.is_active', '=', true);
-    if (filter.psychologistIds)
-      query = query.where('s.psychologist_id', 'in', nonEmpty(filter.psychologistIds));
-    if (filter.psychologistName) {
-      query = query.where('p.name_normalized', '=', normalizeName(filter.psychologistName));
-    }
-    if (filter.sex) query = query.where('p.sex', '=', filter.sex);
-    if (filter.priceMax !== undefined) {
-      query = query.where(sql<boolean>`coalesce(s.price, p.min_price) <= ${filter.priceMax}::numeric`);
-    }
-    if (filter.specializations?.length) {
-      const wanted = filter.specializations.map((s) => s.trim().toLowerCase());
-      query = query.where(
-        sql<boolean>`exists (select 1 from unnest(p.queries) q where lower(q) = any(${wanted}::text[]))`,
-      );
-    }
-    if (filter.helpHandOnly) query = query.where('p.help_hand', '=', true);
-    if (filter.slotIds || filter.startTimes) {
-      const ids = filter.slotIds ?? [];
-      const times = filter.startTimes ?? [];
-      query = query.where((eb) =>
-        eb.or([
-          ...(ids.length ? [eb('s.id', 'in', ids)] : []),
-          ...(times.length ? [eb('s.start_at', 'in', times)] : []),
-          ...(ids.length || times.length ? [] : [eb.val(false)]),
-        ]),
-      );
-    }
-    return query.orderBy('s.start_at').orderBy('p.name').limit(limit).execute();
+    return freeSlots(db, filter, limit).execute();
+  },
+
+  /**
+   * The same listing as the JSON array GET /get-available-slots answers with, built by the database:
+   * the hottest read then costs Node one string instead of a Date, two formats and a serialization per
+   * slot. Times are formatted at the fixed Moscow offset of domain/time.ts (and at the client's offset
+   * for local_date/local_time).
+   */
+  async listFreeJson(
+    db: Executor,
+    filter: FreeSlotFilter,
+    localOffsetMs?: number,
+    limit = 5000,
+  ): Promise<string> {
+    const msk = sql`(r.start_at at time zone 'UTC') + ${MOSCOW_OFFSET_MS / 60_000} * interval '1 minute'`;
+    const local =
+      localOffsetMs === undefined
+        ? sql``
+        : sql`, 'local_date', to_char((r.start_at at time zone 'UTC') + ${localOffsetMs / 60_000} * interval '1 minute', 'DD.MM'),
+            'local_time', to_char((r.start_at at time zone 'UTC') + ${localOffsetMs / 60_000} * interval '1 minute', 'HH24:MI')`;
+    const result = await sql<{ slots: string }>`
+      select coalesce(json_agg(json_build_object(
+        'id', r.id,
+        'date', to_char(${msk}, 'DD.MM'),
+        'time', to_char(${msk}, 'HH24:MI'),
+        'start_iso', to_char(r.start_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        'psychologist', r.psychologist,
+        'psychologist_id', r.psychologist_id,
+        'price', coalesce(r.price, r.min_price),
+        'duration_minutes', r.duration_minutes${local}
+      ) order by r.start_at, r.psychologist), '[]')::text as slots
+      from (${freeSlots(db, filter, limit)}) r`.execute(db);
+    return result.rows[0]?.slots ?? '[]';
   },
 
   /** The next `perPsychologist` free slots of each given psychologist (one index range scan each). */
@@ -215,4 +206,52 @@ export const slotsRepository = {
 
 function nonEmpty(ids: string[]): string[] {
   return ids.length ? ids : ['00000000-0000-0000-0000-000000000000'];
+}
+
+/** The free-slot query of listFree and listFreeJson: one filter, one order. */
+function freeSlots(db: Executor, filter: FreeSlotFilter, limit: number) {
+  let query = db
+    .selectFrom('hraniteli_slots as s')
+    .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
+    .select([
+      's.id',
+      's.start_at',
+      's.duration_minutes',
+      's.price',
+      's.psychologist_id',
+      'p.name as psychologist',
+      'p.min_price',
+    ])
+    .where('s.state', '=', 'free')
+    .where('s.start_at', '>=', filter.from)
+    .where('s.start_at', '<', filter.to)
+    .where('p.is_active', '=', true);
+  if (filter.psychologistIds)
+    query = query.where('s.psychologist_id', 'in', nonEmpty(filter.psychologistIds));
+  if (filter.psychologistName) {
+    query = query.where('p.name_normalized', '=', normalizeName(filter.psychologistName));
+  }
+  if (filter.sex) query = query.where('p.sex', '=', filter.sex);
+  if (filter.priceMax !== undefined) {
+    query = query.where(sql<boolean>`coalesce(s.price, p.min_price) <= ${filter.priceMax}::numeric`);
+  }
+  if (filter.specializations?.length) {
+    const wanted = filter.specializations.map((s) => s.trim().toLowerCase());
+    query = query.where(
+      sql<boolean>`exists (select 1 from unnest(p.queries) q where lower(q) = any(${wanted}::text[]))`,
+    );
+  }
+  if (filter.helpHandOnly) query = query.where('p.help_hand', '=', true);
+  if (filter.slotIds || filter.startTimes) {
+    const ids = filter.slotIds ?? [];
+    const times = filter.startTimes ?? [];
+    query = query.where((eb) =>
+      eb.or([
+        ...(ids.length ? [eb('s.id', 'in', ids)] : []),
+        ...(times.length ? [eb('s.start_at', 'in', times)] : []),
+        ...(ids.length || times.length ? [] : [eb.val(false)]),
+      ]),
+    );
+  }
+  return query.orderBy('s.start_at').orderBy('p.name').limit(limit);
 }

@@ -76,7 +76,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Object({ success: Type.Literal(true), slots: Type.Array(SlotOut) }) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query as {
         psychologist?: string;
         psychologist_id?: string;
@@ -100,47 +100,38 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       }
       const earliest = new Date(now.getTime() + ctx.config.minLeadMinutes * 60_000);
       const sex = wantedSex(q.gender);
-      const rows = await slotsRepository.listFree(ctx.db, {
-        from: from.getTime() > earliest.getTime() ? from : earliest,
-        to: new Date(toDay.getTime() + DAY_MS),
-        ...(q.psychologist_id ? { psychologistIds: [q.psychologist_id] } : {}),
-        ...(q.psychologist ? { psychologistName: q.psychologist } : {}),
-        ...(sex ? { sex } : {}),
-        ...(q.price_max !== undefined ? { priceMax: q.price_max } : {}),
-        ...(q.specializations
-          ? {
-              specializations: q.specializations
-                .split(',')
-                .map((s) => s.trim())
-                .filter(Boolean),
-            }
-          : {}),
-      });
+      const local = q.userTimeOffsetMsk !== undefined ? clientOffsetMs(q.userTimeOffsetMsk) : undefined;
+      const slots = await slotsRepository.listFreeJson(
+        ctx.db,
+        {
+          from: from.getTime() > earliest.getTime() ? from : earliest,
+          to: new Date(toDay.getTime() + DAY_MS),
+          ...(q.psychologist_id ? { psychologistIds: [q.psychologist_id] } : {}),
+          ...(q.psychologist ? { psychologistName: q.psychologist } : {}),
+          ...(sex ? { sex } : {}),
+          ...(q.price_max !== undefined ? { priceMax: q.price_max } : {}),
+          ...(q.specializations
+            ? {
+                specializations: q.specializations
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              }
+            : {}),
+        },
+        local,
+      );
       // An empty answer by name may mean an unknown name: only then is the name looked up.
       if (
-        rows.length === 0 &&
+        slots === '[]' &&
         q.psychologist &&
         !(await psychologistsRepository.findByName(ctx.db, q.psychologist))
       ) {
         throw notFound('psychologist', 'психолог не найден');
       }
-      const local = q.userTimeOffsetMsk !== undefined ? clientOffsetMs(q.userTimeOffsetMsk) : undefined;
-      return {
-        success: true,
-        slots: rows.map((s) => ({
-          id: s.id,
-          date: formatDate(s.start_at),
-          time: formatTime(s.start_at),
-          start_iso: s.start_at.toISOString(),
-          psychologist: s.psychologist,
-          psychologist_id: s.psychologist_id,
-          price: s.price ?? s.min_price,
-          duration_minutes: s.duration_minutes,
-          ...(local !== undefined
-            ? { local_date: formatDate(s.start_at, local), local_time: formatTime(s.start_at, local) }
-            : {}),
-        })),
-      };
+      // The database built the array (see listFreeJson); a JSON string is sent as it is.
+      reply.type('application/json; charset=utf-8');
+      return `{"success":true,"slots":${slots}}`;
     },
   );
 
