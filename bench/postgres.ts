@@ -1,0 +1,193 @@
+// The PostgreSQL server of a bench run: BENCH_DATABASE_URL when set, else a throwaway server started
+// from the local binaries (SPEC §6: initdb refuses to run as root, so as root it runs as `postgres`).
+// Either way the bench works in a database of its own that it creates and drops.
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+export interface PostgresServer {
+  /** The database the server under test uses. */
+  url: string;
+  /** Where it came from, for the report. */
+  origin: string;
+  /** Drops the bench database and stops a throwaway server; safe to call twice. */
+  stop(): Promise<void>;
+  /** The processes of a throwaway server (postmaster and its children), to measure their CPU. */
+  processIds?(): number[];
+}
+
+/** The postmaster of a data folder and its children, from postmaster.pid and /proc (Linux). */
+function serverProcessIds(dataDir: string): number[] {
+  try {
+    const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const children = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .filter((name) => {
+        try {
+          const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+    return [postmaster, ...children];
+  } catch {
+    return [];
+  }
+}
+
+export function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+/** The bin folder of the newest local PostgreSQL (Debian layout), if any. */
+export function localPostgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(path.join(root, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function createBenchDatabase(serverUrl: string, name: string, extensions: string[]): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  if (extensions.length === 0) return;
+  const client = new pg.Client({ connectionString: withDatabase(serverUrl, name) });
+  await client.connect();
+  try {
+    for (const extension of extensions) await client.query(`create extension if not exists ${extension}`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropBenchDatabase(serverUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3_000 });
+  try {
+    await admin.connect();
+    await admin.query(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+
+function runAsPostgres(command: string): void {
+  const root = process.getuid?.() === 0;
+  if (root) execFileSync('su', ['postgres', '-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  else execFileSync('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function postgresUserIds(): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  return { uid, gid };
+}
+
+/**
+ * A PostgreSQL database for the bench, or undefined (with the reason) when no server is reachable
+ * and none can be started. `statements` loads pg_stat_statements on a throwaway server (--profile).
+ */
+export async function openBenchPostgres(options: {
+  statements: boolean;
+}): Promise<PostgresServer | { unavailable: string }> {
+  const name = `hraniteli_bench_${process.pid}`;
+  const given = process.env.BENCH_DATABASE_URL?.trim();
+  if (given) {
+    if (!(await reachable(given))) return { unavailable: `BENCH_DATABASE_URL is set but not reachable` };
+    await createBenchDatabase(given, name, []);
+    let stopped = false;
+    return {
+      url: withDatabase(given, name),
+      origin: 'BENCH_DATABASE_URL',
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await dropBenchDatabase(given, name);
+      },
+    };
+  }
+
+  const bin = localPostgresBin();
+  if (!bin) return { unavailable: 'no BENCH_DATABASE_URL and no /usr/lib/postgresql/*/bin/postgres' };
+  const dir = mkdtempSync(path.join(tmpdir(), 'hraniteli-bench-pg-'));
+  const port = await freePort();
+  let started = false;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      if (started) runAsPostgres(`${bin}/pg_ctl -D ${dir} -m fast -w stop`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    if (process.getuid?.() === 0) {
+      const { uid, gid } = postgresUserIds();
+      chownSync(dir, uid, gid);
+    }
+    runAsPostgres(`${bin}/initdb -D ${dir} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8`);
+    const settings = [
+      `-p ${port}`,
+      '-c listen_addresses=127.0.0.1',
+      `-k ${dir}`,
+      ...(options.statements
+        ? ['-c shared_preload_libraries=pg_stat_statements', '-c pg_stat_statements.track=all']
+        : []),
+    ].join(' ');
+    runAsPostgres(`${bin}/pg_ctl -D ${dir} -l ${dir}/log -o '${settings}' -w start`);
+    started = true;
+    const serverUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    await createBenchDatabase(serverUrl, name, options.statements ? ['pg_stat_statements'] : []);
+    return {
+      url: withDatabase(serverUrl, name),
+      origin: `throwaway PostgreSQL ${path.basename(path.dirname(bin))} on port ${port}`,
+      stop,
+      processIds: () => serverProcessIds(dir),
+    };
+  } catch (error) {
+    await stop().catch(() => {});
+    throw error;
+  }
+}

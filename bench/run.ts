@@ -1,0 +1,1149 @@
+// `npm run bench`: the performance scenarios of quality.md on embedded PGlite and, when a server is
+// reachable or can be started, on PostgreSQL. The server under test is a child process
+// (bench/server.ts); the load comes from autocannon in this process.
+//
+//   npm run bench                         B0 B1 S1 S2 S3 S4 on PGlite, then on PostgreSQL
+//   npm run bench -- S1 S4                a subset (B1 is added when a ratio to it is needed)
+//   npm run bench -- --db pglite          one database (pglite | postgres | both)
+//   npm run bench -- --profile            CPU profile per scenario + top SQL statements (PostgreSQL)
+//   npm run bench -- --strict             exit code 1 when any target is missed
+//   npm run bench -- --duration 3 --warmup 1 --connections 50   shorter runs while developing
+//   npm run bench -- --db postgres --pool 30   an experiment: another pool size than the service's 10
+//   npm run bench -- --node-options "--liftoff-only"   an experiment: Node flags for the server process
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import {
+  BOOKED_SLOTS,
+  leadNumber,
+  moscowYmdAfter,
+  psychologistSeeds,
+  SLOTS_PER_PSYCHOLOGIST,
+  slotTimes,
+  SPECIALIZATIONS,
+  seededRandom,
+  CLIENTS,
+} from './dataset.ts';
+import { openBenchPostgres, type PostgresServer } from './postgres.ts';
+import {
+  formatProfile,
+  formatStatements,
+  StatementStats,
+  summarizeProfile,
+  type CpuProfile,
+} from './profile.ts';
+import type { CallMessage, ServerMessage, ServerMethod } from './protocol.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const resultsDir = path.join(here, 'results');
+
+const SCENARIOS = ['B0', 'B1', 'S1', 'S2', 'S3', 'S4'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+type DatabaseKind = 'pglite' | 'postgres';
+
+const STORM_ATTEMPTS = 2_000;
+const STORM_SLOTS = 200;
+
+// ---------------------------------------------------------------------------------------------------
+// Command line
+
+interface Options {
+  scenarios: Scenario[];
+  databases: DatabaseKind[];
+  /** Databases named explicitly must run; the default PostgreSQL run is skipped when unreachable. */
+  explicitDb: boolean;
+  duration: number;
+  warmup: number;
+  connections: number;
+  profile: boolean;
+  strict: boolean;
+  /** PostgreSQL pool size of the server under test; undefined = the service's own (10). */
+  pool?: number;
+  /** Node options of the server under test (an experiment, e.g. "--max-semi-space-size=8"). */
+  nodeOptions: string[];
+}
+
+function usage(message?: string): never {
+  if (message) console.error(message);
+  console.error(
+    'usage: npm run bench -- [B0 B1 S1 S2 S3 S4] [--db pglite|postgres|both] [--profile] [--strict]\n' +
+      '                       [--duration <s>] [--warmup <s>] [--connections <n>] [--pool <n>]\n' +
+      '                       [--node-options "<flags for the server process>"]',
+  );
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = {
+    scenarios: [],
+    databases: ['pglite', 'postgres'],
+    explicitDb: false,
+    duration: 10,
+    warmup: 2,
+    connections: 50,
+    profile: false,
+    strict: false,
+    nodeOptions: [],
+  };
+  const requested = new Set<Scenario>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') ? (arg.split('=', 2) as [string, string?]) : [arg];
+    const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
+    const number = () => {
+      const n = Number(value());
+      if (!Number.isFinite(n) || n <= 0) usage(`${flag} needs a positive number`);
+      return n;
+    };
+    switch (flag) {
+      case '--db': {
+        const db = value();
+        if (db === 'both') options.databases = ['pglite', 'postgres'];
+        else if (db === 'pglite' || db === 'postgres') options.databases = [db];
+        else usage(`--db must be pglite, postgres or both, got "${db}"`);
+        options.explicitDb = true;
+        break;
+      }
+      case '--duration':
+        options.duration = number();
+        break;
+      case '--warmup':
+        options.warmup = number();
+        break;
+      case '--connections':
+        options.connections = Math.round(number());
+        break;
+      case '--profile':
+        options.profile = true;
+        break;
+      case '--pool':
+        options.pool = Math.round(number());
+        break;
+      case '--node-options':
+        options.nodeOptions = value().split(/\s+/).filter(Boolean);
+        break;
+      case '--strict':
+        options.strict = true;
+        break;
+      case '--help':
+      case '-h':
+        usage();
+        break;
+      default: {
+        const name = arg.toUpperCase() as Scenario;
+        if (!SCENARIOS.includes(name)) usage(`unknown scenario or option "${arg}"`);
+        requested.add(name);
+      }
+    }
+  }
+  if (requested.size === 0) for (const s of SCENARIOS) requested.add(s);
+  // S1–S3 are judged against B1 (on PostgreSQL; shown on PGlite too): measure it in the same run.
+  if (['S1', 'S2', 'S3'].some((s) => requested.has(s as Scenario))) requested.add('B1');
+  options.scenarios = SCENARIOS.filter((s) => requested.has(s));
+  return options;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The server under test
+
+class ServerProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly kind: DatabaseKind;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private exited = false;
+
+  private constructor(child: ChildProcess, port: number, kind: DatabaseKind) {
+    this.child = child;
+    this.port = port;
+    this.kind = kind;
+    child.on('message', (message: ServerMessage) => {
+      if (message.type !== 'reply') return;
+      const waiter = this.pending.get(message.id);
+      if (!waiter) return;
+      this.pending.delete(message.id);
+      if (message.ok) waiter.resolve(message.result);
+      else waiter.reject(new Error(`server ${message.error}`));
+    });
+    child.on('exit', (code, signal) => {
+      this.exited = true;
+      for (const waiter of this.pending.values())
+        waiter.reject(new Error(`the server exited (${signal ?? code})`));
+      this.pending.clear();
+    });
+  }
+
+  static start(env: NodeJS.ProcessEnv, execArgv: string[]): Promise<ServerProcess> {
+    const child = fork(path.join(here, 'server.ts'), [], {
+      env,
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error('the server did not become ready within 120 s'));
+      }, 120_000);
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new Error(`the server exited before it was ready (code ${code})`));
+      };
+      child.once('exit', onExit);
+      child.on('message', function onMessage(message: ServerMessage) {
+        if (message.type === 'failed') {
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          child.kill('SIGKILL');
+          reject(new Error(`the server failed to start: ${message.error}`));
+        } else if (message.type === 'ready') {
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          child.off('message', onMessage);
+          resolve(new ServerProcess(child, message.port, message.database));
+        }
+      });
+    });
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  call<T>(method: ServerMethod, args?: unknown): Promise<T> {
+    if (this.exited) return Promise.reject(new Error('the server is not running'));
+    const id = this.nextId++;
+    const message: CallMessage = { type: 'call', id, method, args };
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send(message);
+    });
+  }
+
+  /** Resident memory of the server process in MB (Linux), or undefined. */
+  rssMb(): number | undefined {
+    try {
+      const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+      const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+      return kb ? Number(kb) / 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000).unref());
+    try {
+      await Promise.race([this.call('stop'), timeout]);
+    } catch {
+      // Already gone or failed to close cleanly: the kill below finishes the job.
+    }
+    if ((await Promise.race([exited.then(() => 'exited' as const), timeout])) === 'timeout') {
+      this.child.kill('SIGKILL');
+      await exited;
+    }
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy and total jiffies of the whole machine, from /proc/stat. */
+function machineJiffies(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = values.reduce((a, b) => a + b, 0);
+    const idle = (values[3] ?? 0) + (values[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+interface ResourceUse {
+  rssPeakMb?: number;
+  rssEndMb?: number;
+  /** CPU of the server process, load generator (this process) and everything else, in % of one core. */
+  serverCpu?: number;
+  loadGeneratorCpu?: number;
+  /** The throwaway PostgreSQL server's processes. */
+  databaseCpu?: number;
+  restOfMachineCpu?: number;
+}
+
+function cpuOf(pids: number[]): Map<number, number> {
+  const cpu = new Map<number, number>();
+  for (const pid of pids) {
+    const seconds = processCpuSeconds(pid);
+    if (seconds !== undefined) cpu.set(pid, seconds);
+  }
+  return cpu;
+}
+
+/** Peak and last resident memory of the server, and who used the CPU, while a measurement runs. */
+function sampleResources(server: ServerProcess, databasePids?: () => number[]): { stop(): ResourceUse } {
+  let peak: number | undefined;
+  const take = () => {
+    const mb = server.rssMb();
+    if (mb !== undefined) peak = Math.max(peak ?? 0, mb);
+    return mb;
+  };
+  take();
+  const started = performance.now();
+  const serverCpu = processCpuSeconds(server.child.pid);
+  const ownCpu = process.cpuUsage();
+  const machine = machineJiffies();
+  const databaseCpu = databasePids ? cpuOf(databasePids()) : undefined;
+  const timer = setInterval(take, 250);
+  return {
+    stop() {
+      clearInterval(timer);
+      const end = take();
+      const wall = (performance.now() - started) / 1000;
+      const serverNow = processCpuSeconds(server.child.pid);
+      const own = process.cpuUsage(ownCpu);
+      const machineNow = machineJiffies();
+      const use: ResourceUse = {
+        ...(peak !== undefined ? { rssPeakMb: peak } : {}),
+        ...(end !== undefined ? { rssEndMb: end } : {}),
+      };
+      if (serverCpu !== undefined && serverNow !== undefined && machine && machineNow) {
+        const cores = os.cpus().length;
+        const busyShare = (machineNow.busy - machine.busy) / Math.max(1, machineNow.total - machine.total);
+        use.serverCpu = (100 * (serverNow - serverCpu)) / wall;
+        use.loadGeneratorCpu = (100 * (own.user + own.system)) / 1e6 / wall;
+        let rest = busyShare * cores * 100 - use.serverCpu - use.loadGeneratorCpu;
+        if (databaseCpu && databasePids) {
+          let used = 0;
+          for (const [pid, now] of cpuOf(databasePids())) used += now - (databaseCpu.get(pid) ?? 0);
+          use.databaseCpu = (100 * used) / wall;
+          rest -= use.databaseCpu;
+        }
+        use.restOfMachineCpu = Math.max(0, rest);
+      }
+      return use;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// HTTP helpers for setting up through the real API
+
+async function api<T>(server: ServerProcess, apiKey: string, method: string, url: string, body?: unknown) {
+  const response = await fetch(`${server.base}${url}`, {
+    method,
+    headers: { 'x-api-key': apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
+  return JSON.parse(text) as T;
+}
+
+async function inParallel<T>(items: T[], concurrency: number, action: (item: T) => Promise<void>) {
+  let next = 0;
+  const workers = Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await action(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+interface FreeSlot {
+  id: string;
+  date: string;
+  time: string;
+  start_iso: string;
+  psychologist: string;
+  psychologist_id: string;
+}
+
+interface DataSet {
+  names: string[];
+  tomorrow: string;
+  freeSlots: FreeSlot[];
+  bookedSlots: { id: string; psychologist_id: string }[];
+  counts: Record<string, number>;
+  seconds: number;
+}
+
+/** Psychologists and slots through the admin API, then clients, tickets and sessions in bulk. */
+async function createDataSet(server: ServerProcess, apiKey: string): Promise<DataSet> {
+  const started = performance.now();
+  const now = new Date();
+  const seeds = psychologistSeeds();
+  let slots = 0;
+  await inParallel(seeds, 8, async (seed) => {
+    const { firstHour, ...fields } = seed;
+    const created = await api<{ psychologist: { id: string } }>(
+      server,
+      apiKey,
+      'POST',
+      '/admin/psychologists',
+      fields,
+    );
+    const added = await api<{ created: unknown[] }>(server, apiKey, 'POST', '/admin/slots', {
+      psychologist_id: created.psychologist.id,
+      slots: slotTimes(now, firstHour),
+      duration_minutes: 60,
+    });
+    if (added.created.length !== SLOTS_PER_PSYCHOLOGIST)
+      throw new Error(
+        `expected ${SLOTS_PER_PSYCHOLOGIST} slots for ${seed.name}, got ${added.created.length}`,
+      );
+    slots += added.created.length;
+  });
+  const loaded = await server.call<Record<string, number>>('loadBookings');
+  if (loaded.sessions !== BOOKED_SLOTS || loaded.bookedSlots !== BOOKED_SLOTS)
+    throw new Error(`the loader booked ${JSON.stringify(loaded)}, expected ${BOOKED_SLOTS}`);
+  const free = await api<{ slots: FreeSlot[] }>(server, apiKey, 'GET', '/get-available-slots');
+  const booked = await api<{ slots: { id: string; psychologist_id: string }[] }>(
+    server,
+    apiKey,
+    'GET',
+    '/admin/slots?state=booked&limit=1000',
+  );
+  return {
+    names: seeds.map((s) => s.name),
+    tomorrow: moscowYmdAfter(now, 1),
+    freeSlots: free.slots,
+    bookedSlots: booked.slots.map((s) => ({ id: s.id, psychologist_id: s.psychologist_id })),
+    counts: { psychologists: seeds.length, slots, ...loaded },
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Load
+
+interface Measurement extends ResourceUse {
+  reqPerSec: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  requests: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+  seconds: number;
+}
+
+function cannon(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+function toMeasurement(result: autocannon.Result, seconds: number, resources: ResourceUse) {
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
+    statusCodes[code] = stat.count ?? 0;
+  const measurement: Measurement = {
+    reqPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    requests: result.requests.total,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    statusCodes,
+    seconds,
+    ...resources,
+  };
+  return measurement;
+}
+
+interface Load {
+  requests: autocannon.Request[];
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+}
+
+interface RunContext {
+  server: ServerProcess;
+  options: Options;
+  apiKey: string;
+  data: DataSet;
+  profileFile?: string;
+  statements?: StatementStats;
+  databasePids?: () => number[];
+  profileText: string[];
+}
+
+/** Warm-up, then the measured run with RSS sampling (and profiling when asked). */
+async function measureLoad(
+  ctx: RunContext,
+  load: Load,
+  shape: { duration: number } | { amount: number },
+  warmup: Load | null = load,
+): Promise<Measurement> {
+  const common = {
+    url: ctx.server.base,
+    connections: ctx.options.connections,
+    pipelining: 1,
+    timeout: 30,
+    ...(load.method ? { method: load.method } : {}),
+    ...(load.headers ? { headers: load.headers } : {}),
+  };
+  if (warmup) {
+    await cannon({
+      ...common,
+      ...(warmup.method ? { method: warmup.method } : {}),
+      ...(warmup.headers ? { headers: warmup.headers } : {}),
+      requests: warmup.requests,
+      duration: ctx.options.warmup,
+    });
+  }
+  if (ctx.profileFile) await ctx.server.call('profileStart');
+  await ctx.statements?.reset();
+  const resources = sampleResources(ctx.server, ctx.databasePids);
+  const started = performance.now();
+  const result = await cannon({ ...common, requests: load.requests, ...shape });
+  const seconds = (performance.now() - started) / 1000;
+  const measurement = toMeasurement(result, seconds, resources.stop());
+  if (ctx.profileFile) {
+    const file = await ctx.server.call<string>('profileStop', ctx.profileFile);
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    ctx.profileText.push(
+      formatProfile(summarizeProfile(profile)),
+      `    profile: ${path.relative('.', file)}`,
+    );
+  }
+  if (ctx.statements) ctx.profileText.push(formatStatements(await ctx.statements.top()));
+  return measurement;
+}
+
+// autocannon writes Content-Length into the headers object of each request it builds: never share one.
+const json = () => ({ 'content-type': 'application/json' });
+
+function rotating(paths: string[]): autocannon.Request[] {
+  let i = 0;
+  return [{ method: 'GET', setupRequest: (request) => ({ ...request, path: paths[i++ % paths.length]! }) }];
+}
+
+interface ScenarioOutcome {
+  measurement: Measurement;
+  /** What one answer looks like (size, slots, matches). */
+  shape?: string;
+  attemptsPerSec?: number;
+  checks?: Record<string, unknown>;
+  problems: string[];
+}
+
+/** One request as the load sends it, to check the scenario answers 2xx and to describe the answer. */
+async function probe(ctx: RunContext, load: Load): Promise<{ status: number; bytes: number; body: unknown }> {
+  const template = load.requests[0]!;
+  const request = template.setupRequest
+    ? (template.setupRequest as (r: autocannon.Request, c: object) => autocannon.Request)({ ...template }, {})
+    : template;
+  const response = await fetch(`${ctx.server.base}${request.path ?? '/'}`, {
+    method: request.method ?? 'GET',
+    headers: Object.fromEntries(
+      Object.entries(request.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'content-length'),
+    ) as Record<string, string>,
+    ...(request.body !== undefined ? { body: request.body as string } : {}),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: described by its size only.
+  }
+  return { status: response.status, bytes: Buffer.byteLength(text), body };
+}
+
+/** The probes of a read scenario: every distinct path once; all must answer 200. */
+async function describeReads(
+  ctx: RunContext,
+  paths: string[],
+): Promise<{ shape: string; problems: string[] }> {
+  let slots = 0;
+  let bytes = 0;
+  const problems: string[] = [];
+  for (const p of paths) {
+    const answer = await probe(ctx, { requests: rotating([p]) });
+    if (answer.status !== 200) problems.push(`GET ${p} answered ${answer.status}`);
+    slots += (answer.body as { slots?: unknown[] }).slots?.length ?? 0;
+    bytes += answer.bytes;
+  }
+  const per = bytes / paths.length;
+  const size = per < 1024 ? `${per.toFixed(0)} B` : `${(per / 1024).toFixed(1)} KB`;
+  return {
+    shape: slots ? `${(slots / paths.length).toFixed(0)} slots, ${size} per answer` : `${size} per answer`,
+    problems: problems.slice(0, 5),
+  };
+}
+
+async function runReads(ctx: RunContext, paths: string[]): Promise<ScenarioOutcome> {
+  const { shape, problems } = await describeReads(ctx, paths);
+  if (problems.length) throw new Error(`the scenario does not work: ${problems.join('; ')}`);
+  const measurement = await measureLoad(
+    ctx,
+    { requests: rotating(paths) },
+    { duration: ctx.options.duration },
+  );
+  return { measurement, shape, problems: [] };
+}
+
+async function runScenario(name: Scenario, ctx: RunContext): Promise<ScenarioOutcome> {
+  switch (name) {
+    case 'B0':
+      return runReads(ctx, ['/__bench/b0']);
+    case 'B1':
+      return runReads(ctx, ['/__bench/b1']);
+    case 'S1':
+      return runReads(
+        ctx,
+        ctx.data.names.map((n) => `/get-available-slots?psychologist=${encodeURIComponent(n)}`),
+      );
+    case 'S2':
+      return runReads(ctx, [`/get-available-slots?from=${ctx.data.tomorrow}&to=${ctx.data.tomorrow}`]);
+    case 'S3': {
+      const load = applicationLoad(ctx.data);
+      const answer = await probe(ctx, load);
+      if (answer.status !== 200)
+        throw new Error(`POST /submit-application answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      const matched =
+        (answer.body as { matched_psychologists?: { slots: unknown[] }[] }).matched_psychologists ?? [];
+      const offered = matched.reduce((sum, m) => sum + m.slots.length, 0);
+      const shape = `${matched.length} psychologists matched, ${offered} slots offered, ${(answer.bytes / 1024).toFixed(1)} KB`;
+      const measurement = await measureLoad(ctx, load, { duration: ctx.options.duration });
+      return { measurement, shape, problems: [] };
+    }
+    case 'S4':
+      return bookingStorm(ctx);
+  }
+}
+
+/** S3: a new person per request (unique Telegram username), 1–3 specializations, 2 chosen free slots. */
+function applicationLoad(data: DataSet): Load {
+  const random = seededRandom(7);
+  const run = randomBytes(3).toString('hex');
+  const pool = data.freeSlots;
+  let n = 0;
+  return {
+    method: 'POST',
+    headers: json(),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const k = n++;
+          const wanted = [...SPECIALIZATIONS].sort(() => random() - 0.5).slice(0, 1 + (k % 3));
+          const a = pool[Math.floor(random() * pool.length)]!;
+          const b = pool[Math.floor(random() * pool.length)]!;
+          return {
+            ...request,
+            path: '/submit-application',
+            headers: json(),
+            body: JSON.stringify({
+              name: 'Бенч Клиент',
+              age: 20 + (k % 40),
+              contact: { type: 'telegram', value: `@bench_${run}_${k}` },
+              selected_slots: [`${a.date} ${a.time}`, `${b.date} ${b.time}`],
+              preferences: { gender: 'any', price_max: 5000, specializations: wanted },
+            }),
+          };
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * S4: 2 000 booking attempts over 200 free slots, 50 at a time, by 2 000 different clients. Every slot
+ * is wanted ten times; the attempts come in a shuffled (seeded) order, so attempts on one slot overlap
+ * in flight as they would in a crowd. Exactly one attempt per slot may win.
+ */
+async function bookingStorm(ctx: RunContext): Promise<ScenarioOutcome> {
+  const { data, apiKey } = ctx;
+  const earliest = Date.now() + 2 * 86_400_000;
+  const candidates = data.freeSlots.filter((s) => Date.parse(s.start_iso) >= earliest);
+  if (candidates.length < STORM_SLOTS) throw new Error(`only ${candidates.length} free slots for the storm`);
+  const step = Math.floor(candidates.length / STORM_SLOTS);
+  const slots = Array.from({ length: STORM_SLOTS }, (_, i) => candidates[i * step]!);
+  const headers = () => ({ ...json(), 'x-api-key': apiKey });
+  const body = (client: number, slot: { id: string; psychologist_id: string }) =>
+    JSON.stringify({
+      client_id: leadNumber(client),
+      psychologist_id: slot.psychologist_id,
+      slot_id: slot.id,
+      payment_info: { amount: 0, status: 'pending' },
+    });
+
+  // Warm-up: attempts on slots booked by the data set (all 409, nothing committed).
+  let w = 0;
+  const warmup: Load = {
+    method: 'POST',
+    headers: headers(),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const k = w++;
+          const slot = data.bookedSlots[k % data.bookedSlots.length]!;
+          return {
+            ...request,
+            path: '/process-diagnostic-session-request',
+            headers: headers(),
+            body: body(STORM_ATTEMPTS + (k % (CLIENTS - STORM_ATTEMPTS)), slot),
+          };
+        },
+      },
+    ],
+  };
+  const order = Array.from({ length: STORM_ATTEMPTS }, (_, i) => i % STORM_SLOTS);
+  const random = seededRandom(4);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  let n = 0;
+  const storm: Load = {
+    method: 'POST',
+    headers: headers(),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const k = n++;
+          return {
+            ...request,
+            path: '/process-diagnostic-session-request',
+            headers: headers(),
+            body: body(k, slots[order[k % STORM_ATTEMPTS]!]!),
+          };
+        },
+      },
+    ],
+  };
+  const measurement = await measureLoad(ctx, storm, { amount: STORM_ATTEMPTS }, warmup);
+  const attemptsPerSec = STORM_ATTEMPTS / measurement.seconds;
+  const codes = measurement.statusCodes;
+  const count = (test: (code: number) => boolean) =>
+    Object.entries(codes).reduce((sum, [code, c]) => sum + (test(Number(code)) ? c : 0), 0);
+  const ok = count((c) => c >= 200 && c < 300);
+  const conflicts = codes['409'] ?? 0;
+  const serverErrors = count((c) => c >= 500);
+  const outcome = await ctx.server.call<{ bookedSlots: number; activeSessions: number }>(
+    'stormOutcome',
+    slots.map((s) => s.id),
+  );
+  const invariants = await ctx.server.call<string[]>('invariants');
+  const problems: string[] = [];
+  if (n !== STORM_ATTEMPTS) problems.push(`${n} attempts were built instead of ${STORM_ATTEMPTS}`);
+  if (ok !== STORM_SLOTS) problems.push(`${ok} × 2xx instead of ${STORM_SLOTS}`);
+  if (conflicts !== STORM_ATTEMPTS - STORM_SLOTS)
+    problems.push(`${conflicts} × 409 instead of ${STORM_ATTEMPTS - STORM_SLOTS}`);
+  if (serverErrors) problems.push(`${serverErrors} × 5xx`);
+  const others = measurement.requests - ok - conflicts - serverErrors;
+  if (others) problems.push(`${others} other answers: ${JSON.stringify(codes)}`);
+  if (measurement.errors) problems.push(`${measurement.errors} connection errors`);
+  if (outcome.bookedSlots !== STORM_SLOTS || outcome.activeSessions !== STORM_SLOTS)
+    problems.push(`storm slots: ${outcome.bookedSlots} booked, ${outcome.activeSessions} active sessions`);
+  problems.push(...invariants.slice(0, 10).map((p) => `invariant: ${p}`));
+  if (invariants.length > 10) problems.push(`… ${invariants.length - 10} more invariant violations`);
+  return {
+    measurement,
+    attemptsPerSec,
+    checks: {
+      ok,
+      conflicts,
+      serverErrors,
+      stormSlots: outcome,
+      invariantViolations: invariants.length,
+    },
+    problems,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Targets (quality.md, Performance)
+
+interface Target {
+  text: string;
+  minRatio?: number;
+  maxP99?: number;
+  minRps?: number;
+  minAttempts?: number;
+  maxRssMb?: number;
+}
+
+function targetOf(name: Scenario, db: DatabaseKind): Target | undefined {
+  const rss = db === 'postgres' ? 250 : 400;
+  const withRss = (t: Omit<Target, 'text'>, text: string): Target => ({
+    ...t,
+    maxRssMb: rss,
+    text: `${text}; RSS ≤ ${rss} MB`,
+  });
+  if (db === 'postgres') {
+    switch (name) {
+      case 'S1':
+        return withRss({ minRatio: 0.5, maxP99: 25 }, '≥ 50 % of B1, p99 ≤ 25 ms');
+      case 'S2':
+        return withRss({ minRatio: 0.25, maxP99: 60 }, '≥ 25 % of B1, p99 ≤ 60 ms');
+      case 'S3':
+        return withRss({ minRatio: 0.1, maxP99: 50 }, '≥ 10 % of B1, p99 ≤ 50 ms');
+      case 'S4':
+        return { minAttempts: 1500, text: '200×2xx, 1800×409, 0×5xx, invariants; ≥ 1500 attempts/s' };
+      default:
+        return undefined;
+    }
+  }
+  switch (name) {
+    case 'S1':
+      return withRss({ minRps: 800 }, '≥ 800 req/s');
+    case 'S2':
+      return withRss({ minRps: 200 }, '≥ 200 req/s');
+    case 'S3':
+      return withRss({ minRps: 150 }, '≥ 150 req/s');
+    case 'S4':
+      return { minAttempts: 200, text: '200×2xx, 1800×409, 0×5xx, invariants; ≥ 200 attempts/s' };
+    default:
+      return undefined;
+  }
+}
+
+interface Row {
+  scenario: Scenario;
+  database: DatabaseKind;
+  reqPerSec: number;
+  ratioToB1?: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  rssPeakMb?: number;
+  target?: string;
+  pass?: boolean;
+  misses: string[];
+  /** Correctness failures (S4 counts, invariants); any of them makes the exit code 1. */
+  problems: string[];
+  measurement: Measurement;
+  /** process.memoryUsage() of the server after the scenario, in MB. */
+  memoryMb?: Record<string, number>;
+  /** 1-minute load average of the machine when the scenario started. */
+  loadAtStart: number;
+  answer?: string;
+  checks?: Record<string, unknown>;
+}
+
+function judge(row: Row, target: Target | undefined): void {
+  row.misses.push(...row.problems);
+  if (!target) return;
+  row.target = target.text;
+  if (target.minRatio !== undefined) {
+    if (row.ratioToB1 === undefined) row.misses.push('no B1 to compare with');
+    else if (row.ratioToB1 < target.minRatio)
+      row.misses.push(`${pct(row.ratioToB1)} of B1 < ${pct(target.minRatio)}`);
+  }
+  if (target.maxP99 !== undefined && row.p99 > target.maxP99)
+    row.misses.push(`p99 ${row.p99} ms > ${target.maxP99} ms`);
+  if (target.minRps !== undefined && row.reqPerSec < target.minRps)
+    row.misses.push(`${row.reqPerSec.toFixed(0)} req/s < ${target.minRps}`);
+  if (target.minAttempts !== undefined && row.reqPerSec < target.minAttempts)
+    row.misses.push(`${row.reqPerSec.toFixed(0)} attempts/s < ${target.minAttempts}`);
+  if (target.maxRssMb !== undefined && row.rssPeakMb !== undefined && row.rssPeakMb > target.maxRssMb)
+    row.misses.push(`RSS ${row.rssPeakMb.toFixed(0)} MB > ${target.maxRssMb} MB`);
+  if (row.scenario !== 'S4' && (row.errors > 0 || row.non2xx > 0))
+    row.misses.push(`${row.errors} errors, ${row.non2xx} non-2xx`);
+  row.pass = row.misses.length === 0;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+
+// ---------------------------------------------------------------------------------------------------
+// One database
+
+const cleanups: (() => Promise<void>)[] = [];
+
+async function cleanupAll(): Promise<void> {
+  while (cleanups.length) await cleanups.pop()!().catch((e: unknown) => console.error('cleanup:', e));
+}
+
+function serverEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Nothing of the caller's service configuration may leak into the server under test.
+  for (const key of Object.keys(env)) {
+    if (
+      /^(DATABASE_URL|DATA_DIR|API_KEY|JWT_SECRET|TELEGRAM_|ZOOM_|GOOGLE_|JITSI_|SUPABASE_|CORS_ORIGINS|TRUST_PROXY|JOBS|DEMO_DATA|RATE_LIMIT_|MIN_LEAD_MINUTES|LOG_LEVEL|PORT|HOST|NODE_ENV|BOT_USERNAME|PUBLIC_BASE_URL)/.test(
+        key,
+      )
+    )
+      delete env[key];
+  }
+  return {
+    ...env,
+    API_KEY: `bench-${randomBytes(16).toString('hex')}`,
+    JWT_SECRET: `bench-${randomBytes(24).toString('hex')}`,
+    RATE_LIMIT_PUBLIC: '0',
+    RATE_LIMIT_SUBMIT: '0',
+    DEMO_DATA: 'off',
+    JOBS: 'off',
+    LOG_LEVEL: 'warn',
+    MIN_LEAD_MINUTES: '60',
+    ...extra,
+  };
+}
+
+async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], notes: string[]): Promise<void> {
+  let extra: Record<string, string>;
+  let statementsUrl: string | undefined;
+  let databasePids: (() => number[]) | undefined;
+  let origin: string;
+  if (db === 'postgres') {
+    const pgServer = await openBenchPostgres({ statements: options.profile });
+    if ('unavailable' in pgServer) {
+      const message = `PostgreSQL skipped: ${pgServer.unavailable}`;
+      if (options.explicitDb) throw new Error(message);
+      console.log(`\n${message}`);
+      notes.push(message);
+      return;
+    }
+    const server: PostgresServer = pgServer;
+    cleanups.push(() => server.stop());
+    extra = { DATABASE_URL: server.url, ...(options.pool ? { BENCH_POOL_SIZE: String(options.pool) } : {}) };
+    statementsUrl = server.url;
+    origin = server.origin;
+    if (server.processIds) databasePids = () => server.processIds!();
+  } else {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hraniteli-bench-pglite-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    extra = { DATA_DIR: dir };
+    origin = `embedded PGlite in ${dir}`;
+  }
+
+  const env = serverEnv(extra);
+  const mb = (x: number | undefined) => (x === undefined ? '?' : `${x.toFixed(0)} MB`);
+  const seconds = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)} s`;
+  console.log(`\n=== ${db}: ${origin}`);
+
+  // A first server process creates the database and the data set, then stops; the measured server is
+  // a second process opened on the existing database, as a service normally (re)starts. (A PGlite
+  // process that created its data folder keeps the memory initdb grew for as long as it runs.)
+  let startedAt = performance.now();
+  const loader = await ServerProcess.start(env, options.nodeOptions);
+  cleanups.push(() => loader.stop());
+  const loaderReady = seconds(startedAt);
+  const rssFresh = loader.rssMb();
+  const data = await createDataSet(loader, env.API_KEY!);
+  const rssLoaded = loader.rssMb();
+  await loader.stop();
+  console.log(
+    `first start (new database, migrations) ${loaderReady}, RSS ${mb(rssFresh)}; ` +
+      `data set in ${data.seconds.toFixed(1)} s (RSS then ${mb(rssLoaded)}): ` +
+      `${Object.entries(data.counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}; ${data.freeSlots.length} free slots listed for the next 28 days`,
+  );
+
+  startedAt = performance.now();
+  const server = await ServerProcess.start(env, options.nodeOptions);
+  cleanups.push(() => server.stop());
+  const rssAtReady = server.rssMb();
+  console.log(
+    `measured server: pid ${server.child.pid} on ${server.base}, ready in ${seconds(startedAt)}, RSS ${mb(rssAtReady)}`,
+  );
+  notes.push(
+    `${db}: server RSS ${mb(rssFresh)} right after creating the database, ${mb(rssLoaded)} after loading ` +
+      `the data set; the measured server (restarted on that database) ${mb(rssAtReady)} when ready`,
+  );
+  const invariantsBefore = await server.call<string[]>('invariants');
+  if (invariantsBefore.length) throw new Error(`the data set breaks invariants: ${invariantsBefore[0]}`);
+
+  let statements: StatementStats | undefined;
+  if (options.profile && statementsUrl) {
+    const candidate = new StatementStats(statementsUrl);
+    if (await candidate.available()) statements = candidate;
+    else console.log('(pg_stat_statements is not available on this server: no SQL breakdown)');
+  }
+
+  let b1: number | undefined;
+  for (const name of options.scenarios) {
+    const ctx: RunContext = {
+      server,
+      options,
+      apiKey: env.API_KEY!,
+      data,
+      // .json, so that the results folder's ignore rule covers them; Chrome DevTools opens them.
+      ...(options.profile
+        ? { profileFile: path.join(resultsDir, `profile-${db}-${name}.cpuprofile.json`) }
+        : {}),
+      ...(statements ? { statements } : {}),
+      ...(databasePids ? { databasePids } : {}),
+      profileText: [],
+    };
+    const loadAtStart = os.loadavg()[0] ?? 0;
+    process.stdout.write(`${name} on ${db} … `);
+    const outcome = await runScenario(name, ctx);
+    const memory = await server.call<Record<string, number>>('memory');
+    const m = outcome.measurement;
+    const reqPerSec = outcome.attemptsPerSec ?? m.reqPerSec;
+    if (name === 'B1') b1 = reqPerSec;
+    const row: Row = {
+      scenario: name,
+      database: db,
+      reqPerSec,
+      ...(b1 !== undefined && ['S1', 'S2', 'S3'].includes(name) ? { ratioToB1: reqPerSec / b1 } : {}),
+      p50: m.p50,
+      p99: m.p99,
+      errors: m.errors,
+      non2xx: m.non2xx,
+      ...(m.rssPeakMb !== undefined ? { rssPeakMb: m.rssPeakMb } : {}),
+      misses: [],
+      problems: outcome.problems,
+      measurement: m,
+      memoryMb: Object.fromEntries(Object.entries(memory).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
+      loadAtStart,
+      ...(outcome.checks ? { checks: outcome.checks } : {}),
+      ...(outcome.shape ? { answer: outcome.shape } : {}),
+    };
+    judge(row, targetOf(name, db));
+    rows.push(row);
+    console.log(
+      `${reqPerSec.toFixed(0)} ${name === 'S4' ? 'attempts' : 'req'}/s, p50 ${m.p50} ms, p99 ${m.p99} ms` +
+        `${row.pass === undefined ? '' : row.pass ? ' — PASS' : ` — FAIL (${row.misses.join('; ')})`}`,
+    );
+    if (outcome.shape) console.log(`    one answer: ${outcome.shape}`);
+    if (m.serverCpu !== undefined)
+      console.log(
+        `    CPU (% of one core): server ${m.serverCpu.toFixed(0)}, load generator ` +
+          `${m.loadGeneratorCpu?.toFixed(0)}` +
+          `${m.databaseCpu !== undefined ? `, PostgreSQL ${m.databaseCpu.toFixed(0)}` : ''}` +
+          `, rest of the machine ${m.restOfMachineCpu?.toFixed(0)}`,
+      );
+    if (ctx.profileText.length) console.log(ctx.profileText.join('\n'));
+  }
+  await server.stop();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Report
+
+function table(rows: Row[]): string {
+  const header = [
+    'scenario',
+    'db',
+    'req/s',
+    '× B1',
+    'p50 ms',
+    'p99 ms',
+    'err/non-2xx',
+    'RSS MB',
+    'target',
+    'result',
+  ];
+  const body = rows.map((r) => [
+    r.scenario,
+    r.database,
+    `${r.reqPerSec.toFixed(0)}${r.scenario === 'S4' ? ' att/s' : ''}`,
+    r.ratioToB1 === undefined ? '' : pct(r.ratioToB1),
+    String(r.p50),
+    String(r.p99),
+    r.scenario === 'S4' && r.checks
+      ? `${r.checks.ok}×2xx ${r.checks.conflicts}×409 ${r.checks.serverErrors}×5xx ${r.errors} err`
+      : `${r.errors} / ${r.non2xx}`,
+    r.rssPeakMb === undefined ? '' : r.rssPeakMb.toFixed(0),
+    r.target ?? '—',
+    r.pass === undefined ? '—' : r.pass ? 'PASS' : 'FAIL',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  mkdirSync(resultsDir, { recursive: true });
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const started = new Date();
+  const load = os.loadavg()[0] ?? 0;
+  if (load > 1) {
+    const message =
+      `the machine was already busy when the bench started (1-minute load ${load.toFixed(2)} on ` +
+      `${os.cpus().length} CPUs): other work competes with the server and the load generator`;
+    console.log(`warning: ${message}`);
+    notes.push(message);
+  }
+  let failure: unknown;
+  for (const db of options.databases) {
+    try {
+      await runDatabase(db, options, rows, notes);
+    } catch (error) {
+      failure ??= error;
+      console.error(`\n${db} run failed:`, error);
+      notes.push(`${db} run failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      await cleanupAll();
+    }
+  }
+
+  if (rows.length) {
+    console.log(`\n${table(rows)}`);
+    for (const r of rows.filter((x) => x.pass === false))
+      console.log(`  ${r.scenario} on ${r.database}: ${r.misses.join('; ')}`);
+  }
+  if (notes.length) console.log(notes.map((n) => `note: ${n}`).join('\n'));
+
+  const report = {
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
+    options: {
+      scenarios: options.scenarios,
+      databases: options.databases,
+      duration: options.duration,
+      warmup: options.warmup,
+      connections: options.connections,
+      ...(options.pool ? { pool: options.pool } : {}),
+      ...(options.nodeOptions.length ? { nodeOptions: options.nodeOptions } : {}),
+    },
+    results: rows,
+    notes,
+  };
+  const file = path.join(resultsDir, 'latest.json');
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nresults: ${path.relative('.', file)}`);
+
+  const incorrect = rows.some((r) => r.problems.length > 0);
+  if (failure || incorrect || (options.strict && rows.some((r) => r.pass === false))) process.exitCode = 1;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping the servers`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error);
+  await cleanupAll();
+  process.exit(1);
+});
