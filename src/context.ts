@@ -8,6 +8,7 @@ import type { Clock } from './domain/clock.ts';
 import type { TokenService } from './http/auth.ts';
 import type { SessionJobPlanner } from './jobs/session-jobs.ts';
 import type { VideoLinks } from './integrations/video.ts';
+import type { ListingCache } from './http/listing-cache.ts';
 
 export interface Context {
   config: Config;
@@ -19,6 +20,8 @@ export interface Context {
   tokens: TokenService;
   video: VideoLinks;
   sessionJobs: SessionJobPlanner;
+  /** Free-slot listings; invalidated after every committed write. */
+  listings: ListingCache;
 }
 
 /** A Kysely handle that may be the whole database or an open transaction. */

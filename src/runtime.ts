@@ -10,6 +10,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { createTokenService } from './http/auth.ts';
 import { createJitsiLinks } from './integrations/video.ts';
+import { ListingCache } from './http/listing-cache.ts';
 import { createSessionJobPlanner } from './jobs/session-jobs.ts';
 import { resolveSecrets } from './secrets.ts';
 
@@ -47,6 +48,7 @@ export function createContext(
     tokens: createTokenService(secrets.jwtSecret),
     video: createJitsiLinks(config.jitsi),
     sessionJobs: createSessionJobPlanner(),
+    listings: new ListingCache(config.slotsCacheMs),
   };
 }
 

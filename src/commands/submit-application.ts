@@ -3,7 +3,7 @@
 // bot link, tell the operators. With an Idempotency-Key a retried submission returns the first answer.
 import type { Context, Executor } from '../context.ts';
 import type { Client, ContactType, Ticket, TicketType } from '../db/types.ts';
-import { formatDate, formatTime } from '../domain/time.ts';
+import { slotTimeFields } from '../domain/time.ts';
 import type { ContactIdentity } from '../repositories/clients.repository.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
@@ -93,12 +93,7 @@ export async function submitApplication(ctx: Context, input: ApplicationInput): 
           id: m.id,
           name: m.name,
           price: m.price,
-          slots: m.slots.map((s) => ({
-            id: s.id,
-            date: formatDate(s.start_at),
-            time: formatTime(s.start_at),
-            start_iso: s.start_at.toISOString(),
-          })),
+          slots: m.slots.map((s) => ({ id: s.id, ...slotTimeFields(s.start_ms) })),
         })),
       };
       if (idempotencyKey)
@@ -173,7 +168,7 @@ async function notifyOperators(
     age: client.age,
     contact: `${contact.type}: ${contact.value}`,
     request: input.requestText ?? (input.preferences.specializations ?? []).join(', '),
-    offers: matches.map((m) => ({ name: m.name, slots: m.slots.map((s) => s.start_at) })),
+    offers: matches.map((m) => ({ name: m.name, slots: m.slots.map((s) => new Date(s.start_ms)) })),
   });
   await notify(ctx, trx, [
     adminMessage(ctx, `ticket-created:${ticket.ticket_id}`, text, {

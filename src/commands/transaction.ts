@@ -8,7 +8,10 @@ const RETRYABLE = new Set(['40P01', '40001']);
 export async function inTransaction<T>(ctx: Context, action: (trx: Executor) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ctx.db.transaction().execute((trx) => action(trx as unknown as Executor));
+      const result = await ctx.db.transaction().execute((trx) => action(trx as unknown as Executor));
+      // Any committed write may change what the free-slot listings show.
+      ctx.listings.invalidate();
+      return result;
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (!code || !RETRYABLE.has(code) || attempt >= 5) throw error;

@@ -136,3 +136,26 @@ export function clientOffsetMs(userTimeOffsetMsk: number): number {
 }
 
 export { DAY_MS };
+
+export interface SlotTimeFields {
+  date: string;
+  time: string;
+  start_iso: string;
+}
+
+const slotTimeMemo = new Map<number, SlotTimeFields>();
+
+/**
+ * "DD.MM", "HH:mm" (Moscow) and the ISO string of a slot start given in epoch ms. Slot listings repeat
+ * the same few start times across psychologists, so the formatted forms are remembered (bounded).
+ */
+export function slotTimeFields(startMs: number): SlotTimeFields {
+  let fields = slotTimeMemo.get(startMs);
+  if (!fields) {
+    if (slotTimeMemo.size >= 50_000) slotTimeMemo.clear();
+    const date = new Date(startMs);
+    fields = { date: formatDate(date), time: formatTime(date), start_iso: date.toISOString() };
+    slotTimeMemo.set(startMs, fields);
+  }
+  return fields;
+}

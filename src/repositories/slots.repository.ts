@@ -3,7 +3,6 @@ import { sql } from 'kysely';
 import type { Executor } from '../context.ts';
 import type { Slot } from '../db/types.ts';
 import { normalizeName } from '../domain/names.ts';
-import { MOSCOW_OFFSET_MS } from '../domain/time.ts';
 
 export interface FreeSlotFilter {
   from: Date;
@@ -21,7 +20,8 @@ export interface FreeSlotFilter {
 
 export interface FreeSlotRow {
   id: string;
-  start_at: Date;
+  /** Start as epoch milliseconds: cheaper to read than a timestamp, and formatted through a memo. */
+  start_ms: number;
   duration_minutes: number;
   price: number | null;
   psychologist_id: string;
@@ -29,43 +29,12 @@ export interface FreeSlotRow {
   min_price: number;
 }
 
+const START_MS = sql<number>`(extract(epoch from s.start_at) * 1000)::float8`;
+
 export const slotsRepository = {
   /** Free slots of active psychologists in [from, to), by time then psychologist name. */
   async listFree(db: Executor, filter: FreeSlotFilter, limit = 5000): Promise<FreeSlotRow[]> {
     return freeSlots(db, filter, limit).execute();
-  },
-
-  /**
-   * The same listing as the JSON array GET /get-available-slots answers with, built by the database:
-   * the hottest read then costs Node one string instead of a Date, two formats and a serialization per
-   * slot. Times are formatted at the fixed Moscow offset of domain/time.ts (and at the client's offset
-   * for local_date/local_time).
-   */
-  async listFreeJson(
-    db: Executor,
-    filter: FreeSlotFilter,
-    localOffsetMs?: number,
-    limit = 5000,
-  ): Promise<string> {
-    const msk = sql`(r.start_at at time zone 'UTC') + ${MOSCOW_OFFSET_MS / 60_000} * interval '1 minute'`;
-    const local =
-      localOffsetMs === undefined
-        ? sql``
-        : sql`, 'local_date', to_char((r.start_at at time zone 'UTC') + ${localOffsetMs / 60_000} * interval '1 minute', 'DD.MM'),
-            'local_time', to_char((r.start_at at time zone 'UTC') + ${localOffsetMs / 60_000} * interval '1 minute', 'HH24:MI')`;
-    const result = await sql<{ slots: string }>`
-      select coalesce(json_agg(json_build_object(
-        'id', r.id,
-        'date', to_char(${msk}, 'DD.MM'),
-        'time', to_char(${msk}, 'HH24:MI'),
-        'start_iso', to_char(r.start_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-        'psychologist', r.psychologist,
-        'psychologist_id', r.psychologist_id,
-        'price', coalesce(r.price, r.min_price),
-        'duration_minutes', r.duration_minutes${local}
-      ) order by r.start_at, r.psychologist), '[]')::text as slots
-      from (${freeSlots(db, filter, limit)}) r`.execute(db);
-    return result.rows[0]?.slots ?? '[]';
   },
 
   /** The next `perPsychologist` free slots of each given psychologist (one index range scan each). */
@@ -78,7 +47,8 @@ export const slotsRepository = {
   ): Promise<FreeSlotRow[]> {
     if (psychologistIds.length === 0) return [];
     const result = await sql<FreeSlotRow>`
-      select s.id, s.start_at, s.duration_minutes, s.price, s.psychologist_id, p.name as psychologist, p.min_price
+      select s.id, ${START_MS} as start_ms, s.duration_minutes, s.price, s.psychologist_id,
+        p.name as psychologist, p.min_price
       from hraniteli_psychologists p
       cross join lateral (
         select * from hraniteli_slots x
@@ -208,14 +178,14 @@ function nonEmpty(ids: string[]): string[] {
   return ids.length ? ids : ['00000000-0000-0000-0000-000000000000'];
 }
 
-/** The free-slot query of listFree and listFreeJson: one filter, one order. */
+/** The free-slot query: one filter, one order. */
 function freeSlots(db: Executor, filter: FreeSlotFilter, limit: number) {
   let query = db
     .selectFrom('hraniteli_slots as s')
     .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
     .select([
       's.id',
-      's.start_at',
+      START_MS.as('start_ms'),
       's.duration_minutes',
       's.price',
       's.psychologist_id',

@@ -529,3 +529,27 @@ describe('get-ticket-info', () => {
     expect(bad.statusCode).toBe(400);
   });
 });
+
+// Runs last: it adds a psychologist that the matching tests above would otherwise see.
+describe('listing freshness', () => {
+  const get = (query: string) => t.app.inject({ url: `/get-available-slots?${query}` });
+
+  it('never shows a slot booked or added through this instance, however recently the listing was read', async () => {
+    const fresh = await createPsychologist(t, { name: 'Свежая Листинговна' });
+    const [slot] = await addSlots(t, fresh.id, ['11.12 09:00']);
+    const before = await get(`psychologist_id=${fresh.id}`);
+    expect(before.json().slots.map((s: { id: string }) => s.id)).toContain(slot!.id);
+    const app = await submitApplication(t);
+    const booked = await t.admin({
+      method: 'POST',
+      url: '/admin/sessions',
+      payload: { slot_id: slot!.id, lead_number: app.lead_number },
+    });
+    expect(booked.statusCode).toBe(201);
+    const after = await get(`psychologist_id=${fresh.id}`);
+    expect(after.json().slots.map((s: { id: string }) => s.id)).not.toContain(slot!.id);
+    const [added] = await addSlots(t, fresh.id, ['11.12 08:00']);
+    const again = await get(`psychologist_id=${fresh.id}`);
+    expect(again.json().slots.map((s: { id: string }) => s.id)).toContain(added!.id);
+  });
+});

@@ -169,6 +169,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
           throw conflict('duplicate_name', `психолог с именем «${tidyName(body.name)}» уже есть`);
       }
       const updated = await psychologistsRepository.update(ctx.db, id, psychologistValues(body));
+      ctx.listings.invalidate();
       return { success: true, psychologist: updated };
     },
   );
@@ -222,6 +223,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         body.duration_minutes ?? 60,
         body.price ?? null,
       );
+      ctx.listings.invalidate();
       return {
         success: true,
         created: created

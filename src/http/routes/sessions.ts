@@ -7,6 +7,7 @@ import { confirmSession } from '../../commands/confirm-session.ts';
 import { rescheduleSession } from '../../commands/reschedule-session.ts';
 import { inTransaction } from '../../commands/transaction.ts';
 import {
+  slotTimeFields,
   clientOffsetMs,
   DAY_MS,
   formatDate,
@@ -18,7 +19,8 @@ import {
 import { GENDER_VALUES, wantedSex } from '../../domain/matching.ts';
 import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { psychologistsRepository } from '../../repositories/psychologists.repository.ts';
-import { slotsRepository } from '../../repositories/slots.repository.ts';
+import { slotsRepository, type FreeSlotRow } from '../../repositories/slots.repository.ts';
+import { normalizeName } from '../../domain/names.ts';
 import { assertClientAccess } from '../auth.ts';
 import { badRequest, notFound } from '../errors.ts';
 import {
@@ -46,6 +48,26 @@ const SlotOut = Type.Object({
   local_date: Type.Optional(Type.String()),
   local_time: Type.Optional(Type.String()),
 });
+
+const EMPTY_LISTING = '{"success":true,"slots":[]}';
+
+/** One slot of GET /get-available-slots, with the client's local time when an offset was given. */
+function listedSlot(s: FreeSlotRow, localOffsetMs: number | undefined) {
+  const times = slotTimeFields(s.start_ms);
+  const slot = {
+    id: s.id,
+    date: times.date,
+    time: times.time,
+    start_iso: times.start_iso,
+    psychologist: s.psychologist,
+    psychologist_id: s.psychologist_id,
+    price: s.price ?? s.min_price,
+    duration_minutes: s.duration_minutes,
+  };
+  if (localOffsetMs === undefined) return slot;
+  const at = new Date(s.start_ms);
+  return { ...slot, local_date: formatDate(at, localOffsetMs), local_time: formatTime(at, localOffsetMs) };
+}
 
 export function parseTimeField(value: string, field: string, now: Date): Date {
   const at = parseSlotTime(value, now);
@@ -101,37 +123,48 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       const earliest = new Date(now.getTime() + ctx.config.minLeadMinutes * 60_000);
       const sex = wantedSex(q.gender);
       const local = q.userTimeOffsetMsk !== undefined ? clientOffsetMs(q.userTimeOffsetMsk) : undefined;
-      const slots = await slotsRepository.listFreeJson(
-        ctx.db,
-        {
-          from: from.getTime() > earliest.getTime() ? from : earliest,
-          to: new Date(toDay.getTime() + DAY_MS),
-          ...(q.psychologist_id ? { psychologistIds: [q.psychologist_id] } : {}),
-          ...(q.psychologist ? { psychologistName: q.psychologist } : {}),
-          ...(sex ? { sex } : {}),
-          ...(q.price_max !== undefined ? { priceMax: q.price_max } : {}),
-          ...(q.specializations
-            ? {
-                specializations: q.specializations
-                  .split(',')
-                  .map((s) => s.trim())
-                  .filter(Boolean),
-              }
-            : {}),
-        },
-        local,
+      const specializations = q.specializations
+        ?.split(',')
+        .map((x) => x.trim().toLowerCase())
+        .filter(Boolean)
+        .sort();
+      const filter = {
+        // The whole first day is loaded (and cached); slots before `earliest` are cut when answering.
+        from,
+        to: new Date(toDay.getTime() + DAY_MS),
+        ...(q.psychologist_id ? { psychologistIds: [q.psychologist_id] } : {}),
+        ...(q.psychologist ? { psychologistName: q.psychologist } : {}),
+        ...(sex ? { sex } : {}),
+        ...(q.price_max !== undefined ? { priceMax: q.price_max } : {}),
+        ...(specializations?.length ? { specializations } : {}),
+      };
+      const key = JSON.stringify([
+        from.getTime(),
+        filter.to.getTime(),
+        q.psychologist_id ?? null,
+        q.psychologist ? normalizeName(q.psychologist) : null,
+        sex ?? null,
+        q.price_max ?? null,
+        specializations ?? null,
+        local ?? null,
+      ]);
+      const body = await ctx.listings.body(key, earliest.getTime(), async () =>
+        (await slotsRepository.listFree(ctx.db, filter)).map((s) => ({
+          startMs: s.start_ms,
+          json: JSON.stringify(listedSlot(s, local)),
+        })),
       );
       // An empty answer by name may mean an unknown name: only then is the name looked up.
       if (
-        slots === '[]' &&
+        body === EMPTY_LISTING &&
         q.psychologist &&
         !(await psychologistsRepository.findByName(ctx.db, q.psychologist))
       ) {
         throw notFound('psychologist', 'психолог не найден');
       }
-      // The database built the array (see listFreeJson); a JSON string is sent as it is.
+      // The body is JSON already (see ListingCache); a JSON string is sent as it is.
       reply.type('application/json; charset=utf-8');
-      return `{"success":true,"slots":${slots}}`;
+      return body;
     },
   );
 
