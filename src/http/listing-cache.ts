@@ -19,7 +19,8 @@ interface Entry {
   storedAt: number;
   /** The last answer built from this entry, by the index of its first slot. */
   lastFrom: number;
-  lastBody: string;
+  /** Kept as bytes: a 140 KB answer is then not re-encoded to UTF-8 for every request. */
+  lastBody: Buffer;
 }
 
 export class ListingCache {
@@ -45,7 +46,7 @@ export class ListingCache {
    * The answer body `{"success":true,"slots":[…]}` for `key`, keeping only slots starting at or after
    * `earliestMs`; `load` builds the slots on a miss (they must be sorted by start).
    */
-  async body(key: string, earliestMs: number, load: () => Promise<CachedSlot[]>): Promise<string> {
+  async body(key: string, earliestMs: number, load: () => Promise<CachedSlot[]>): Promise<Buffer> {
     let entry = this.ttlMs > 0 ? this.entries.get(key) : undefined;
     if (entry && this.monotonicNow() - entry.storedAt > this.ttlMs) {
       this.entries.delete(key);
@@ -54,7 +55,7 @@ export class ListingCache {
     if (!entry) {
       const generation = this.generation;
       const storedAt = this.monotonicNow();
-      entry = { slots: await load(), storedAt, lastFrom: -1, lastBody: '' };
+      entry = { slots: await load(), storedAt, lastFrom: -1, lastBody: EMPTY };
       // A write committed while this listing was read: the listing may predate it, so it is not kept.
       if (this.ttlMs > 0 && generation === this.generation) {
         if (this.entries.size >= this.maxEntries) this.entries.clear();
@@ -63,15 +64,19 @@ export class ListingCache {
     }
     const from = firstAtOrAfter(entry.slots, earliestMs);
     if (from !== entry.lastFrom) {
-      entry.lastBody = `{"success":true,"slots":[${entry.slots
-        .slice(from)
-        .map((s) => s.json)
-        .join(',')}]}`;
+      entry.lastBody = Buffer.from(
+        `{"success":true,"slots":[${entry.slots
+          .slice(from)
+          .map((s) => s.json)
+          .join(',')}]}`,
+      );
       entry.lastFrom = from;
     }
     return entry.lastBody;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function firstAtOrAfter(slots: CachedSlot[], ms: number): number {
   let low = 0;

@@ -49,7 +49,7 @@ const SlotOut = Type.Object({
   local_time: Type.Optional(Type.String()),
 });
 
-const EMPTY_LISTING = '{"success":true,"slots":[]}';
+const EMPTY_LISTING = Buffer.from('{"success":true,"slots":[]}');
 
 /** One slot of GET /get-available-slots, with the client's local time when an offset was given. */
 function listedSlot(s: FreeSlotRow, localOffsetMs: number | undefined) {
@@ -156,13 +156,13 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       );
       // An empty answer by name may mean an unknown name: only then is the name looked up.
       if (
-        body === EMPTY_LISTING &&
+        body.equals(EMPTY_LISTING) &&
         q.psychologist &&
         !(await psychologistsRepository.findByName(ctx.db, q.psychologist))
       ) {
         throw notFound('psychologist', 'психолог не найден');
       }
-      // The body is JSON already (see ListingCache); a JSON string is sent as it is.
+      // The body is JSON bytes already (see ListingCache), sent as they are.
       reply.type('application/json; charset=utf-8');
       return body;
     },
