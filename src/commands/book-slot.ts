@@ -10,6 +10,7 @@ import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { runBookingProcess } from './session-processes.ts';
+import { feedbackDueAt, reminderDueAt } from '../jobs/session-jobs.ts';
 import { isUniqueViolation } from './transaction.ts';
 
 export interface BookSlotInput {
@@ -35,39 +36,24 @@ export async function bookSlot(
   input: BookSlotInput,
 ): Promise<{ session: Session; ticket: Ticket }> {
   const now = ctx.clock.now();
-  const slot = await slotsRepository.findById(trx, input.slotId);
-  if (!slot) throw notFound('slot');
-  if (input.psychologistId && slot.psychologist_id !== input.psychologistId) {
-    throw badRequest('slot_id', 'the slot belongs to another psychologist');
-  }
   const earliest = input.ignoreLeadTime ? now : new Date(now.getTime() + ctx.config.minLeadMinutes * 60_000);
-  if (slot.start_at.getTime() < earliest.getTime()) {
-    throw conflict('slot_unavailable', 'это время уже недоступно для записи — выберите, пожалуйста, другое');
-  }
-  const psychologist = await trx
-    .selectFrom('hraniteli_psychologists')
-    .select(['is_active'])
-    .where('id', '=', slot.psychologist_id)
-    .executeTakeFirstOrThrow();
-  if (!psychologist.is_active)
-    throw conflict('slot_unavailable', 'психолог сейчас не принимает новых клиентов');
-
-  // Lock order everywhere: the slot first, then the ticket — so two bookings cannot deadlock.
-  const claimed = await slotsRepository.claimFree(trx, slot.id, now);
-  if (!claimed) throw slotTaken();
+  // Lock order everywhere: the slot first, then the ticket — so two bookings cannot deadlock. The claim
+  // checks everything a bookable slot needs in one statement; only a refused claim asks why.
+  const slot = await slotsRepository.claimBookable(trx, input.slotId, {
+    now,
+    earliest,
+    ...(input.psychologistId ? { psychologistId: input.psychologistId } : {}),
+  });
+  if (!slot) throw await whyNotBookable(trx, input, earliest);
 
   const ticket = await resolveTicket(ctx, trx, input, now);
   if (ticket.status === 'closed' || ticket.status === 'cancelled') {
     throw conflict('ticket_closed', `заявка ${ticket.ticket_id} уже в статусе ${ticket.status}`);
   }
-  const existing = await sessionsRepository.activeOfTicket(trx, ticket.ticket_id);
-  if (existing) {
-    throw conflict(
-      'ticket_has_active_session',
-      `у заявки ${ticket.ticket_id} уже есть активная сессия (${existing.status})`,
-    );
-  }
 
+  // The video link and the due times go in with the session: fewer round trips inside the lock.
+  const meeting = await ctx.video.create({ startAt: slot.start_at, durationMinutes: slot.duration_minutes });
+  const timing = { start_at: slot.start_at, duration_minutes: slot.duration_minutes };
   let session: Session;
   try {
     session = await sessionsRepository.insert(
@@ -84,6 +70,11 @@ export async function bookSlot(
         payment_status: input.payment?.status ?? null,
         status: input.confirm ? 'confirmed' : 'pending',
         confirmed_at: input.confirm ? now : null,
+        meeting_link: meeting.link,
+        meeting_platform: meeting.platform,
+        meeting_id: meeting.meetingId,
+        remind_at: reminderDueAt(timing),
+        feedback_due_at: feedbackDueAt(timing),
       },
       now,
     );
@@ -102,6 +93,32 @@ export async function bookSlot(
   );
   session = await runBookingProcess(ctx, trx, session);
   return { session, ticket: booked };
+}
+
+/** The error for a slot the claim refused: unknown, another psychologist's, too soon, or taken. */
+async function whyNotBookable(trx: Executor, input: BookSlotInput, earliest: Date) {
+  const slot = await trx
+    .selectFrom('hraniteli_slots as s')
+    .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
+    .select(['s.psychologist_id', 's.start_at', 's.state', 'p.is_active'])
+    .where('s.id', '=', input.slotId)
+    .executeTakeFirst();
+  if (!slot) return notFound('slot');
+  if (input.psychologistId && slot.psychologist_id !== input.psychologistId) {
+    const named = await trx
+      .selectFrom('hraniteli_psychologists')
+      .select('id')
+      .where('id', '=', input.psychologistId)
+      .executeTakeFirst();
+    if (!named) return notFound('psychologist', 'психолог не найден');
+    return badRequest('slot_id', 'the slot belongs to another psychologist');
+  }
+  if (slot.state === 'booked') return slotTaken();
+  if (!slot.is_active) return conflict('slot_unavailable', 'психолог сейчас не принимает новых клиентов');
+  if (slot.start_at.getTime() < earliest.getTime()) {
+    return conflict('slot_unavailable', 'это время уже недоступно для записи — выберите, пожалуйста, другое');
+  }
+  return slotTaken();
 }
 
 async function resolveTicket(ctx: Context, trx: Executor, input: BookSlotInput, now: Date): Promise<Ticket> {

@@ -8,35 +8,62 @@ import { outboxRepository, type OutgoingMessage } from '../repositories/outbox.r
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { messages, sessionButtons, type SessionFacts } from '../telegram/messages.ts';
 
+/** What the messages about a session need to know of its client, psychologist and ticket. */
 export interface SessionParties {
   session: Session;
-  client: Client;
-  psychologist: Psychologist;
-  ticket: Ticket;
+  client: Pick<Client, 'id' | 'name' | 'age' | 'lead_number' | 'telegram_id'>;
+  psychologist: Pick<Psychologist, 'name' | 'telegram_id'>;
+  ticket: Pick<
+    Ticket,
+    'ticket_id' | 'status' | 'request_text' | 'preferences' | 'candidate_slot_ids' | 'matched_psychologists'
+  >;
 }
 
+/** One query for the three parties of a session. */
 export async function loadParties(trx: Executor, session: Session): Promise<SessionParties> {
-  const [client, psychologist, ticket] = await Promise.all([
-    trx
-      .selectFrom('hraniteli_clients')
-      .selectAll()
-      .where('id', '=', session.client_id)
-      .executeTakeFirstOrThrow(),
-    trx
-      .selectFrom('hraniteli_psychologists')
-      .selectAll()
-      .where('id', '=', session.psychologist_id)
-      .executeTakeFirstOrThrow(),
-    trx
-      .selectFrom('hraniteli_tickets')
-      .selectAll()
-      .where('ticket_id', '=', session.ticket_id)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { session, client, psychologist, ticket };
+  const row = await trx
+    .selectFrom('hraniteli_tickets as t')
+    .innerJoin('hraniteli_clients as c', 'c.id', 't.client_id')
+    .innerJoin('hraniteli_psychologists as p', (join) => join.on('p.id', '=', session.psychologist_id))
+    .select([
+      'c.id as client_id',
+      'c.name as client_name',
+      'c.age as client_age',
+      'c.lead_number',
+      'c.telegram_id as client_telegram_id',
+      'p.name as psychologist_name',
+      'p.telegram_id as psychologist_telegram_id',
+      't.ticket_id',
+      't.status',
+      't.request_text',
+      't.preferences',
+      't.candidate_slot_ids',
+      't.matched_psychologists',
+    ])
+    .where('t.ticket_id', '=', session.ticket_id)
+    .executeTakeFirstOrThrow();
+  return {
+    session,
+    client: {
+      id: row.client_id,
+      name: row.client_name,
+      age: row.client_age,
+      lead_number: row.lead_number,
+      telegram_id: row.client_telegram_id,
+    },
+    psychologist: { name: row.psychologist_name, telegram_id: row.psychologist_telegram_id },
+    ticket: {
+      ticket_id: row.ticket_id,
+      status: row.status,
+      request_text: row.request_text,
+      preferences: row.preferences,
+      candidate_slot_ids: row.candidate_slot_ids,
+      matched_psychologists: row.matched_psychologists,
+    },
+  };
 }
 
-function clientOffset(ticket: Ticket): number | null {
+function clientOffset(ticket: SessionParties['ticket']): number | null {
   const prefs = ticket.preferences as { userTimeOffsetMsk?: unknown } | null;
   const value = Number(prefs?.userTimeOffsetMsk);
   return Number.isFinite(value) ? value : null;

@@ -10,6 +10,8 @@ export interface PlannedSession {
   id: string;
   start_at: Date;
   duration_minutes: number;
+  remind_at?: Date | null;
+  feedback_due_at?: Date | null;
 }
 
 export interface SessionJobPlanner {
@@ -19,11 +21,11 @@ export interface SessionJobPlanner {
   drop(trx: Executor, sessionId: string): Promise<void>;
 }
 
-export function reminderDueAt(session: PlannedSession): Date {
+export function reminderDueAt(session: Pick<PlannedSession, 'start_at'>): Date {
   return new Date(session.start_at.getTime() - 2 * HOUR_MS);
 }
 
-export function feedbackDueAt(session: PlannedSession): Date {
+export function feedbackDueAt(session: Pick<PlannedSession, 'start_at' | 'duration_minutes'>): Date {
   return new Date(session.start_at.getTime() + session.duration_minutes * 60_000 + HOUR_MS);
 }
 
@@ -32,6 +34,13 @@ export function createSessionJobPlanner(onPlanned: (at: Date[]) => void = () => 
     async plan(trx, session) {
       const remindAt = reminderDueAt(session);
       const feedbackAt = feedbackDueAt(session);
+      const alreadyStored =
+        session.remind_at?.getTime() === remindAt.getTime() &&
+        session.feedback_due_at?.getTime() === feedbackAt.getTime();
+      if (alreadyStored) {
+        onPlanned([remindAt, feedbackAt]);
+        return;
+      }
       await trx
         .updateTable('hraniteli_sessions')
         .set({ remind_at: remindAt, reminded_at: null, feedback_due_at: feedbackAt, feedback_asked_at: null })

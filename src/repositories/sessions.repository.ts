@@ -21,6 +21,11 @@ export const sessionsRepository = {
       payment_status?: 'pending' | 'completed' | null;
       status?: 'pending' | 'confirmed';
       confirmed_at?: Date | null;
+      meeting_link?: string | null;
+      meeting_platform?: string | null;
+      meeting_id?: string | null;
+      remind_at?: Date | null;
+      feedback_due_at?: Date | null;
     },
     now: Date,
   ): Promise<Session> {

@@ -79,6 +79,29 @@ export const slotsRepository = {
   },
 
   /**
+   * Flips a slot to booked when it is free, starts no earlier than `earliest`, belongs to an active
+   * psychologist (and to `psychologistId` when given); returns it, or undefined when refused. Racers wait
+   * on the row lock and then see `booked`, so exactly one claim succeeds.
+   */
+  async claimBookable(
+    db: Executor,
+    id: string,
+    conditions: { now: Date; earliest: Date; psychologistId?: string },
+  ): Promise<Slot | undefined> {
+    let query = db
+      .updateTable('hraniteli_slots as s')
+      .from('hraniteli_psychologists as p')
+      .set({ state: 'booked', updated_at: conditions.now })
+      .whereRef('p.id', '=', 's.psychologist_id')
+      .where('s.id', '=', id)
+      .where('s.state', '=', 'free')
+      .where('s.start_at', '>=', conditions.earliest)
+      .where('p.is_active', '=', true);
+    if (conditions.psychologistId) query = query.where('s.psychologist_id', '=', conditions.psychologistId);
+    return query.returningAll('s').executeTakeFirst();
+  },
+
+  /**
    * Flips a free slot to booked and returns it; undefined when it was not free. Under concurrency the
    * row lock makes the second caller wait and then see `booked`, so exactly one flip succeeds.
    */

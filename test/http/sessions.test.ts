@@ -158,6 +158,21 @@ describe('process-diagnostic-session-request', () => {
     expect(fields).toEqual(expect.arrayContaining(['slot_id', 'payment_info.amount', 'payment_info.status']));
   });
 
+  it('keeps one active session per ticket: a second booking for the same ticket is a 409', async () => {
+    const [first, second] = await addSlots(t, anna.id, ['09.12 18:00', '09.12 19:00']);
+    const app = await submitApplication(t);
+    expect((await book(app.lead_number, first!, anna.id, { ticket_id: app.ticket_id })).statusCode).toBe(200);
+    const res = await book(app.lead_number, second!, anna.id, { ticket_id: app.ticket_id });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.type).toBe('ticket_has_active_session');
+    const slot = await t.ctx.db
+      .selectFrom('hraniteli_slots')
+      .select('state')
+      .where('id', '=', second!.id)
+      .executeTakeFirstOrThrow();
+    expect(slot.state).toBe('free');
+  });
+
   it('refuses a slot that starts within MIN_LEAD_MINUTES', async () => {
     const [soon] = await addSlots(t, anna.id, ['07.12 12:30']);
     const app = await submitApplication(t);

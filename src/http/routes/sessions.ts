@@ -201,13 +201,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       const client = await clientsRepository.findByLeadOrId(ctx.db, body.client_id);
       if (!client) throw notFound('client', 'клиент не найден');
       assertClientAccess(request.caller, client.id);
-      const psychologist = await psychologistsRepository.findById(ctx.db, body.psychologist_id);
-      if (!psychologist) throw notFound('psychologist', 'психолог не найден');
       const { session, ticket } = await inTransaction(ctx, (trx) =>
         bookSlot(ctx, trx, {
           slotId: body.slot_id,
           clientId: client.id,
-          psychologistId: psychologist.id,
+          psychologistId: body.psychologist_id,
           ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
           kind: 'diagnostic',
           payment: body.payment_info,
@@ -221,7 +219,8 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           date: formatDate(session.start_at),
           time: formatTime(session.start_at),
           start_iso: session.start_at.toISOString(),
-          psychologist: psychologist.name,
+          psychologist:
+            (await psychologistsRepository.findById(ctx.db, session.psychologist_id))?.name ?? null,
           client_name: client.name,
           status: session.status,
           meeting_link: session.meeting_link,
