@@ -42,18 +42,17 @@ export async function findMatches(ctx: Context, db: Executor, request: MatchRequ
 
   const sex = wantedSex(request.gender);
   const psychologists = (
-    await psychologistsRepository.withCoefficients(
+    await psychologistsRepository.matchCandidates(
       db,
-      { activeOnly: true, helpHandOnly: request.helpHand },
+      {
+        ...(sex ? { sex } : {}),
+        ...(request.priceMax !== undefined ? { priceMax: request.priceMax } : {}),
+        helpHandOnly: request.helpHand,
+      },
       now,
       monthBounds(now).end,
     )
-  ).filter(
-    (p) =>
-      (!sex || p.sex === sex) &&
-      (request.helpHand || request.priceMax === undefined || p.min_price <= request.priceMax) &&
-      worksWithAny(p.queries, request.specializations),
-  );
+  ).filter((p) => worksWithAny(p.queries, request.specializations));
   if (psychologists.length === 0) return [];
 
   const chose = request.selectedSlots.length > 0;

@@ -8,10 +8,14 @@ import { normalizeName } from '../domain/names.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
 
-export type PsychologistWithCoefficient = Psychologist & {
-  assigned_until_month_end: number;
+export interface MatchCandidateRow {
+  id: string;
+  name: string;
+  sex: 'male' | 'female';
+  min_price: number;
+  queries: string[];
   coefficient: number;
-};
+}
 
 export const psychologistsRepository = {
   async insert(db: Executor, values: Insertable<PsychologistsTable>): Promise<Psychologist | undefined> {
@@ -57,35 +61,30 @@ export const psychologistsRepository = {
   },
 
   /**
-   * Psychologists with their remaining assignment coefficient (get-assigment-coeff): debt − clients
-   * provided − active sessions from now to the end of the Moscow month.
+   * Active psychologists who may be offered to a client, with their remaining assignment coefficient
+   * (get-assigment-coeff): debt − clients provided − active sessions from now to the end of the Moscow
+   * month. Only the columns matching needs are read: this runs on every submission.
    */
-  async withCoefficients(
+  async matchCandidates(
     db: Executor,
-    filter: { ids?: string[]; activeOnly?: boolean; helpHandOnly?: boolean },
+    filter: { sex?: 'male' | 'female'; priceMax?: number; helpHandOnly: boolean },
     now: Date,
     monthEnd: Date,
-  ): Promise<PsychologistWithCoefficient[]> {
+  ): Promise<MatchCandidateRow[]> {
     let query = db
       .selectFrom('hraniteli_psychologists as p')
-      .selectAll('p')
+      .select(['p.id', 'p.name', 'p.sex', 'p.min_price', 'p.queries'])
       .select(
-        sql<number>`(select count(*) from hraniteli_sessions s
+        sql<number>`p.debt - p.number_of_clients_provided - (select count(*) from hraniteli_sessions s
           where s.psychologist_id = p.id and s.status in ('pending', 'confirmed')
-          and s.start_at >= ${now} and s.start_at < ${monthEnd})::int`.as('assigned_until_month_end'),
-      );
-    if (filter.ids)
-      query = query.where(
-        'p.id',
-        'in',
-        filter.ids.length ? filter.ids : ['00000000-0000-0000-0000-000000000000'],
-      );
-    if (filter.activeOnly) query = query.where('p.is_active', '=', true);
+          and s.start_at >= ${now} and s.start_at < ${monthEnd})::int`.as('coefficient'),
+      )
+      .where('p.is_active', '=', true);
+    if (filter.sex) query = query.where('p.sex', '=', filter.sex);
     if (filter.helpHandOnly) query = query.where('p.help_hand', '=', true);
-    const rows = await query.execute();
-    return rows.map((row) => ({
-      ...row,
-      coefficient: row.debt - row.number_of_clients_provided - row.assigned_until_month_end,
-    }));
+    else if (filter.priceMax !== undefined) {
+      query = query.where(sql<boolean>`p.min_price <= ${filter.priceMax}::numeric`);
+    }
+    return query.execute();
   },
 };
