@@ -5,13 +5,13 @@
 // path, two active sessions on one slot cannot be committed.
 import type { Context, Executor } from '../context.ts';
 import type { Session, Ticket } from '../db/types.ts';
-import { badRequest, conflict, notFound } from '../http/errors.ts';
+import { AppError, badRequest, conflict, notFound } from '../http/errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { runBookingProcess } from './session-processes.ts';
 import { feedbackDueAt, reminderDueAt } from '../jobs/session-jobs.ts';
-import { isUniqueViolation } from './transaction.ts';
+import { inTransaction, isUniqueViolation } from './transaction.ts';
 
 export interface BookSlotInput {
   slotId: string;
@@ -30,6 +30,22 @@ export interface BookSlotInput {
 
 export const slotTaken = () => conflict('slot_taken', 'это время уже заняли — выберите, пожалуйста, другое');
 
+/**
+ * Books a slot in a transaction of its own. A slot that is visibly not bookable is refused before any
+ * transaction opens (most callers of a popular slot lose, and they then cost one query); the claim in
+ * the transaction stays the one that decides.
+ */
+export async function bookSlotNow(
+  ctx: Context,
+  input: BookSlotInput,
+): Promise<{ session: Session; ticket: Ticket }> {
+  const now = ctx.clock.now();
+  const earliest = input.ignoreLeadTime ? now : new Date(now.getTime() + ctx.config.minLeadMinutes * 60_000);
+  const refusal = await bookingRefusal(ctx.db, input, earliest);
+  if (refusal) throw refusal;
+  return inTransaction(ctx, (trx) => bookSlot(ctx, trx, input));
+}
+
 export async function bookSlot(
   ctx: Context,
   trx: Executor,
@@ -44,7 +60,7 @@ export async function bookSlot(
     earliest,
     ...(input.psychologistId ? { psychologistId: input.psychologistId } : {}),
   });
-  if (!slot) throw await whyNotBookable(trx, input, earliest);
+  if (!slot) throw (await bookingRefusal(trx, input, earliest)) ?? slotTaken();
 
   const ticket = await resolveTicket(ctx, trx, input, now);
   if (ticket.status === 'closed' || ticket.status === 'cancelled') {
@@ -95,8 +111,8 @@ export async function bookSlot(
   return { session, ticket: booked };
 }
 
-/** The error for a slot the claim refused: unknown, another psychologist's, too soon, or taken. */
-async function whyNotBookable(trx: Executor, input: BookSlotInput, earliest: Date) {
+/** Why a slot cannot be booked (unknown, another psychologist's, taken, too soon), or null when it can. */
+async function bookingRefusal(trx: Executor, input: BookSlotInput, earliest: Date): Promise<AppError | null> {
   const slot = await trx
     .selectFrom('hraniteli_slots as s')
     .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
@@ -118,7 +134,7 @@ async function whyNotBookable(trx: Executor, input: BookSlotInput, earliest: Dat
   if (slot.start_at.getTime() < earliest.getTime()) {
     return conflict('slot_unavailable', 'это время уже недоступно для записи — выберите, пожалуйста, другое');
   }
-  return slotTaken();
+  return null;
 }
 
 async function resolveTicket(ctx: Context, trx: Executor, input: BookSlotInput, now: Date): Promise<Ticket> {

@@ -6,7 +6,7 @@ import type { Ticket } from '../db/types.ts';
 import { conflict, notFound } from '../http/errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { messages } from '../telegram/messages.ts';
-import { bookSlot } from './book-slot.ts';
+import { bookSlotNow } from './book-slot.ts';
 import { factsOf, loadParties, notify } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
 
@@ -71,16 +71,14 @@ export async function confirmSession(
 
   const slot = await findTicketSlot(ctx, ticket, slotTime);
   if (!slot) throw notFound('slot', 'на это время нет слота для этой заявки');
-  return inTransaction(ctx, async (trx) => {
-    await bookSlot(ctx, trx, {
-      slotId: slot.id,
-      clientId: ticket.client_id,
-      ticketId: ticket.ticket_id,
-      kind: ticket.type === 'reassignment' ? 'regular' : 'diagnostic',
-      confirm: true,
-    });
-    return { message: messages.reply.sessionBookedAndConfirmed };
+  await bookSlotNow(ctx, {
+    slotId: slot.id,
+    clientId: ticket.client_id,
+    ticketId: ticket.ticket_id,
+    kind: ticket.type === 'reassignment' ? 'regular' : 'diagnostic',
+    confirm: true,
   });
+  return { message: messages.reply.sessionBookedAndConfirmed };
 }
 
 /** A candidate slot of the ticket at that time, else a slot of its chosen psychologist then. */

@@ -2,7 +2,7 @@
 // Every route needs the service key. Tests and benchmarks set up their data through these routes.
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { bookSlot } from '../../commands/book-slot.ts';
+import { bookSlotNow } from '../../commands/book-slot.ts';
 import { setSessionStatus } from '../../commands/set-session-status.ts';
 import { inTransaction } from '../../commands/transaction.ts';
 import type { OutboxStatus, PsychologistUpdate, TicketStatus, TicketType } from '../../db/types.ts';
@@ -474,15 +474,13 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       };
       const client = await clientsRepository.findByLeadOrId(ctx.db, body.lead_number);
       if (!client) throw notFound('client', 'лид не найден');
-      const { session, ticket } = await inTransaction(ctx, (trx) =>
-        bookSlot(ctx, trx, {
-          slotId: body.slot_id,
-          clientId: client.id,
-          ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
-          kind: body.kind ?? 'diagnostic',
-          ignoreLeadTime: true,
-        }),
-      );
+      const { session, ticket } = await bookSlotNow(ctx, {
+        slotId: body.slot_id,
+        clientId: client.id,
+        ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
+        kind: body.kind ?? 'diagnostic',
+        ignoreLeadTime: true,
+      });
       reply.status(201);
       return { success: true, ticket_id: ticket.ticket_id, session };
     },

@@ -1,11 +1,10 @@
 // Sessions: free slots, booking a diagnostic session, and the client's confirm / cancel / reschedule.
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { bookSlot } from '../../commands/book-slot.ts';
+import { bookSlotNow } from '../../commands/book-slot.ts';
 import { cancelSession } from '../../commands/cancel-session.ts';
 import { confirmSession } from '../../commands/confirm-session.ts';
 import { rescheduleSession } from '../../commands/reschedule-session.ts';
-import { inTransaction } from '../../commands/transaction.ts';
 import {
   slotTimeFields,
   clientOffsetMs,
@@ -201,16 +200,14 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       const client = await clientsRepository.findByLeadOrId(ctx.db, body.client_id);
       if (!client) throw notFound('client', 'клиент не найден');
       assertClientAccess(request.caller, client.id);
-      const { session, ticket } = await inTransaction(ctx, (trx) =>
-        bookSlot(ctx, trx, {
-          slotId: body.slot_id,
-          clientId: client.id,
-          psychologistId: body.psychologist_id,
-          ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
-          kind: 'diagnostic',
-          payment: body.payment_info,
-        }),
-      );
+      const { session, ticket } = await bookSlotNow(ctx, {
+        slotId: body.slot_id,
+        clientId: client.id,
+        psychologistId: body.psychologist_id,
+        ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
+        kind: 'diagnostic',
+        payment: body.payment_info,
+      });
       return {
         success: true,
         ticket_id: ticket.ticket_id,
