@@ -25,7 +25,8 @@ export interface ClientDetails {
 export const clientsRepository = {
   /**
    * The client known by this contact, updated with the new details, or a new client with a fresh lead
-   * number. A concurrent submission with the same contact waits on the unique key and then finds the row.
+   * number. A concurrent submission with the same contact waits on the unique key, gets the conflict
+   * once the first commits, and then finds the row.
    */
   async findOrCreate(
     db: Executor,
@@ -34,22 +35,7 @@ export const clientsRepository = {
     now: Date,
   ): Promise<Client> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const existing = await this.findByContact(db, contact);
-      if (existing) {
-        const update: Updateable<ClientsTable> = { updated_at: now };
-        if (details.name) update.name = details.name;
-        if (details.age !== undefined) update.age = details.age;
-        if (contact.phone && !existing.phone) update.phone = contact.phone;
-        if (contact.email && !existing.email) update.email = contact.email;
-        if (contact.telegramUsername && !existing.telegram_username)
-          update.telegram_username = contact.telegramUsername;
-        return db
-          .updateTable('hraniteli_clients')
-          .set(update)
-          .where('id', '=', existing.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-      }
+      // Insert first: a new person (the common case of a form) then costs one statement.
       const inserted = await db
         .insertInto('hraniteli_clients')
         .values({
@@ -71,8 +57,24 @@ export const clientsRepository = {
         .returningAll()
         .executeTakeFirst();
       if (inserted) return inserted;
-      // Either the same contact was inserted meanwhile (found on the next round) or the random lead
-      // number collided (a new one is drawn on the next round).
+      // A conflict: the person is known by this contact (or Telegram id), or the random lead number
+      // collided (a new one is drawn on the next round).
+      const existing = await this.findByContact(db, contact);
+      if (existing) {
+        const update: Updateable<ClientsTable> = { updated_at: now };
+        if (details.name) update.name = details.name;
+        if (details.age !== undefined) update.age = details.age;
+        if (contact.phone && !existing.phone) update.phone = contact.phone;
+        if (contact.email && !existing.email) update.email = contact.email;
+        if (contact.telegramUsername && !existing.telegram_username)
+          update.telegram_username = contact.telegramUsername;
+        return db
+          .updateTable('hraniteli_clients')
+          .set(update)
+          .where('id', '=', existing.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      }
     }
     throw new Error('could not create a client record');
   },

@@ -245,6 +245,22 @@ describe('submit-application matching', () => {
     expect(second.ticket_id).not.toBe(first.ticket_id);
   });
 
+  it('creates one client for concurrent first submissions with the same contact', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        submitApplication(t, { contact: { type: 'phone', value: '+7 901 777 00 11' } }),
+      ),
+    );
+    expect(new Set(results.map((r) => r.lead_number)).size).toBe(1);
+    expect(new Set(results.map((r) => r.ticket_id)).size).toBe(10);
+    const clients = await t.ctx.db
+      .selectFrom('hraniteli_clients')
+      .select('id')
+      .where('phone', '=', '+79017770011')
+      .execute();
+    expect(clients).toHaveLength(1);
+  });
+
   it('keeps a form’s own 7-digit ticket id when free, otherwise stores it as form_ticket_id', async () => {
     const own = await submitApplication(t, { ticket_id: '4242424' });
     expect(own.ticket_id).toBe('4242424');
