@@ -254,30 +254,6 @@ export async function loadBookings(db: Kysely<DB>): Promise<Record<string, numbe
   return counts;
 }
 
-/** The invariant check of quality.md; an empty list when everything holds. */
-export async function invariantViolations(db: Kysely<DB>): Promise<string[]> {
-  const problems: string[] = [];
-  const bookedWithoutOne = await sql<{ id: string; n: number }>`
-    select s.id, count(x.id)::int as n from hraniteli_slots s
-    left join hraniteli_sessions x on x.slot_id = s.id and x.status in ('pending', 'confirmed')
-    where s.state = 'booked' group by s.id having count(x.id) <> 1`.execute(db);
-  for (const r of bookedWithoutOne.rows) problems.push(`booked slot ${r.id} has ${r.n} active sessions`);
-  const activeOnFree = await sql<{ id: string }>`
-    select x.id from hraniteli_sessions x join hraniteli_slots s on s.id = x.slot_id
-    where x.status in ('pending', 'confirmed') and s.state <> 'booked'`.execute(db);
-  for (const r of activeOnFree.rows) problems.push(`active session ${r.id} is on a slot that is not booked`);
-  const doubled = await sql<{ slot_id: string }>`
-    select slot_id from hraniteli_sessions where status in ('pending', 'confirmed')
-    group by slot_id having count(*) > 1`.execute(db);
-  for (const r of doubled.rows) problems.push(`slot ${r.slot_id} has two active sessions`);
-  const mismatched = await sql<{ id: string }>`
-    select x.id from hraniteli_sessions x join hraniteli_slots s on s.id = x.slot_id
-    where x.status in ('pending', 'confirmed')
-      and (x.start_at <> s.start_at or x.duration_minutes <> s.duration_minutes)`.execute(db);
-  for (const r of mismatched.rows) problems.push(`active session ${r.id} does not match its slot's time`);
-  return problems;
-}
-
 /** What the storm left on its slots: how many are booked and how many active sessions they hold. */
 export async function stormOutcome(
   db: Kysely<DB>,
@@ -291,3 +267,5 @@ export async function stormOutcome(
     where slot_id = any(${slotIds}::uuid[]) and status in ('pending', 'confirmed')`.execute(db);
   return { bookedSlots: booked.rows[0]?.n ?? 0, activeSessions: active.rows[0]?.n ?? 0 };
 }
+
+export { invariantViolations } from '../src/db/invariants.ts';

@@ -2,7 +2,7 @@
 // CORS, headers, OpenAPI inventory.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_API_KEY, type TestApp } from '../support/app.ts';
-import { bearer, createPsychologist, submitApplication } from '../support/fixtures.ts';
+import { bearer, createPsychologist, submitApplication, postAs } from '../support/fixtures.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -145,20 +145,13 @@ describe('access classes', () => {
   it('answers a forged or expired client token with 401', async () => {
     const { client_token, ticket_id } = await submitApplication(t);
     const forged = `${client_token.slice(0, -3)}abc`;
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/cancel-session',
-      headers: bearer(forged),
-      payload: { ticket_id, cancellation_reason: 'нет' },
-    });
+    const res = await postAs(t, forged, '/cancel-session', { ticket_id, cancellation_reason: 'нет' });
     expect(res.statusCode).toBe(401);
     t.clock.advance(31 * 24 * 60 * 60 * 1000);
     try {
-      const expired = await t.app.inject({
-        method: 'POST',
-        url: '/cancel-session',
-        headers: bearer(client_token),
-        payload: { ticket_id, cancellation_reason: 'нет' },
+      const expired = await postAs(t, client_token, '/cancel-session', {
+        ticket_id,
+        cancellation_reason: 'нет',
       });
       expect(expired.statusCode).toBe(401);
     } finally {

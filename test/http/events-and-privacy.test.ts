@@ -9,7 +9,7 @@ import {
   submitApplication,
   type PsychologistFixture,
 } from '../support/fixtures.ts';
-import { invariantViolations } from '../support/invariants.ts';
+import { invariantViolations } from '../../src/db/invariants.ts';
 
 const WEBHOOK_SECRET = 'db-webhook-secret-1234567890';
 let t: TestApp;

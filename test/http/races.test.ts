@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_API_KEY, type TestApp } from '../support/app.ts';
 import { addSlots, createPsychologist, submitApplication } from '../support/fixtures.ts';
-import { invariantViolations } from '../support/invariants.ts';
+import { invariantViolations } from '../../src/db/invariants.ts';
 
 const RACERS = 200;
 let t: TestApp;

@@ -7,8 +7,9 @@ import {
   createPsychologist,
   submitApplication,
   type PsychologistFixture,
+  postAs,
 } from '../support/fixtures.ts';
-import { invariantViolations } from '../support/invariants.ts';
+import { invariantViolations } from '../../src/db/invariants.ts';
 
 let t: TestApp;
 let anna: PsychologistFixture;
@@ -217,11 +218,9 @@ describe('confirm-session-by-client', () => {
     const app = await submitApplication(t);
     expect((await book(app.lead_number, slot!, anna.id)).statusCode).toBe(200);
     const confirm = () =>
-      t.app.inject({
-        method: 'POST',
-        url: '/confirm-session-by-client',
-        headers: bearer(app.client_token),
-        payload: { ticket_id: app.ticket_id, slot_time: '09.12 10:00' },
+      postAs(t, app.client_token, '/confirm-session-by-client', {
+        ticket_id: app.ticket_id,
+        slot_time: '09.12 10:00',
       });
     const first = await confirm();
     expect(first.statusCode, first.body).toBe(200);
@@ -242,11 +241,9 @@ describe('confirm-session-by-client', () => {
       preferences: { gender: 'male' },
     });
     expect(app.matched_psychologists.map((p) => p.id)).toEqual([boris.id]);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/confirm-session-by-client',
-      headers: bearer(app.client_token),
-      payload: { ticket_id: app.ticket_id, slot_time: '2026-12-10T09:00:00Z' },
+    const res = await postAs(t, app.client_token, '/confirm-session-by-client', {
+      ticket_id: app.ticket_id,
+      slot_time: '2026-12-10T09:00:00Z',
     });
     expect(res.statusCode, res.body).toBe(200);
     const session = await t.ctx.db
@@ -266,11 +263,9 @@ describe('confirm-session-by-client', () => {
     });
     const rival = await submitApplication(t);
     const confirm = (time: string) =>
-      t.app.inject({
-        method: 'POST',
-        url: '/confirm-session-by-client',
-        headers: bearer(app.client_token),
-        payload: { ticket_id: app.ticket_id, slot_time: time },
+      postAs(t, app.client_token, '/confirm-session-by-client', {
+        ticket_id: app.ticket_id,
+        slot_time: time,
       });
     expect((await confirm('11.12 23:00')).statusCode).toBe(404);
     const bad = await confirm('31.02 10:00');
@@ -283,11 +278,9 @@ describe('confirm-session-by-client', () => {
 
     const [own] = await addSlots(t, boris.id, ['11.12 15:00']);
     expect((await book(app.lead_number, own!, boris.id, { ticket_id: app.ticket_id })).statusCode).toBe(200);
-    const cancel = await t.app.inject({
-      method: 'POST',
-      url: '/cancel-session',
-      headers: bearer(app.client_token),
-      payload: { ticket_id: app.ticket_id, cancellation_reason: 'заболела' },
+    const cancel = await postAs(t, app.client_token, '/cancel-session', {
+      ticket_id: app.ticket_id,
+      cancellation_reason: 'заболела',
     });
     expect(cancel.statusCode).toBe(200);
     const again = await confirm('11.12 15:00');
@@ -301,11 +294,9 @@ describe('cancel-session', () => {
     const [slot] = await addSlots(t, anna.id, ['12.12 10:00']);
     const app = await submitApplication(t, { contact: { type: 'telegram', value: '777000111' } });
     const booked = await book(app.lead_number, slot!, anna.id);
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/cancel-session',
-      headers: bearer(app.client_token),
-      payload: { ticket_id: app.ticket_id, cancellation_reason: 'Планы изменились' },
+    const res = await postAs(t, app.client_token, '/cancel-session', {
+      ticket_id: app.ticket_id,
+      cancellation_reason: 'Планы изменились',
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({ success: true, message: 'Сессия отменена' });
@@ -338,11 +329,9 @@ describe('cancel-session', () => {
     expect(cancellations.map((m) => m.recipient).sort()).toEqual(['admin', 'client', 'psychologist']);
     expect(cancellations.find((m) => m.recipient === 'psychologist')!.text).toContain('Планы изменились');
 
-    const again = await t.app.inject({
-      method: 'POST',
-      url: '/cancel-session',
-      headers: bearer(app.client_token),
-      payload: { ticket_id: app.ticket_id, cancellation_reason: 'ещё раз' },
+    const again = await postAs(t, app.client_token, '/cancel-session', {
+      ticket_id: app.ticket_id,
+      cancellation_reason: 'ещё раз',
     });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.type).toBe('no_active_session');
@@ -350,11 +339,9 @@ describe('cancel-session', () => {
 
   it('requires a reason and a known ticket', async () => {
     const app = await submitApplication(t);
-    const noReason = await t.app.inject({
-      method: 'POST',
-      url: '/cancel-session',
-      headers: bearer(app.client_token),
-      payload: { ticket_id: app.ticket_id, cancellation_reason: '' },
+    const noReason = await postAs(t, app.client_token, '/cancel-session', {
+      ticket_id: app.ticket_id,
+      cancellation_reason: '',
     });
     expect(noReason.statusCode).toBe(400);
     expect(noReason.json().error.details[0].field).toBe('cancellation_reason');
@@ -372,17 +359,13 @@ describe('reschedule-session', () => {
     const [from, to] = await addSlots(t, anna.id, ['14.12 10:00', '15.12 10:00']);
     const app = await submitApplication(t, { contact: { type: 'telegram', value: '888000111' } });
     const booked = (await book(app.lead_number, from!, anna.id)).json();
-    await t.app.inject({
-      method: 'POST',
-      url: '/confirm-session-by-client',
-      headers: bearer(app.client_token),
-      payload: { ticket_id: app.ticket_id, slot_time: '14.12 10:00' },
+    await postAs(t, app.client_token, '/confirm-session-by-client', {
+      ticket_id: app.ticket_id,
+      slot_time: '14.12 10:00',
     });
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/reschedule-session',
-      headers: bearer(app.client_token),
-      payload: { ticket_id: app.ticket_id, new_slot_time: '15.12 10:00' },
+    const res = await postAs(t, app.client_token, '/reschedule-session', {
+      ticket_id: app.ticket_id,
+      new_slot_time: '15.12 10:00',
     });
     expect(res.statusCode, res.body).toBe(200);
     const session = await t.ctx.db
@@ -416,12 +399,7 @@ describe('reschedule-session', () => {
     await book(app.lead_number, mine!, anna.id);
     await book(rival.lead_number, taken!, anna.id);
     const move = (time: string) =>
-      t.app.inject({
-        method: 'POST',
-        url: '/reschedule-session',
-        headers: bearer(app.client_token),
-        payload: { ticket_id: app.ticket_id, new_slot_time: time },
-      });
+      postAs(t, app.client_token, '/reschedule-session', { ticket_id: app.ticket_id, new_slot_time: time });
     const res = await move('16.12 11:00');
     expect(res.statusCode).toBe(409);
     expect(res.json().error.type).toBe('slot_taken');
@@ -441,12 +419,7 @@ describe('rate-session and client-sessions-history', () => {
     const app = await submitApplication(t, { contact: { type: 'telegram', value: '@history_user' } });
     await book(app.lead_number, slot!, anna.id);
     const rate = (rating: number, feedback: string) =>
-      t.app.inject({
-        method: 'POST',
-        url: '/rate-session',
-        headers: bearer(app.client_token),
-        payload: { ticket_id: app.ticket_id, rating, feedback },
-      });
+      postAs(t, app.client_token, '/rate-session', { ticket_id: app.ticket_id, rating, feedback });
     const early = await rate(5, 'ещё не было');
     expect(early.statusCode).toBe(409);
     t.clock.set('2026-12-08T18:00:00.000Z');

@@ -2,7 +2,7 @@
 // New Year, "02.01" means next January and "28.12" means last December.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { addSlots, bearer, createPsychologist, submitApplication } from '../support/fixtures.ts';
+import { addSlots, createPsychologist, submitApplication, postAs } from '../support/fixtures.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -21,11 +21,9 @@ describe('year rule on DD.MM HH:mm inputs', () => {
       preferences: { specializations: ['Новый год'] },
     });
     expect(app.matched_psychologists[0]!.slots.map((s) => s.start_iso)).toEqual(['2027-01-02T07:00:00.000Z']);
-    const confirm = await t.app.inject({
-      method: 'POST',
-      url: '/confirm-session-by-client',
-      headers: bearer(app.client_token),
-      payload: { ticket_id: app.ticket_id, slot_time: '02.01 10:00' },
+    const confirm = await postAs(t, app.client_token, '/confirm-session-by-client', {
+      ticket_id: app.ticket_id,
+      slot_time: '02.01 10:00',
     });
     expect(confirm.statusCode, confirm.body).toBe(200);
     const listed = await t.app.inject({ url: '/get-available-slots?from=2027-01-01&to=2027-01-03' });

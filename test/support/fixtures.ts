@@ -1,5 +1,6 @@
 // Data set-up through the operator API, as spec/admin-api.md intends.
 import { expect } from 'vitest';
+import type { ApplicationResult } from '../../src/commands/submit-application.ts';
 import type { TestApp } from './app.ts';
 
 let counter = 0;
@@ -46,18 +47,8 @@ export async function addSlots(
   return res.json().created as { id: string; start_iso: string; date: string; time: string }[];
 }
 
-export interface Submitted {
-  ticket_id: string;
-  lead_number: string;
-  client_token: string;
-  bot_link: string | null;
-  matched_psychologists: {
-    id: string;
-    name: string;
-    price: number;
-    slots: { id: string; date: string; time: string; start_iso: string }[];
-  }[];
-}
+/** The answer of POST /submit-application. */
+export type Submitted = ApplicationResult;
 
 export async function submitApplication(
   t: TestApp,
@@ -81,3 +72,8 @@ export async function submitApplication(
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A POST with a client token (or the service key) as the bearer credential. */
+export function postAs(t: TestApp, token: string, url: string, payload: Record<string, unknown>) {
+  return t.app.inject({ method: 'POST', url, headers: bearer(token), payload });
+}

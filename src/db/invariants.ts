@@ -3,7 +3,7 @@
 // So "exactly one active session" reads "exactly one session that is active or took place".
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import type { DB } from '../../src/db/types.ts';
+import type { DB } from './types.ts';
 
 export async function invariantViolations(db: Kysely<DB>): Promise<string[]> {
   const problems: string[] = [];
@@ -21,5 +21,10 @@ export async function invariantViolations(db: Kysely<DB>): Promise<string[]> {
     select slot_id from hraniteli_sessions where status in ('pending', 'confirmed')
     group by slot_id having count(*) > 1`.execute(db);
   for (const r of doubled.rows) problems.push(`slot ${r.slot_id} has two active sessions`);
+  const mismatched = await sql<{ id: string }>`
+    select x.id from hraniteli_sessions x join hraniteli_slots s on s.id = x.slot_id
+    where x.status in ('pending', 'confirmed')
+      and (x.start_at <> s.start_at or x.duration_minutes <> s.duration_minutes)`.execute(db);
+  for (const r of mismatched.rows) problems.push(`active session ${r.id} does not match its slot's time`);
   return problems;
 }
