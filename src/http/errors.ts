@@ -143,8 +143,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const message = error.message.replace(/^Body /, 'body ');
       failure = new AppError(error.statusCode, 'bad_request', message, [{ field: '(body)', message }]);
     } else {
+      // Database errors quote the offending input ("invalid input syntax for type uuid: \"…\""), which may be
+      // personal: quoted values are cut from what is logged.
+      const redact = (text: string | undefined) => text?.replace(/"[^"]*"/g, '"…"');
       request.log.error(
-        { err: { message: error.message, stack: error.stack, code: error.code } },
+        { err: { message: redact(error.message), stack: redact(error.stack), code: error.code } },
         'unhandled error',
       );
       failure = new AppError(
