@@ -7,6 +7,7 @@ import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { messages } from '../telegram/messages.ts';
 import { cancelActiveSession } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
+import { isActive } from '../domain/session-state.ts';
 
 export async function cancelSession(
   ctx: Context,
@@ -25,7 +26,7 @@ export async function cancelSession(
       .forUpdate()
       .execute();
     const session = await sessionsRepository.findById(trx, active.id, true);
-    if (!session || (session.status !== 'pending' && session.status !== 'confirmed')) {
+    if (!session || !isActive(session.status)) {
       throw conflict('no_active_session', `у заявки ${ticket.ticket_id} нет активной сессии`);
     }
     await cancelActiveSession(ctx, trx, session, reason, cancelledBy);

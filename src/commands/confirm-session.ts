@@ -9,6 +9,7 @@ import { messages } from '../telegram/messages.ts';
 import { bookSlotNow } from './book-slot.ts';
 import { factsOf, loadParties, notify } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
+import { isActive } from '../domain/session-state.ts';
 
 export async function confirmSession(
   ctx: Context,
@@ -25,7 +26,7 @@ export async function confirmSession(
     }
     return inTransaction(ctx, async (trx) => {
       const session = await sessionsRepository.findById(trx, active.id, true);
-      if (!session || (session.status !== 'pending' && session.status !== 'confirmed')) {
+      if (!session || !isActive(session.status)) {
         throw conflict('session_not_active', `сессия уже в статусе ${session?.status ?? 'cancelled'}`);
       }
       if (session.status === 'confirmed') return { message: messages.reply.sessionAlreadyConfirmed };

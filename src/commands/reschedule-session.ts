@@ -10,6 +10,7 @@ import { messages } from '../telegram/messages.ts';
 import { slotTaken } from './book-slot.ts';
 import { runBookingProcess } from './session-processes.ts';
 import { inTransaction, isUniqueViolation } from './transaction.ts';
+import { isActive } from '../domain/session-state.ts';
 
 export async function rescheduleSession(
   ctx: Context,
@@ -40,11 +41,7 @@ export async function rescheduleSession(
       .forUpdate()
       .execute();
     const session = await sessionsRepository.findById(trx, active.id, true);
-    if (
-      !session ||
-      (session.status !== 'pending' && session.status !== 'confirmed') ||
-      session.slot_id !== active.slot_id
-    ) {
+    if (!session || !isActive(session.status) || session.slot_id !== active.slot_id) {
       throw conflict(
         'session_changed',
         'сессия изменилась, пока мы её переносили — обновите, пожалуйста, страницу',

@@ -7,6 +7,7 @@ import type { Client, Psychologist, Session, Ticket } from '../db/types.ts';
 import { outboxRepository, type OutgoingMessage } from '../repositories/outbox.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { messages, sessionButtons, type SessionFacts } from '../telegram/messages.ts';
+import { isActive } from '../domain/session-state.ts';
 
 /** What the messages about a session need to know of its client, psychologist and ticket. */
 export interface SessionParties {
@@ -170,7 +171,7 @@ export async function cancelActiveSession(
   reason: string | null,
   cancelledBy: 'client' | 'psychologist' | 'operator' | 'slot_freed',
 ): Promise<Session> {
-  if (session.status !== 'pending' && session.status !== 'confirmed') return session;
+  if (!isActive(session.status)) return session;
   const now = ctx.clock.now();
   const cancelled = await sessionsRepository.update(
     trx,

@@ -282,5 +282,4 @@ export type Slot = Selectable<SlotsTable>;
 export type Ticket = Selectable<TicketsTable>;
 export type Session = Selectable<SessionsTable>;
 export type NewTicket = Insertable<TicketsTable>;
-export type NewOutbox = Insertable<OutboxTable>;
 export type PsychologistUpdate = Updateable<PsychologistsTable>;

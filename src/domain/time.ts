@@ -47,12 +47,6 @@ export function formatDateTime(date: Date): string {
   return `${formatDate(date)} ${formatTime(date)}`;
 }
 
-/** "YYYY-MM-DD" of the Moscow day that contains the moment. */
-export function moscowYmd(date: Date): string {
-  const p = partsAt(date);
-  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
-}
-
 function isValidDate(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
   const last = new Date(Date.UTC(year, month, 0)).getUTCDate();

@@ -2,7 +2,7 @@
 import type { Updateable } from 'kysely';
 import type { Executor } from '../context.ts';
 import type { NewTicket, Ticket, TicketsTable, TicketStatus, TicketType } from '../db/types.ts';
-import { newHelpHandTicketId, newTicketId, TICKET_ID_PATTERN } from '../domain/ids.ts';
+import { newHelpHandTicketId, newTicketId, TICKET_ID_PATTERN, withFreshId } from '../domain/ids.ts';
 
 export const OPEN_TICKET_STATUSES: TicketStatus[] = ['new', 'matched'];
 
@@ -21,17 +21,17 @@ export const ticketsRepository = {
     const helpHand = values.type === 'help_hand';
     const candidates: string[] = [];
     if (preferredId && /^\d{7}$/.test(preferredId) && !helpHand) candidates.push(preferredId);
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const ticketId = candidates.shift() ?? (helpHand ? newHelpHandTicketId() : newTicketId());
-      const inserted = await db
-        .insertInto('hraniteli_tickets')
-        .values({ ...values, ...derived(ticketId), ticket_id: ticketId })
-        .onConflict((oc) => oc.column('ticket_id').doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (inserted) return inserted;
-    }
-    throw new Error('could not find a free ticket id');
+    const fresh = () => candidates.shift() ?? (helpHand ? newHelpHandTicketId() : newTicketId());
+    return withFreshId(
+      fresh,
+      async (ticketId) =>
+        (await db
+          .insertInto('hraniteli_tickets')
+          .values({ ...values, ...derived(ticketId), ticket_id: ticketId })
+          .onConflict((oc) => oc.column('ticket_id').doNothing())
+          .returningAll()
+          .executeTakeFirst()) ?? null,
+    );
   },
 
   async find(db: Executor, ticketId: string): Promise<Ticket | undefined> {
