@@ -10,6 +10,7 @@ import { contactIdentity } from './contact.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { botLink, linkCheckFields } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
+import type { ClientGrant } from '../http/auth.ts';
 
 export interface DiagnosticRequestInput {
   clientName: string;
@@ -38,9 +39,9 @@ export async function requestDiagnosticSession(ctx: Context, input: DiagnosticRe
   contact.type = primary.type;
   contact.value = primary.value;
 
-  const { ticketId, leadNumber, clientId, link } = await inTransaction(ctx, async (trx) => {
+  const { ticketId, leadNumber, grant, link } = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now();
-    const client = await clientsRepository.findOrCreate(
+    const { client, created } = await clientsRepository.findOrCreate(
       trx,
       contact,
       { name: input.clientName, utm: input.utm },
@@ -78,7 +79,10 @@ export async function requestDiagnosticSession(ctx: Context, input: DiagnosticRe
     return {
       ticketId: ticket.ticket_id,
       leadNumber: client.lead_number,
-      clientId: client.id,
+      // Someone already known by this contact gets a token for this ticket only (see ClientGrant).
+      grant: (created
+        ? { clientId: client.id }
+        : { clientId: client.id, ticketId: ticket.ticket_id }) as ClientGrant,
       link: ticket.bot_link,
     };
   });
@@ -87,7 +91,7 @@ export async function requestDiagnosticSession(ctx: Context, input: DiagnosticRe
     message: messages.reply.diagnosticRequestReceived,
     ticket_id: ticketId,
     lead_number: leadNumber,
-    client_token: await ctx.tokens.issue(clientId, ctx.clock.now()),
+    client_token: await ctx.tokens.issue(grant, ctx.clock.now()),
     bot_link: link,
   };
 }

@@ -19,6 +19,7 @@ import {
 } from './idempotency.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
+import type { ClientGrant } from '../http/auth.ts';
 
 export interface ApplicationInput {
   kind: 'application' | 'help_hand';
@@ -65,11 +66,11 @@ export async function submitApplication(ctx: Context, input: ApplicationInput): 
   const contact = contactIdentity(input.contact.type, input.contact.value);
   const idempotencyKey = input.idempotencyKey ? `${input.kind}:${input.idempotencyKey}` : undefined;
   try {
-    const { result, clientId } = await inTransaction(ctx, async (trx) => {
+    const { result, grant } = await inTransaction(ctx, async (trx) => {
       const now = ctx.clock.now();
       if (idempotencyKey && !(await claimIdempotencyKey(trx, idempotencyKey, now)))
         throw new AlreadyProcessed();
-      const client = await clientsRepository.findOrCreate(
+      const { client, created } = await clientsRepository.findOrCreate(
         trx,
         contact,
         { name: input.name, ...(input.age !== undefined ? { age: input.age } : {}), utm: input.utm },
@@ -96,20 +97,21 @@ export async function submitApplication(ctx: Context, input: ApplicationInput): 
           slots: m.slots.map((s) => ({ id: s.id, ...slotTimeFields(s.start_ms) })),
         })),
       };
-      if (idempotencyKey)
-        await storeIdempotentResponse(trx, idempotencyKey, { ...result, client_id: client.id }, now);
-      return { result, clientId: client.id };
+      // Someone already known by this contact gets a token for this ticket only (see ClientGrant).
+      const grant: ClientGrant = created
+        ? { clientId: client.id }
+        : { clientId: client.id, ticketId: ticket.ticket_id };
+      if (idempotencyKey) await storeIdempotentResponse(trx, idempotencyKey, { ...result, grant }, now);
+      return { result, grant };
     });
-    return { ...result, client_token: await ctx.tokens.issue(clientId, ctx.clock.now()) };
+    return { ...result, client_token: await ctx.tokens.issue(grant, ctx.clock.now()) };
   } catch (error) {
     if (!(error instanceof AlreadyProcessed) || !idempotencyKey) throw error;
-    const { client_id: clientId, ...first } = (await storedResponse(ctx.db, idempotencyKey)) as Omit<
+    const { grant, ...first } = (await storedResponse(ctx.db, idempotencyKey)) as Omit<
       ApplicationResult,
       'client_token'
-    > & {
-      client_id: string;
-    };
-    return { ...first, client_token: await ctx.tokens.issue(clientId, ctx.clock.now()) };
+    > & { grant: ClientGrant };
+    return { ...first, client_token: await ctx.tokens.issue(grant, ctx.clock.now()) };
   }
 }
 

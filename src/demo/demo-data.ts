@@ -142,7 +142,7 @@ export async function loadDemoData(
   for (const [index, c] of CLIENTS.entries()) {
     const slotId = firstSlots[index * 2];
     if (!slotId) continue;
-    const client = await clientsRepository.findOrCreate(
+    const { client } = await clientsRepository.findOrCreate(
       ctx.db,
       {
         key: `telegram:@${c.telegram}`,

@@ -7,7 +7,14 @@ import { forbidden, unauthorized } from './errors.ts';
 
 export type Access = 'public' | 'client' | 'service';
 
-export type Caller = { kind: 'anonymous' } | { kind: 'service' } | { kind: 'client'; clientId: string };
+/**
+ * A client token either covers the whole client (verify-code, a brand-new person's submission) or only
+ * one ticket: a form submitted with the contact of someone already known gets a token for the ticket it
+ * just created, never for that person's earlier tickets and history — anyone can type a contact.
+ */
+export type ClientGrant = { clientId: string; ticketId?: string };
+
+export type Caller = { kind: 'anonymous' } | { kind: 'service' } | ({ kind: 'client' } & ClientGrant);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,18 +28,18 @@ declare module 'fastify' {
 const TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
 
 export interface TokenService {
-  issue(clientId: string, now: Date): Promise<string>;
-  verify(token: string, now: Date): Promise<string | null>;
+  issue(grant: ClientGrant, now: Date): Promise<string>;
+  verify(token: string, now: Date): Promise<ClientGrant | null>;
 }
 
 export function createTokenService(secret: string): TokenService {
   const key = new TextEncoder().encode(secret);
   return {
-    async issue(clientId, now) {
+    async issue(grant, now) {
       const iat = Math.floor(now.getTime() / 1000);
-      return new SignJWT({ typ: 'client' })
+      return new SignJWT({ typ: 'client', ...(grant.ticketId ? { tkt: grant.ticketId } : {}) })
         .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(clientId)
+        .setSubject(grant.clientId)
         .setIssuedAt(iat)
         .setExpirationTime(iat + TOKEN_TTL_SECONDS)
         .sign(key);
@@ -40,7 +47,10 @@ export function createTokenService(secret: string): TokenService {
     async verify(token, now) {
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], currentDate: now });
-        return payload.typ === 'client' && typeof payload.sub === 'string' ? payload.sub : null;
+        if (payload.typ !== 'client' || typeof payload.sub !== 'string') return null;
+        return typeof payload.tkt === 'string'
+          ? { clientId: payload.sub, ticketId: payload.tkt }
+          : { clientId: payload.sub };
       } catch {
         return null;
       }
@@ -88,9 +98,9 @@ export function registerAuth(
     }
     const token = bearer(request) ?? (request.headers['x-api-key'] as string | undefined);
     if (token && access !== 'service') {
-      const clientId = await options.tokens.verify(token, options.now());
-      if (!clientId) throw unauthorized('the token is invalid or expired');
-      request.caller = { kind: 'client', clientId };
+      const grant = await options.tokens.verify(token, options.now());
+      if (!grant) throw unauthorized('the token is invalid or expired');
+      request.caller = { kind: 'client', ...grant };
       return;
     }
     if (token) throw unauthorized('this endpoint needs the service key');
@@ -99,13 +109,18 @@ export function registerAuth(
   });
 }
 
-/** True when the caller may see personal data of the given client. */
-export function mayAccessClient(caller: Caller, clientId: string): boolean {
-  return caller.kind === 'service' || (caller.kind === 'client' && caller.clientId === clientId);
+/**
+ * True when the caller may see personal data of the given client — of one ticket of theirs when
+ * `ticketId` is given, of the client as a whole (history, every ticket) when it is not.
+ */
+export function mayAccessClient(caller: Caller, clientId: string, ticketId?: string): boolean {
+  if (caller.kind === 'service') return true;
+  if (caller.kind !== 'client' || caller.clientId !== clientId) return false;
+  return caller.ticketId === undefined || caller.ticketId === ticketId;
 }
 
-/** The ownership rule of every client endpoint: the service, or the token of the record's own client. */
-export function assertClientAccess(caller: Caller, clientId: string): void {
+/** The ownership rule of every client endpoint: the service, or a token of the record's own client. */
+export function assertClientAccess(caller: Caller, clientId: string, ticketId?: string): void {
   if (caller.kind === 'anonymous') throw unauthorized();
-  if (!mayAccessClient(caller, clientId)) throw forbidden();
+  if (!mayAccessClient(caller, clientId, ticketId)) throw forbidden();
 }

@@ -55,7 +55,7 @@ export function rateLimited(app: FastifyInstance, kind: 'public' | 'submit') {
 export async function ownedTicket(request: FastifyRequest, ticketId: string): Promise<Ticket> {
   const ticket = await ticketsRepository.find(request.server.ctx.db, ticketId);
   if (!ticket) throw notFound('ticket', `заявка ${ticketId} не найдена`);
-  assertClientAccess(request.caller, ticket.client_id);
+  assertClientAccess(request.caller, ticket.client_id, ticket.ticket_id);
   return ticket;
 }
 

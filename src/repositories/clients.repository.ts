@@ -33,7 +33,7 @@ export const clientsRepository = {
     contact: ContactIdentity,
     details: ClientDetails,
     now: Date,
-  ): Promise<Client> {
+  ): Promise<{ client: Client; created: boolean }> {
     for (let attempt = 0; attempt < 20; attempt++) {
       // Insert first: a new person (the common case of a form) then costs one statement.
       const inserted = await db
@@ -56,7 +56,7 @@ export const clientsRepository = {
         .onConflict((oc) => oc.doNothing())
         .returningAll()
         .executeTakeFirst();
-      if (inserted) return inserted;
+      if (inserted) return { client: inserted, created: true };
       // A conflict: the person is known by this contact (or Telegram id), or the random lead number
       // collided (a new one is drawn on the next round).
       const existing = await this.findByContact(db, contact);
@@ -68,12 +68,13 @@ export const clientsRepository = {
         if (contact.email && !existing.email) update.email = contact.email;
         if (contact.telegramUsername && !existing.telegram_username)
           update.telegram_username = contact.telegramUsername;
-        return db
+        const client = await db
           .updateTable('hraniteli_clients')
           .set(update)
           .where('id', '=', existing.id)
           .returningAll()
           .executeTakeFirstOrThrow();
+        return { client, created: false };
       }
     }
     throw new Error('could not create a client record');

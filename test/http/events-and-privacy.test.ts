@@ -8,6 +8,7 @@ import {
   createPsychologist,
   submitApplication,
   type PsychologistFixture,
+  postAs,
 } from '../support/fixtures.ts';
 import { invariantViolations } from '../../src/db/invariants.ts';
 
@@ -240,6 +241,51 @@ describe('object-level authorization (API1)', () => {
       .where('ticket_id', '=', b.ticket_id)
       .executeTakeFirstOrThrow();
     expect(session.status).toBe('pending');
+  });
+});
+
+describe('tokens from a submission with someone else’s contact', () => {
+  it('reach only the ticket just created, never the person’s earlier tickets or history', async () => {
+    const [slot] = await addSlots(t, p.id, ['10.12 12:00']);
+    const owner = await submitApplication(t, {
+      contact: { type: 'telegram', value: '@contact_owner' },
+      request_text: 'личное владельца',
+    });
+    await t.admin({
+      method: 'POST',
+      url: '/admin/sessions',
+      payload: { slot_id: slot!.id, lead_number: owner.lead_number },
+    });
+    // Anyone can type a known contact into the form.
+    const other = await submitApplication(t, { contact: { type: 'telegram', value: '@contact_owner' } });
+    expect(other.lead_number).toBe(owner.lead_number);
+    const asOther = bearer(other.client_token);
+    const ownTicket = await t.app.inject({
+      url: `/get-ticket-info?ticket_id=${other.ticket_id}`,
+      headers: asOther,
+    });
+    expect(ownTicket.statusCode).toBe(200);
+    for (const url of [
+      `/get-ticket-info?ticket_id=${owner.ticket_id}`,
+      `/get-ticket-info?client_id=${owner.lead_number}&link_id=${owner.ticket_id}`,
+      '/client-sessions-history?client_telegram=contact_owner',
+    ]) {
+      const res = await t.app.inject({ url, headers: asOther });
+      expect(res.statusCode, url).toBe(403);
+      expect(res.body).not.toContain('личное владельца');
+    }
+    const cancel = await postAs(t, other.client_token, '/cancel-session', {
+      ticket_id: owner.ticket_id,
+      cancellation_reason: 'чужая',
+    });
+    expect(cancel.statusCode).toBe(403);
+    // The first submission created the person: its token covers the person as a whole.
+    const history = await t.app.inject({
+      url: '/client-sessions-history?client_telegram=contact_owner',
+      headers: bearer(owner.client_token),
+    });
+    expect(history.statusCode).toBe(200);
+    expect(history.json().sessions).toHaveLength(1);
   });
 });
 

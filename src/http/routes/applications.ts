@@ -261,7 +261,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
       if (!client || client.id !== ticket.client_id)
         throw notFound('ticket', 'у этого лида нет такой заявки');
       const record: Record<string, unknown> = { ...ticket };
-      if (!mayAccessClient(request.caller, ticket.client_id)) {
+      if (!mayAccessClient(request.caller, ticket.client_id, ticket.ticket_id)) {
         for (const column of PERSONAL_TICKET_COLUMNS) record[column] = null;
       }
       return record;
@@ -271,12 +271,17 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
   async function findVisibleTicket(request: FastifyRequest, ticketId: string): Promise<Ticket> {
     const ticket = await ticketsRepository.find(ctx.db, ticketId);
     if (!ticket) throw notFound('ticket', `заявка ${ticketId} не найдена`);
-    if (request.caller.kind === 'client' && request.caller.clientId !== ticket.client_id) throw forbidden();
+    if (
+      request.caller.kind === 'client' &&
+      !mayAccessClient(request.caller, ticket.client_id, ticket.ticket_id)
+    ) {
+      throw forbidden();
+    }
     return ticket;
   }
 
   async function ticketSummary(request: FastifyRequest, ticket: Ticket) {
-    const personal = mayAccessClient(request.caller, ticket.client_id);
+    const personal = mayAccessClient(request.caller, ticket.client_id, ticket.ticket_id);
     const client = personal ? await clientsRepository.findById(ctx.db, ticket.client_id) : undefined;
     const session =
       (await sessionsRepository.activeOfTicket(ctx.db, ticket.ticket_id)) ??

@@ -5,6 +5,7 @@ import { rateSession } from '../../commands/rate-session.ts';
 import { formatDateTime } from '../../domain/time.ts';
 import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { sessionsRepository } from '../../repositories/sessions.repository.ts';
+import { mayAccessClient } from '../auth.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { Ok, ownedTicket, Text, TicketId } from '../schemas.ts';
 
@@ -68,7 +69,7 @@ export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
       const client = await clientsRepository.findByTelegram(ctx.db, client_telegram);
       if (request.caller.kind === 'client') {
         if (!client) throw notFound('client', 'клиент не найден');
-        if (client.id !== request.caller.clientId) throw forbidden();
+        if (!mayAccessClient(request.caller, client.id)) throw forbidden();
       }
       if (!client) return { sessions: [] };
       const rows = await sessionsRepository.historyOfClient(ctx.db, client.id);

@@ -199,12 +199,15 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       };
       const client = await clientsRepository.findByLeadOrId(ctx.db, body.client_id);
       if (!client) throw notFound('client', 'клиент не найден');
-      assertClientAccess(request.caller, client.id);
+      // A token limited to one ticket books for that ticket.
+      const ticketId =
+        body.ticket_id ?? (request.caller.kind === 'client' ? request.caller.ticketId : undefined);
+      assertClientAccess(request.caller, client.id, ticketId);
       const { session, ticket } = await bookSlotNow(ctx, {
         slotId: body.slot_id,
         clientId: client.id,
         psychologistId: body.psychologist_id,
-        ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
+        ...(ticketId ? { ticketId } : {}),
         kind: 'diagnostic',
         payment: body.payment_info,
       });
