@@ -490,14 +490,14 @@ interface RunContext {
 
 /** Warm-up, then the measured run with RSS sampling (and profiling when asked). */
 async function measureLoad(
-  ctx: RunContext,
+  deps: RunContext,
   load: Load,
   shape: { duration: number } | { amount: number },
   warmup: Load | null = load,
 ): Promise<Measurement> {
   const common = {
-    url: ctx.server.base,
-    connections: ctx.options.connections,
+    url: deps.server.base,
+    connections: deps.options.connections,
     pipelining: 1,
     timeout: 30,
     ...(load.method ? { method: load.method } : {}),
@@ -509,25 +509,25 @@ async function measureLoad(
       ...(warmup.method ? { method: warmup.method } : {}),
       ...(warmup.headers ? { headers: warmup.headers } : {}),
       requests: warmup.requests,
-      duration: ctx.options.warmup,
+      duration: deps.options.warmup,
     });
   }
-  if (ctx.profileFile) await ctx.server.call('profileStart');
-  await ctx.statements?.reset();
-  const resources = sampleResources(ctx.server, ctx.databasePids);
+  if (deps.profileFile) await deps.server.call('profileStart');
+  await deps.statements?.reset();
+  const resources = sampleResources(deps.server, deps.databasePids);
   const started = performance.now();
   const result = await cannon({ ...common, requests: load.requests, ...shape });
   const seconds = (performance.now() - started) / 1000;
   const measurement = toMeasurement(result, seconds, resources.stop());
-  if (ctx.profileFile) {
-    const file = await ctx.server.call<string>('profileStop', ctx.profileFile);
+  if (deps.profileFile) {
+    const file = await deps.server.call<string>('profileStop', deps.profileFile);
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-    ctx.profileText.push(
+    deps.profileText.push(
       formatProfile(summarizeProfile(profile)),
       `    profile: ${path.relative('.', file)}`,
     );
   }
-  if (ctx.statements) ctx.profileText.push(formatStatements(await ctx.statements.top()));
+  if (deps.statements) deps.profileText.push(formatStatements(await deps.statements.top()));
   return measurement;
 }
 
@@ -549,12 +549,15 @@ interface ScenarioOutcome {
 }
 
 /** One request as the load sends it, to check the scenario answers 2xx and to describe the answer. */
-async function probe(ctx: RunContext, load: Load): Promise<{ status: number; bytes: number; body: unknown }> {
+async function probe(
+  deps: RunContext,
+  load: Load,
+): Promise<{ status: number; bytes: number; body: unknown }> {
   const template = load.requests[0]!;
   const request = template.setupRequest
     ? (template.setupRequest as (r: autocannon.Request, c: object) => autocannon.Request)({ ...template }, {})
     : template;
-  const response = await fetch(`${ctx.server.base}${request.path ?? '/'}`, {
+  const response = await fetch(`${deps.server.base}${request.path ?? '/'}`, {
     method: request.method ?? 'GET',
     headers: Object.fromEntries(
       Object.entries(request.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'content-length'),
@@ -573,14 +576,14 @@ async function probe(ctx: RunContext, load: Load): Promise<{ status: number; byt
 
 /** The probes of a read scenario: every distinct path once; all must answer 200. */
 async function describeReads(
-  ctx: RunContext,
+  deps: RunContext,
   paths: string[],
 ): Promise<{ shape: string; problems: string[] }> {
   let slots = 0;
   let bytes = 0;
   const problems: string[] = [];
   for (const p of paths) {
-    const answer = await probe(ctx, { requests: rotating([p]) });
+    const answer = await probe(deps, { requests: rotating([p]) });
     if (answer.status !== 200) problems.push(`GET ${p} answered ${answer.status}`);
     slots += (answer.body as { slots?: unknown[] }).slots?.length ?? 0;
     bytes += answer.bytes;
@@ -593,44 +596,44 @@ async function describeReads(
   };
 }
 
-async function runReads(ctx: RunContext, paths: string[]): Promise<ScenarioOutcome> {
-  const { shape, problems } = await describeReads(ctx, paths);
+async function runReads(deps: RunContext, paths: string[]): Promise<ScenarioOutcome> {
+  const { shape, problems } = await describeReads(deps, paths);
   if (problems.length) throw new Error(`the scenario does not work: ${problems.join('; ')}`);
   const measurement = await measureLoad(
-    ctx,
+    deps,
     { requests: rotating(paths) },
-    { duration: ctx.options.duration },
+    { duration: deps.options.duration },
   );
   return { measurement, shape, problems: [] };
 }
 
-async function runScenario(name: Scenario, ctx: RunContext): Promise<ScenarioOutcome> {
+async function runScenario(name: Scenario, deps: RunContext): Promise<ScenarioOutcome> {
   switch (name) {
     case 'B0':
-      return runReads(ctx, ['/__bench/b0']);
+      return runReads(deps, ['/__bench/b0']);
     case 'B1':
-      return runReads(ctx, ['/__bench/b1']);
+      return runReads(deps, ['/__bench/b1']);
     case 'S1':
       return runReads(
-        ctx,
-        ctx.data.names.map((n) => `/get-available-slots?psychologist=${encodeURIComponent(n)}`),
+        deps,
+        deps.data.names.map((n) => `/get-available-slots?psychologist=${encodeURIComponent(n)}`),
       );
     case 'S2':
-      return runReads(ctx, [`/get-available-slots?from=${ctx.data.tomorrow}&to=${ctx.data.tomorrow}`]);
+      return runReads(deps, [`/get-available-slots?from=${deps.data.tomorrow}&to=${deps.data.tomorrow}`]);
     case 'S3': {
-      const load = applicationLoad(ctx.data);
-      const answer = await probe(ctx, load);
+      const load = applicationLoad(deps.data);
+      const answer = await probe(deps, load);
       if (answer.status !== 200)
         throw new Error(`POST /submit-application answered ${answer.status}: ${JSON.stringify(answer.body)}`);
       const matched =
         (answer.body as { matched_psychologists?: { slots: unknown[] }[] }).matched_psychologists ?? [];
       const offered = matched.reduce((sum, m) => sum + m.slots.length, 0);
       const shape = `${matched.length} psychologists matched, ${offered} slots offered, ${(answer.bytes / 1024).toFixed(1)} KB`;
-      const measurement = await measureLoad(ctx, load, { duration: ctx.options.duration });
+      const measurement = await measureLoad(deps, load, { duration: deps.options.duration });
       return { measurement, shape, problems: [] };
     }
     case 'S4':
-      return bookingStorm(ctx);
+      return bookingStorm(deps);
   }
 }
 
@@ -674,8 +677,8 @@ function applicationLoad(data: DataSet): Load {
  * is wanted ten times; the attempts come in a shuffled (seeded) order, so attempts on one slot overlap
  * in flight as they would in a crowd. Exactly one attempt per slot may win.
  */
-async function bookingStorm(ctx: RunContext): Promise<ScenarioOutcome> {
-  const { data, apiKey } = ctx;
+async function bookingStorm(deps: RunContext): Promise<ScenarioOutcome> {
+  const { data, apiKey } = deps;
   const earliest = Date.now() + 2 * 86_400_000;
   const candidates = data.freeSlots.filter((s) => Date.parse(s.start_iso) >= earliest);
   if (candidates.length < STORM_SLOTS) throw new Error(`only ${candidates.length} free slots for the storm`);
@@ -736,7 +739,7 @@ async function bookingStorm(ctx: RunContext): Promise<ScenarioOutcome> {
       },
     ],
   };
-  const measurement = await measureLoad(ctx, storm, { amount: STORM_ATTEMPTS }, warmup);
+  const measurement = await measureLoad(deps, storm, { amount: STORM_ATTEMPTS }, warmup);
   const attemptsPerSec = STORM_ATTEMPTS / measurement.seconds;
   const codes = measurement.statusCodes;
   const count = (test: (code: number) => boolean) =>
@@ -744,11 +747,11 @@ async function bookingStorm(ctx: RunContext): Promise<ScenarioOutcome> {
   const ok = count((c) => c >= 200 && c < 300);
   const conflicts = codes['409'] ?? 0;
   const serverErrors = count((c) => c >= 500);
-  const outcome = await ctx.server.call<{ bookedSlots: number; activeSessions: number }>(
+  const outcome = await deps.server.call<{ bookedSlots: number; activeSessions: number }>(
     'stormOutcome',
     slots.map((s) => s.id),
   );
-  const invariants = await ctx.server.call<string[]>('invariants');
+  const invariants = await deps.server.call<string[]>('invariants');
   const problems: string[] = [];
   if (n !== STORM_ATTEMPTS) problems.push(`${n} attempts were built instead of ${STORM_ATTEMPTS}`);
   if (ok !== STORM_SLOTS) problems.push(`${ok} × 2xx instead of ${STORM_SLOTS}`);
@@ -979,7 +982,7 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
 
   let b1: number | undefined;
   for (const name of options.scenarios) {
-    const ctx: RunContext = {
+    const deps: RunContext = {
       server,
       options,
       apiKey: env.API_KEY!,
@@ -994,7 +997,7 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
     };
     const loadAtStart = os.loadavg()[0] ?? 0;
     process.stdout.write(`${name} on ${db} … `);
-    const outcome = await runScenario(name, ctx);
+    const outcome = await runScenario(name, deps);
     const memory = await server.call<Record<string, number>>('memory');
     const m = outcome.measurement;
     const reqPerSec = outcome.attemptsPerSec ?? m.reqPerSec;
@@ -1031,7 +1034,7 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
           `${m.databaseCpu !== undefined ? `, PostgreSQL ${m.databaseCpu.toFixed(0)}` : ''}` +
           `, rest of the machine ${m.restOfMachineCpu?.toFixed(0)}`,
       );
-    if (ctx.profileText.length) console.log(ctx.profileText.join('\n'));
+    if (deps.profileText.length) console.log(deps.profileText.join('\n'));
   }
   await server.stop();
 }

@@ -12,7 +12,7 @@ import { loadConfig } from '../src/config.ts';
 import { openPostgres } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createLogger } from '../src/logger.ts';
-import { createContext, openDatabase } from '../src/runtime.ts';
+import { createDeps, openDatabase } from '../src/runtime.ts';
 import { invariantViolations, loadBookings, stormOutcome } from './dataset.ts';
 import { B0_BODY, type CallMessage, type ServerMessage } from './protocol.ts';
 
@@ -32,13 +32,13 @@ async function main(): Promise<void> {
       ? { database: openPostgres(config.databaseUrl, poolSize), release: () => {} }
       : await openDatabase(config);
   const migrated = await migrateToLatest(database.db);
-  const ctx = createContext(config, database, log, { apiKey: config.apiKey, jwtSecret: config.jwtSecret });
-  const app = await buildApp(ctx);
+  const deps = createDeps(config, database, log, { apiKey: config.apiKey, jwtSecret: config.jwtSecret });
+  const app = await buildApp(deps);
 
   // B0: the HTTP ceiling (a fixed ~1 KB JSON); B1: one database round trip through the same Kysely.
   app.get('/__bench/b0', { schema: { hide: true } }, async () => B0_BODY);
   app.get('/__bench/b1', { schema: { hide: true } }, async () => {
-    const result = await sql<{ one: number }>`select 1 as one`.execute(ctx.db);
+    const result = await sql<{ one: number }>`select 1 as one`.execute(deps.db);
     return { success: true, one: result.rows[0]?.one ?? null };
   });
 
@@ -81,11 +81,11 @@ async function main(): Promise<void> {
     const run = async (): Promise<unknown> => {
       switch (raw.method) {
         case 'loadBookings':
-          return loadBookings(ctx.db);
+          return loadBookings(deps.db);
         case 'invariants':
-          return invariantViolations(ctx.db);
+          return invariantViolations(deps.db);
         case 'stormOutcome':
-          return stormOutcome(ctx.db, raw.args as string[]);
+          return stormOutcome(deps.db, raw.args as string[]);
         case 'profileStart':
           return profileStart();
         case 'profileStop':

@@ -12,10 +12,11 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import qs from 'qs';
-import type { Context } from './context.ts';
+import type { Deps } from './deps.ts';
 import { registerAuth } from './http/auth.ts';
 import { BODY_LIMIT, canonicalUrl, dropEmpty, pathOnly, unstorableField } from './http/conventions.ts';
-import { AppError, badRequest, errorBody, registerErrorHandling } from './http/errors.ts';
+import { AppError, badRequest } from './errors.ts';
+import { errorBody, registerErrorHandling } from './http/errors.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { applicationRoutes } from './http/routes/applications.ts';
@@ -26,18 +27,18 @@ import { systemRoutes } from './http/routes/system.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    ctx: Context;
+    deps: Deps;
     /** Every API route as "METHOD /path" (the inventory the OpenAPI document must cover). */
     apiRoutes: string[];
   }
 }
 
-export async function buildApp(ctx: Context): Promise<FastifyInstance> {
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const options: FastifyServerOptions = {
-    loggerInstance: ctx.log,
+    loggerInstance: deps.log,
     bodyLimit: BODY_LIMIT,
     // Fastify takes a hop count too, though its type omits it.
-    trustProxy: (ctx.config.trustProxy ?? false) as boolean,
+    trustProxy: (deps.config.trustProxy ?? false) as boolean,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Fastify's own request lines would print the query string; ours (below) print the path only.
@@ -56,7 +57,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     },
   };
   const app = Fastify(options);
-  app.decorate('ctx', ctx);
+  app.decorate('deps', deps);
   app.decorate('apiRoutes', [] as string[]);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -88,7 +89,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
       try {
         done(null, qs.parse(body as string, { depth: 5, arrayLimit: 200, parameterLimit: 2000 }));
       } catch {
-        done(new AppError(400, 'validation_error', 'the form body could not be read'), undefined);
+        done(new AppError('validation_error', 'the form body could not be read'), undefined);
       }
     },
   );
@@ -114,7 +115,7 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
     crossOriginResourcePolicy: { policy: 'cross-origin' },
   });
   await app.register(cors, {
-    origin: ctx.config.corsOrigins ?? '*',
+    origin: deps.config.corsOrigins ?? '*',
     credentials: false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'Idempotency-Key', 'X-Request-Id'],
@@ -123,18 +124,12 @@ export async function buildApp(ctx: Context): Promise<FastifyInstance> {
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_request, context) =>
-      new AppError(
-        429,
-        'rate_limited',
-        `too many requests, try again in ${Math.ceil(context.ttl / 1000)} s`,
-        [],
-        {
-          'retry-after': String(Math.ceil(context.ttl / 1000)),
-        },
-      ),
+      new AppError('rate_limited', `too many requests, try again in ${Math.ceil(context.ttl / 1000)} s`, [], {
+        'retry-after': String(Math.ceil(context.ttl / 1000)),
+      }),
   });
-  registerAuth(app, { apiKey: ctx.apiKey, tokens: ctx.tokens, now: () => ctx.clock.now() });
-  registerMetrics(app, ctx);
+  registerAuth(app, { apiKey: deps.apiKey, tokens: deps.tokens, now: () => deps.clock.now() });
+  registerMetrics(app, deps);
 
   await app.register(swagger, {
     openapi: {

@@ -14,7 +14,7 @@ async function run(command: string | undefined): Promise<void> {
   const runtime = await openRuntime(config, createLogger('warn'));
   try {
     if (command === 'migrate') console.log('migrations applied');
-    else console.log('demo data loaded:', await loadDemoData(runtime.ctx));
+    else console.log('demo data loaded:', await loadDemoData(runtime.deps));
   } finally {
     await runtime.close();
   }

@@ -12,17 +12,19 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const runtime = await openRuntime(config, log);
-  const { ctx } = runtime;
-  if (config.demoData && (await isEmpty(ctx))) {
-    const loaded = await loadDemoData(ctx);
+  const { deps } = runtime;
+  if (config.demoData && (await isEmpty(deps))) {
+    const loaded = await loadDemoData(deps);
     log.info(loaded, 'demo data loaded into the empty embedded database');
   }
-  const app = await buildApp(ctx);
+  const app = await buildApp(deps);
   await app.listen({ port: config.port, host: config.host });
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
-  console.log(`Hraniteli is listening on ${base} (database: ${ctx.database.kind}; docs: ${base}/docs)`);
+  console.log(`Hraniteli is listening on ${base} (database: ${deps.database.kind}; docs: ${base}/docs)`);
   if (runtime.generatedApiKey) {
-    console.log(`Generated API key (shown once; also kept in ${config.dataDir}/secrets.json): ${ctx.apiKey}`);
+    console.log(
+      `Generated API key (shown once; also kept in ${config.dataDir}/secrets.json): ${deps.apiKey}`,
+    );
   }
 
   let stopping = false;

@@ -3,19 +3,19 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import type { Context } from './context.ts';
+import type { Deps } from './deps.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { openPglite, openPostgres, type Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
-import { createTokenService } from './http/auth.ts';
+import { createTokenService } from './tokens.ts';
 import { createJitsiLinks } from './integrations/video.ts';
-import { ListingCache } from './http/listing-cache.ts';
+import { ListingCache } from './cache/listing-cache.ts';
 import { createSessionJobPlanner } from './jobs/session-jobs.ts';
 import { resolveSecrets } from './secrets.ts';
 
 export interface Runtime {
-  ctx: Context;
+  deps: Deps;
   generatedApiKey: boolean;
   close(): Promise<void>;
 }
@@ -31,13 +31,13 @@ export async function openDatabase(config: Config): Promise<{ database: Database
   }
 }
 
-export function createContext(
+export function createDeps(
   config: Config,
   database: Database,
   log: Logger,
   secrets: { apiKey: string; jwtSecret: string },
   clock: Clock = systemClock,
-): Context {
+): Deps {
   return {
     config,
     database,
@@ -57,9 +57,9 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
   try {
     await migrateToLatest(database.db);
     const secrets = resolveSecrets(config);
-    const ctx = createContext(config, database, log, secrets);
+    const deps = createDeps(config, database, log, secrets);
     return {
-      ctx,
+      deps,
       generatedApiKey: secrets.generated,
       async close() {
         await database.close();

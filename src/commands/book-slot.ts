@@ -3,9 +3,9 @@
 // The slot flips free → booked with a conditional UPDATE (the row lock makes racers wait and then see
 // `booked`), and the partial unique index on active sessions per slot is the last line: whatever the
 // path, two active sessions on one slot cannot be committed.
-import type { Context, Executor } from '../context.ts';
+import type { Deps, Executor } from '../deps.ts';
 import type { Session, Ticket } from '../db/types.ts';
-import { AppError, badRequest, conflict, notFound } from '../http/errors.ts';
+import { AppError, badRequest, conflict, notFound } from '../errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
@@ -36,23 +36,23 @@ export const slotTaken = () => conflict('slot_taken', 'это время уже 
  * the transaction stays the one that decides.
  */
 export async function bookSlotNow(
-  ctx: Context,
+  deps: Deps,
   input: BookSlotInput,
 ): Promise<{ session: Session; ticket: Ticket }> {
-  const now = ctx.clock.now();
-  const earliest = input.ignoreLeadTime ? now : new Date(now.getTime() + ctx.config.minLeadMinutes * 60_000);
-  const refusal = await bookingRefusal(ctx.db, input, earliest);
+  const now = deps.clock.now();
+  const earliest = input.ignoreLeadTime ? now : new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
+  const refusal = await bookingRefusal(deps.db, input, earliest);
   if (refusal) throw refusal;
-  return inTransaction(ctx, (trx) => bookSlot(ctx, trx, input));
+  return inTransaction(deps, (trx) => bookSlot(deps, trx, input));
 }
 
 export async function bookSlot(
-  ctx: Context,
+  deps: Deps,
   trx: Executor,
   input: BookSlotInput,
 ): Promise<{ session: Session; ticket: Ticket }> {
-  const now = ctx.clock.now();
-  const earliest = input.ignoreLeadTime ? now : new Date(now.getTime() + ctx.config.minLeadMinutes * 60_000);
+  const now = deps.clock.now();
+  const earliest = input.ignoreLeadTime ? now : new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
   // Lock order everywhere: the slot first, then the ticket — so two bookings cannot deadlock. The claim
   // checks everything a bookable slot needs in one statement; only a refused claim asks why.
   const slot = await slotsRepository.claimBookable(trx, input.slotId, {
@@ -62,13 +62,13 @@ export async function bookSlot(
   });
   if (!slot) throw (await bookingRefusal(trx, input, earliest)) ?? slotTaken();
 
-  const ticket = await resolveTicket(ctx, trx, input, now);
+  const ticket = await resolveTicket(deps, trx, input, now);
   if (ticket.status === 'closed' || ticket.status === 'cancelled') {
     throw conflict('ticket_closed', `заявка ${ticket.ticket_id} уже в статусе ${ticket.status}`);
   }
 
   // The video link and the due times go in with the session: fewer round trips inside the lock.
-  const meeting = await ctx.video.create({ startAt: slot.start_at, durationMinutes: slot.duration_minutes });
+  const meeting = await deps.video.create({ startAt: slot.start_at, durationMinutes: slot.duration_minutes });
   const timing = { start_at: slot.start_at, duration_minutes: slot.duration_minutes };
   let session: Session;
   try {
@@ -107,7 +107,7 @@ export async function bookSlot(
     { status: 'booked', psychologist_id: slot.psychologist_id },
     now,
   );
-  session = await runBookingProcess(ctx, trx, session);
+  session = await runBookingProcess(deps, trx, session);
   return { session, ticket: booked };
 }
 
@@ -137,7 +137,7 @@ async function bookingRefusal(trx: Executor, input: BookSlotInput, earliest: Dat
   return null;
 }
 
-async function resolveTicket(ctx: Context, trx: Executor, input: BookSlotInput, now: Date): Promise<Ticket> {
+async function resolveTicket(deps: Deps, trx: Executor, input: BookSlotInput, now: Date): Promise<Ticket> {
   if (input.ticketId) {
     const ticket = await ticketsRepository.lock(trx, input.ticketId);
     if (!ticket) throw notFound('ticket');

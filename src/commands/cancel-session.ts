@@ -1,21 +1,21 @@
 // Cancels the ticket's active session: the slot goes back to free, reminders are dropped, the
 // psychologist and the operators are told (the cancellation process).
-import type { Context } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { Ticket } from '../db/types.ts';
-import { conflict } from '../http/errors.ts';
+import { conflict } from '../errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
-import { messages } from '../telegram/messages.ts';
+import { messages } from '../texts/messages.ts';
 import { cancelActiveSession } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
 import { isActive } from '../domain/session-state.ts';
 
 export async function cancelSession(
-  ctx: Context,
+  deps: Deps,
   ticket: Ticket,
   reason: string,
   cancelledBy: 'client' | 'operator' | 'psychologist' = 'client',
 ): Promise<{ message: string }> {
-  return inTransaction(ctx, async (trx) => {
+  return inTransaction(deps, async (trx) => {
     const active = await sessionsRepository.activeOfTicket(trx, ticket.ticket_id);
     if (!active) throw conflict('no_active_session', `у заявки ${ticket.ticket_id} нет активной сессии`);
     // Lock order: slot, then session (as in booking), so a cancel and a booking cannot deadlock.
@@ -29,7 +29,7 @@ export async function cancelSession(
     if (!session || !isActive(session.status)) {
       throw conflict('no_active_session', `у заявки ${ticket.ticket_id} нет активной сессии`);
     }
-    await cancelActiveSession(ctx, trx, session, reason, cancelledBy);
+    await cancelActiveSession(deps, trx, session, reason, cancelledBy);
     return { message: messages.reply.sessionCancelled };
   });
 }

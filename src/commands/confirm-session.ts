@@ -1,22 +1,22 @@
 // The client confirms a session time. An active pending session at that time becomes confirmed
 // (again: a no-op); with no active session the time must be one of the ticket's candidate slots or a
 // free slot of its chosen psychologist, and it is booked and confirmed in one go.
-import type { Context } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { Ticket } from '../db/types.ts';
-import { conflict, notFound } from '../http/errors.ts';
+import { conflict, notFound } from '../errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
-import { messages } from '../telegram/messages.ts';
+import { messages } from '../texts/messages.ts';
 import { bookSlotNow } from './book-slot.ts';
 import { factsOf, loadParties, notify } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
 import { isActive } from '../domain/session-state.ts';
 
 export async function confirmSession(
-  ctx: Context,
+  deps: Deps,
   ticket: Ticket,
   slotTime: Date,
 ): Promise<{ message: string }> {
-  const active = await sessionsRepository.activeOfTicket(ctx.db, ticket.ticket_id);
+  const active = await sessionsRepository.activeOfTicket(deps.db, ticket.ticket_id);
   if (active) {
     if (active.start_at.getTime() !== slotTime.getTime()) {
       throw conflict(
@@ -24,13 +24,13 @@ export async function confirmSession(
         'у заявки уже есть активная сессия на другое время — его можно перенести',
       );
     }
-    return inTransaction(ctx, async (trx) => {
+    return inTransaction(deps, async (trx) => {
       const session = await sessionsRepository.findById(trx, active.id, true);
       if (!session || !isActive(session.status)) {
         throw conflict('session_not_active', `сессия уже в статусе ${session?.status ?? 'cancelled'}`);
       }
       if (session.status === 'confirmed') return { message: messages.reply.sessionAlreadyConfirmed };
-      const now = ctx.clock.now();
+      const now = deps.clock.now();
       const confirmed = await sessionsRepository.update(
         trx,
         session.id,
@@ -41,7 +41,7 @@ export async function confirmSession(
       const facts = factsOf(parties);
       const key = `confirmed:${session.id}:${session.start_at.toISOString()}`;
       const refs = { clientId: parties.client.id, ticketId: ticket.ticket_id, sessionId: session.id };
-      await notify(ctx, trx, [
+      await notify(deps, trx, [
         {
           dedupeKey: `${key}:client`,
           recipient: 'client',
@@ -61,7 +61,7 @@ export async function confirmSession(
     });
   }
 
-  const past = await ctx.db
+  const past = await deps.db
     .selectFrom('hraniteli_sessions')
     .select('status')
     .where('ticket_id', '=', ticket.ticket_id)
@@ -70,9 +70,9 @@ export async function confirmSession(
     .executeTakeFirst();
   if (past) throw conflict('session_not_active', `сессия на это время уже в статусе ${past.status}`);
 
-  const slot = await findTicketSlot(ctx, ticket, slotTime);
+  const slot = await findTicketSlot(deps, ticket, slotTime);
   if (!slot) throw notFound('slot', 'на это время нет слота для этой заявки');
-  await bookSlotNow(ctx, {
+  await bookSlotNow(deps, {
     slotId: slot.id,
     clientId: ticket.client_id,
     ticketId: ticket.ticket_id,
@@ -83,9 +83,9 @@ export async function confirmSession(
 }
 
 /** A candidate slot of the ticket at that time, else a slot of its chosen psychologist then. */
-async function findTicketSlot(ctx: Context, ticket: Ticket, at: Date) {
+async function findTicketSlot(deps: Deps, ticket: Ticket, at: Date) {
   if (ticket.candidate_slot_ids.length) {
-    const candidate = await ctx.db
+    const candidate = await deps.db
       .selectFrom('hraniteli_slots')
       .select(['id'])
       .where('id', 'in', ticket.candidate_slot_ids)
@@ -95,7 +95,7 @@ async function findTicketSlot(ctx: Context, ticket: Ticket, at: Date) {
     if (candidate) return candidate;
   }
   if (ticket.psychologist_id) {
-    return ctx.db
+    return deps.db
       .selectFrom('hraniteli_slots')
       .select(['id'])
       .where('psychologist_id', '=', ticket.psychologist_id)

@@ -1,6 +1,6 @@
 // Turns what a form sent as a contact into the identity a client is found by.
 import type { ContactType } from '../db/types.ts';
-import { badRequest } from '../http/errors.ts';
+import { badRequest } from '../errors.ts';
 import { normalizeEmail, normalizePhone, normalizeTelegram } from '../domain/names.ts';
 import type { ContactIdentity } from '../repositories/clients.repository.ts';
 

@@ -1,16 +1,16 @@
 // A person asks for a diagnostic session through the short form: find or create the client by any
 // contact given, create a `diagnostic` ticket, hand back a client token and the bot link, tell the
 // operators.
-import type { Context } from '../context.ts';
-import { badRequest } from '../http/errors.ts';
+import type { Deps } from '../deps.ts';
+import { badRequest } from '../errors.ts';
 import { clientsRepository, type ContactIdentity } from '../repositories/clients.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
-import { messages } from '../telegram/messages.ts';
+import { messages } from '../texts/messages.ts';
 import { contactIdentity } from './contact.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { botLink, linkCheckFields } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
-import type { ClientGrant } from '../http/auth.ts';
+import type { ClientGrant } from '../domain/access.ts';
 
 export interface DiagnosticRequestInput {
   clientName: string;
@@ -22,7 +22,7 @@ export interface DiagnosticRequestInput {
   raw: Record<string, unknown>;
 }
 
-export async function requestDiagnosticSession(ctx: Context, input: DiagnosticRequestInput) {
+export async function requestDiagnosticSession(deps: Deps, input: DiagnosticRequestInput) {
   const identities: ContactIdentity[] = [];
   if (input.telegram) identities.push(contactIdentity('telegram', input.telegram, 'client_telegram'));
   if (input.phone) identities.push(contactIdentity('phone', input.phone, 'client_phone'));
@@ -39,8 +39,8 @@ export async function requestDiagnosticSession(ctx: Context, input: DiagnosticRe
   contact.type = primary.type;
   contact.value = primary.value;
 
-  const { ticketId, leadNumber, grant, link } = await inTransaction(ctx, async (trx) => {
-    const now = ctx.clock.now();
+  const { ticketId, leadNumber, grant, link } = await inTransaction(deps, async (trx) => {
+    const now = deps.clock.now();
     const { client, created } = await clientsRepository.findOrCreate(
       trx,
       contact,
@@ -59,7 +59,7 @@ export async function requestDiagnosticSession(ctx: Context, input: DiagnosticRe
         ...linkCheckFields(now),
       },
       undefined,
-      (ticketId) => ({ bot_link: botLink(ctx, ticketId) }),
+      (ticketId) => ({ bot_link: botLink(deps, ticketId) }),
     );
     const text = messages.ticketCreatedAdmin({
       ticketId: ticket.ticket_id,
@@ -70,8 +70,8 @@ export async function requestDiagnosticSession(ctx: Context, input: DiagnosticRe
       contact: identities.map((i) => `${i.type}: ${i.value}`).join(', '),
       request: input.requestText,
     });
-    await notify(ctx, trx, [
-      adminMessage(ctx, `ticket-created:${ticket.ticket_id}`, text, {
+    await notify(deps, trx, [
+      adminMessage(deps, `ticket-created:${ticket.ticket_id}`, text, {
         clientId: client.id,
         ticketId: ticket.ticket_id,
       }),
@@ -91,7 +91,7 @@ export async function requestDiagnosticSession(ctx: Context, input: DiagnosticRe
     message: messages.reply.diagnosticRequestReceived,
     ticket_id: ticketId,
     lead_number: leadNumber,
-    client_token: await ctx.tokens.issue(grant, ctx.clock.now()),
+    client_token: await deps.tokens.issue(grant, deps.clock.now()),
     bot_link: link,
   };
 }

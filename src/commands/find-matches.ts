@@ -1,9 +1,9 @@
 // Finds the psychologists and candidate slots for a client's preferences (the matching of
 // submit-application and register-ticket-for-help-hand).
-import type { Context, Executor } from '../context.ts';
+import type { Deps, Executor } from '../deps.ts';
 import { rankCandidates, wantedSex, worksWithAny } from '../domain/matching.ts';
 import { parseSlotTime, DAY_MS } from '../domain/time.ts';
-import { badRequest } from '../http/errors.ts';
+import { badRequest } from '../errors.ts';
 import { isUuid, psychologistsRepository } from '../repositories/psychologists.repository.ts';
 import { slotsRepository, type FreeSlotRow } from '../repositories/slots.repository.ts';
 import { monthBounds } from './refresh-clients-provided.ts';
@@ -27,8 +27,8 @@ export interface Match {
 /** How many upcoming free slots to offer per psychologist when the client chose no times. */
 const OFFERED_WITHOUT_CHOICE = 5;
 
-export async function findMatches(ctx: Context, db: Executor, request: MatchRequest): Promise<Match[]> {
-  const now = ctx.clock.now();
+export async function findMatches(deps: Deps, db: Executor, request: MatchRequest): Promise<Match[]> {
+  const now = deps.clock.now();
   const slotIds: string[] = [];
   const startTimes: Date[] = [];
   request.selectedSlots.forEach((value, index) => {
@@ -56,7 +56,7 @@ export async function findMatches(ctx: Context, db: Executor, request: MatchRequ
   if (psychologists.length === 0) return [];
 
   const chose = request.selectedSlots.length > 0;
-  const from = new Date(now.getTime() + ctx.config.minLeadMinutes * 60_000);
+  const from = new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
   const to = new Date(now.getTime() + 29 * DAY_MS);
   const ids = psychologists.map((p) => p.id);
   const free = chose

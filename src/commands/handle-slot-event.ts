@@ -3,10 +3,10 @@
 // The webhook carries no event id, so a repeated delivery is recognised by record.updated_at (or a hash
 // of the body) in processed_events and acted on once.
 import { createHash } from 'node:crypto';
-import type { Context } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import { isUuid } from '../repositories/psychologists.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
-import { messages } from '../telegram/messages.ts';
+import { messages } from '../texts/messages.ts';
 import { adminMessage, cancelActiveSession, notify, runBookingProcess } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
 
@@ -37,7 +37,7 @@ function transition(event: SlotEvent): 'booked' | 'freed' | null {
 }
 
 export async function handleSlotEvent(
-  ctx: Context,
+  deps: Deps,
   event: SlotEvent,
   rawBody: string,
 ): Promise<SlotEventAction> {
@@ -46,8 +46,8 @@ export async function handleSlotEvent(
   if (!change || typeof slotId !== 'string' || !isUuid(slotId)) return 'ignored';
   const key = eventKey(event, rawBody);
 
-  return inTransaction(ctx, async (trx) => {
-    const now = ctx.clock.now();
+  return inTransaction(deps, async (trx) => {
+    const now = deps.clock.now();
     const first = await trx
       .insertInto('processed_events')
       .values({ key, created_at: now, updated_at: now })
@@ -71,19 +71,19 @@ export async function handleSlotEvent(
           .select('name')
           .where('id', '=', slot.psychologist_id)
           .executeTakeFirstOrThrow();
-        await notify(ctx, trx, [
+        await notify(deps, trx, [
           adminMessage(
-            ctx,
+            deps,
             `slot-booked-by-hand:${key}`,
             messages.slotBookedWithoutSessionAdmin(psychologist.name, slot.start_at),
           ),
         ]);
         return 'ignored';
       }
-      await runBookingProcess(ctx, trx, session);
+      await runBookingProcess(deps, trx, session);
       return 'booking';
     }
-    if (session) await cancelActiveSession(ctx, trx, session, 'слот освобождён в расписании', 'slot_freed');
+    if (session) await cancelActiveSession(deps, trx, session, 'слот освобождён в расписании', 'slot_freed');
     return 'cancellation';
   });
 }

@@ -1,7 +1,7 @@
 // Idempotency-Key support: a retried submission returns the first answer instead of acting twice.
 // The key row is inserted first thing in the action's transaction; a concurrent retry blocks on the
 // unique key until the first commits, then reads its stored answer.
-import type { Executor } from '../context.ts';
+import type { Executor } from '../deps.ts';
 
 export async function claimIdempotencyKey(trx: Executor, key: string, now: Date): Promise<boolean> {
   const row = await trx

@@ -1,21 +1,21 @@
 // The client rates the ticket's most recent session that has started and was not cancelled. Rating
 // again overwrites the session's rating (latest wins) while every rating stays in session_ratings.
-import type { Context } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { Ticket } from '../db/types.ts';
-import { conflict } from '../http/errors.ts';
+import { conflict } from '../errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
-import { messages } from '../telegram/messages.ts';
+import { messages } from '../texts/messages.ts';
 import { adminMessage, loadParties, notify } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
 
 export async function rateSession(
-  ctx: Context,
+  deps: Deps,
   ticket: Ticket,
   rating: number,
   feedback: string | null,
 ): Promise<{ message: string }> {
-  return inTransaction(ctx, async (trx) => {
-    const now = ctx.clock.now();
+  return inTransaction(deps, async (trx) => {
+    const now = deps.clock.now();
     const target = await trx
       .selectFrom('hraniteli_sessions')
       .selectAll()
@@ -36,9 +36,9 @@ export async function rateSession(
       .executeTakeFirstOrThrow();
     if (rating <= 2) {
       const parties = await loadParties(trx, rated);
-      await notify(ctx, trx, [
+      await notify(deps, trx, [
         adminMessage(
-          ctx,
+          deps,
           `low-rating:${history.id}`,
           messages.lowRatingAdmin(parties.client.lead_number, rating, parties.psychologist.name, feedback),
           { clientId: parties.client.id, ticketId: ticket.ticket_id, sessionId: target.id },

@@ -2,7 +2,7 @@
 // or confirmed and already started. Refreshed whenever a session becomes or stops being completed, and
 // by the daily job for everyone, so the coefficient is never a day behind.
 import { sql } from 'kysely';
-import type { Executor } from '../context.ts';
+import type { Executor } from '../deps.ts';
 import { moscowDayStart, moscowNextMonthStart, partsAt } from '../domain/time.ts';
 
 export function monthBounds(now: Date): { start: Date; end: Date } {

@@ -1,31 +1,31 @@
 // Moves the ticket's active session to the free slot of the same psychologist at a new time, in one
 // transaction: the new slot is booked, the old one freed, the session keeps its id and goes back to
 // pending; reminders, the video link and notifications follow the new time.
-import type { Context } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { Ticket } from '../db/types.ts';
-import { conflict, notFound } from '../http/errors.ts';
+import { conflict, notFound } from '../errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
-import { messages } from '../telegram/messages.ts';
+import { messages } from '../texts/messages.ts';
 import { slotTaken } from './book-slot.ts';
 import { runBookingProcess } from './session-processes.ts';
 import { inTransaction, isUniqueViolation } from './transaction.ts';
 import { isActive } from '../domain/session-state.ts';
 
 export async function rescheduleSession(
-  ctx: Context,
+  deps: Deps,
   ticket: Ticket,
   newStart: Date,
 ): Promise<{ message: string }> {
-  const active = await sessionsRepository.activeOfTicket(ctx.db, ticket.ticket_id);
+  const active = await sessionsRepository.activeOfTicket(deps.db, ticket.ticket_id);
   if (!active) throw conflict('no_active_session', `у заявки ${ticket.ticket_id} нет активной сессии`);
-  const target = await slotsRepository.findByPsychologistAndStart(ctx.db, active.psychologist_id, newStart);
+  const target = await slotsRepository.findByPsychologistAndStart(deps.db, active.psychologist_id, newStart);
   if (!target) throw notFound('slot', 'у психолога нет слота на это время');
   if (target.id === active.slot_id) return { message: messages.reply.sessionRescheduled };
 
-  return inTransaction(ctx, async (trx) => {
-    const now = ctx.clock.now();
-    if (target.start_at.getTime() < now.getTime() + ctx.config.minLeadMinutes * 60_000) {
+  return inTransaction(deps, async (trx) => {
+    const now = deps.clock.now();
+    if (target.start_at.getTime() < now.getTime() + deps.config.minLeadMinutes * 60_000) {
       throw conflict(
         'slot_unavailable',
         'это время уже недоступно для записи — выберите, пожалуйста, другое',
@@ -70,7 +70,7 @@ export async function rescheduleSession(
       throw error;
     }
     await slotsRepository.release(trx, session.slot_id, now);
-    await runBookingProcess(ctx, trx, moved, session.start_at);
+    await runBookingProcess(deps, trx, moved, session.start_at);
     return { message: messages.reply.sessionRescheduled };
   });
 }

@@ -2,11 +2,11 @@
 // transaction of whatever changed the slot — our endpoints or /notify-update — and are idempotent per
 // session and state: outbox dedupe keys carry the session id and its start, so running one twice
 // writes nothing twice, and a rescheduled session gets messages of its own.
-import type { Context, Executor } from '../context.ts';
+import type { Deps, Executor } from '../deps.ts';
 import type { Client, Psychologist, Session, Ticket } from '../db/types.ts';
 import { outboxRepository, type OutgoingMessage } from '../repositories/outbox.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
-import { messages, sessionButtons, type SessionFacts } from '../telegram/messages.ts';
+import { messages, sessionButtons, type SessionFacts } from '../texts/messages.ts';
 import { isActive } from '../domain/session-state.ts';
 
 /** What the messages about a session need to know of its client, psychologist and ticket. */
@@ -80,17 +80,17 @@ export function factsOf(p: SessionParties): SessionFacts {
 }
 
 /** Writes messages to the outbox in the caller's transaction. */
-export async function notify(ctx: Context, trx: Executor, outgoing: OutgoingMessage[]): Promise<number[]> {
-  return outboxRepository.enqueue(trx, outgoing, Boolean(ctx.config.telegram.botToken), ctx.clock.now());
+export async function notify(deps: Deps, trx: Executor, outgoing: OutgoingMessage[]): Promise<number[]> {
+  return outboxRepository.enqueue(trx, outgoing, Boolean(deps.config.telegram.botToken), deps.clock.now());
 }
 
 export function adminMessage(
-  ctx: Context,
+  deps: Deps,
   dedupeKey: string,
   text: string,
   refs: Partial<OutgoingMessage> = {},
 ): OutgoingMessage {
-  return { dedupeKey, recipient: 'admin', chatId: ctx.config.telegram.adminChatId ?? null, text, ...refs };
+  return { dedupeKey, recipient: 'admin', chatId: deps.config.telegram.adminChatId ?? null, text, ...refs };
 }
 
 /**
@@ -98,15 +98,15 @@ export function adminMessage(
  * notifications, planned reminders. `previousStart` marks a reschedule.
  */
 export async function runBookingProcess(
-  ctx: Context,
+  deps: Deps,
   trx: Executor,
   session: Session,
   previousStart?: Date,
 ): Promise<Session> {
-  const now = ctx.clock.now();
+  const now = deps.clock.now();
   let current = session;
   if (!current.meeting_link) {
-    const meeting = await ctx.video.create({
+    const meeting = await deps.video.create({
       sessionId: current.id,
       startAt: current.start_at,
       durationMinutes: current.duration_minutes,
@@ -118,7 +118,7 @@ export async function runBookingProcess(
       now,
     );
   }
-  await ctx.sessionJobs.plan(trx, current);
+  await deps.sessionJobs.plan(trx, current);
   const parties = await loadParties(trx, current);
   const facts = factsOf(parties);
   const key = `booking:${current.id}:${current.start_at.toISOString()}`;
@@ -139,7 +139,7 @@ export async function runBookingProcess(
   const adminText = previousStart
     ? messages.sessionRescheduledAdmin(facts, lead, previousStart)
     : messages.sessionBookedAdmin(facts, lead, parties.ticket.ticket_id);
-  await notify(ctx, trx, [
+  await notify(deps, trx, [
     {
       dedupeKey: `${key}:client`,
       recipient: 'client',
@@ -155,7 +155,7 @@ export async function runBookingProcess(
       text: psychologistText,
       ...refs,
     },
-    adminMessage(ctx, `${key}:admin`, adminText, refs),
+    adminMessage(deps, `${key}:admin`, adminText, refs),
   ]);
   return current;
 }
@@ -165,14 +165,14 @@ export async function runBookingProcess(
  * dropped, everyone told. A session that is no longer active is left alone (idempotent).
  */
 export async function cancelActiveSession(
-  ctx: Context,
+  deps: Deps,
   trx: Executor,
   session: Session,
   reason: string | null,
   cancelledBy: 'client' | 'psychologist' | 'operator' | 'slot_freed',
 ): Promise<Session> {
   if (!isActive(session.status)) return session;
-  const now = ctx.clock.now();
+  const now = deps.clock.now();
   const cancelled = await sessionsRepository.update(
     trx,
     session.id,
@@ -185,7 +185,7 @@ export async function cancelActiveSession(
     .where('id', '=', session.slot_id)
     .where('state', '=', 'booked')
     .execute();
-  await ctx.sessionJobs.drop(trx, session.id);
+  await deps.sessionJobs.drop(trx, session.id);
   const parties = await loadParties(trx, cancelled);
   if (parties.ticket.status === 'booked') {
     await trx
@@ -203,7 +203,7 @@ export async function cancelActiveSession(
   const facts = factsOf(parties);
   const key = `cancellation:${session.id}:${session.start_at.toISOString()}`;
   const refs = { clientId: parties.client.id, ticketId: parties.ticket.ticket_id, sessionId: session.id };
-  await notify(ctx, trx, [
+  await notify(deps, trx, [
     {
       dedupeKey: `${key}:client`,
       recipient: 'client',
@@ -219,7 +219,7 @@ export async function cancelActiveSession(
       ...refs,
     },
     adminMessage(
-      ctx,
+      deps,
       `${key}:admin`,
       messages.sessionCancelledAdmin(facts, parties.client.lead_number, reason),
       refs,

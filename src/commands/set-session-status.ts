@@ -1,8 +1,8 @@
 // An operator (or the psychologist's buttons) marks a session completed, missed or cancelled. The
 // state machine of SPEC §4 decides what is allowed; everything else is a 409 naming the status.
-import type { Context } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import type { Session } from '../db/types.ts';
-import { conflict, notFound } from '../http/errors.ts';
+import { conflict, notFound } from '../errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { isAllowedTransition } from '../domain/session-state.ts';
 import { cancelActiveSession } from './session-processes.ts';
@@ -10,13 +10,13 @@ import { inTransaction } from './transaction.ts';
 import { refreshClientsProvided } from './refresh-clients-provided.ts';
 
 export async function setSessionStatus(
-  ctx: Context,
+  deps: Deps,
   sessionId: string,
   status: 'completed' | 'missed' | 'cancelled',
   reason: string | null,
   by: 'operator' | 'psychologist' = 'operator',
 ): Promise<Session> {
-  return inTransaction(ctx, async (trx) => {
+  return inTransaction(deps, async (trx) => {
     const found = await sessionsRepository.findById(trx, sessionId);
     if (!found) throw notFound('session');
     await trx
@@ -33,8 +33,8 @@ export async function setSessionStatus(
         `сессия в статусе ${session.status}: перевести в ${status} нельзя`,
       );
     }
-    const now = ctx.clock.now();
-    if (status === 'cancelled') return cancelActiveSession(ctx, trx, session, reason, by);
+    const now = deps.clock.now();
+    if (status === 'cancelled') return cancelActiveSession(deps, trx, session, reason, by);
     if (session.start_at.getTime() > now.getTime()) {
       throw conflict(
         'session_not_started',

@@ -1,13 +1,13 @@
 // A person submits the application form (or the helping-hand form): find or create the client by
 // contact, create the ticket, match psychologists and candidate slots, hand back a client token and the
 // bot link, tell the operators. With an Idempotency-Key a retried submission returns the first answer.
-import type { Context, Executor } from '../context.ts';
+import type { Deps, Executor } from '../deps.ts';
 import type { Client, ContactType, Ticket, TicketType } from '../db/types.ts';
 import { slotTimeFields } from '../domain/time.ts';
 import type { ContactIdentity } from '../repositories/clients.repository.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
-import { messages } from '../telegram/messages.ts';
+import { messages } from '../texts/messages.ts';
 import { contactIdentity } from './contact.ts';
 import { botLink, linkCheckFields } from './ticket-links.ts';
 import { findMatches, type Match } from './find-matches.ts';
@@ -19,7 +19,7 @@ import {
 } from './idempotency.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
-import type { ClientGrant } from '../http/auth.ts';
+import type { ClientGrant } from '../domain/access.ts';
 
 export interface ApplicationInput {
   kind: 'application' | 'help_hand';
@@ -62,12 +62,12 @@ export function collectUtm(raw: Record<string, unknown>): Record<string, unknown
   return Object.keys(utm).length ? utm : undefined;
 }
 
-export async function submitApplication(ctx: Context, input: ApplicationInput): Promise<ApplicationResult> {
+export async function submitApplication(deps: Deps, input: ApplicationInput): Promise<ApplicationResult> {
   const contact = contactIdentity(input.contact.type, input.contact.value);
   const idempotencyKey = input.idempotencyKey ? `${input.kind}:${input.idempotencyKey}` : undefined;
   try {
-    const { result, grant } = await inTransaction(ctx, async (trx) => {
-      const now = ctx.clock.now();
+    const { result, grant } = await inTransaction(deps, async (trx) => {
+      const now = deps.clock.now();
       if (idempotencyKey && !(await claimIdempotencyKey(trx, idempotencyKey, now)))
         throw new AlreadyProcessed();
       const { client, created } = await clientsRepository.findOrCreate(
@@ -76,15 +76,15 @@ export async function submitApplication(ctx: Context, input: ApplicationInput): 
         { name: input.name, ...(input.age !== undefined ? { age: input.age } : {}), utm: input.utm },
         now,
       );
-      const matches = await findMatches(ctx, trx, {
+      const matches = await findMatches(deps, trx, {
         ...(input.preferences.gender !== undefined ? { gender: input.preferences.gender } : {}),
         ...(input.preferences.price_max !== undefined ? { priceMax: input.preferences.price_max } : {}),
         specializations: input.preferences.specializations ?? [],
         selectedSlots: input.selectedSlots,
         helpHand: input.kind === 'help_hand',
       });
-      const ticket = await createTicket(ctx, trx, input, client, matches, now);
-      await notifyOperators(ctx, trx, ticket, client, contact, input, matches);
+      const ticket = await createTicket(deps, trx, input, client, matches, now);
+      await notifyOperators(deps, trx, ticket, client, contact, input, matches);
       const result: Omit<ApplicationResult, 'client_token'> = {
         success: true,
         ticket_id: ticket.ticket_id,
@@ -104,19 +104,19 @@ export async function submitApplication(ctx: Context, input: ApplicationInput): 
       if (idempotencyKey) await storeIdempotentResponse(trx, idempotencyKey, { ...result, grant }, now);
       return { result, grant };
     });
-    return { ...result, client_token: await ctx.tokens.issue(grant, ctx.clock.now()) };
+    return { ...result, client_token: await deps.tokens.issue(grant, deps.clock.now()) };
   } catch (error) {
     if (!(error instanceof AlreadyProcessed) || !idempotencyKey) throw error;
-    const { grant, ...first } = (await storedResponse(ctx.db, idempotencyKey)) as Omit<
+    const { grant, ...first } = (await storedResponse(deps.db, idempotencyKey)) as Omit<
       ApplicationResult,
       'client_token'
     > & { grant: ClientGrant };
-    return { ...first, client_token: await ctx.tokens.issue(grant, ctx.clock.now()) };
+    return { ...first, client_token: await deps.tokens.issue(grant, deps.clock.now()) };
   }
 }
 
 async function createTicket(
-  ctx: Context,
+  deps: Deps,
   trx: Executor,
   input: ApplicationInput,
   client: Client,
@@ -149,12 +149,12 @@ async function createTicket(
       ...linkCheckFields(now),
     },
     input.formTicketId,
-    (ticketId) => ({ bot_link: botLink(ctx, ticketId) }),
+    (ticketId) => ({ bot_link: botLink(deps, ticketId) }),
   );
 }
 
 async function notifyOperators(
-  ctx: Context,
+  deps: Deps,
   trx: Executor,
   ticket: Ticket,
   client: Client,
@@ -172,8 +172,8 @@ async function notifyOperators(
     request: input.requestText ?? (input.preferences.specializations ?? []).join(', '),
     offers: matches.map((m) => ({ name: m.name, slots: m.slots.map((s) => new Date(s.start_ms)) })),
   });
-  await notify(ctx, trx, [
-    adminMessage(ctx, `ticket-created:${ticket.ticket_id}`, text, {
+  await notify(deps, trx, [
+    adminMessage(deps, `ticket-created:${ticket.ticket_id}`, text, {
       clientId: client.id,
       ticketId: ticket.ticket_id,
     }),

@@ -1,11 +1,11 @@
 // The bot deep link of a new ticket and when to check that the person opened it.
-import type { Context } from '../context.ts';
+import type { Deps } from '../deps.ts';
 
 const LINK_CHECK_DELAY_MS = 2 * 60_000;
 
 /** `https://t.me/<bot>?start=<ticket_id>`, or null while no bot username is configured. */
-export function botLink(ctx: Context, ticketId: string): string | null {
-  const bot = ctx.config.telegram.botUsername;
+export function botLink(deps: Deps, ticketId: string): string | null {
+  const bot = deps.config.telegram.botUsername;
   return bot ? `https://t.me/${bot}?start=${ticketId}` : null;
 }
 

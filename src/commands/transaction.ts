@@ -1,16 +1,16 @@
 // Opens the transaction of a business action in plain sight. PostgreSQL may abort one of two
 // transactions that wait on each other (deadlock) or on a serialization conflict; the action is
 // then run again from the start, which is safe because nothing of the aborted attempt was kept.
-import type { Context, Executor } from '../context.ts';
+import type { Deps, Executor } from '../deps.ts';
 
 const RETRYABLE = new Set(['40P01', '40001']);
 
-export async function inTransaction<T>(ctx: Context, action: (trx: Executor) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(deps: Deps, action: (trx: Executor) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await ctx.db.transaction().execute((trx) => action(trx as unknown as Executor));
+      const result = await deps.db.transaction().execute((trx) => action(trx as unknown as Executor));
       // Any committed write may change what the free-slot listings show.
-      ctx.listings.invalidate();
+      deps.listings.invalidate();
       return result;
     } catch (error) {
       const code = (error as { code?: string }).code;

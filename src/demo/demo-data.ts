@@ -1,6 +1,6 @@
 // The demo data set: a handful of psychologists with free slots over the next 4 weeks and a few
 // booked sessions, so that a newcomer's first `npm start` answers with real data.
-import type { Context } from '../context.ts';
+import type { Deps } from '../deps.ts';
 import { bookSlot } from '../commands/book-slot.ts';
 import { inTransaction } from '../commands/transaction.ts';
 import { normalizeName } from '../domain/names.ts';
@@ -99,20 +99,20 @@ const CLIENTS = [
 ];
 
 /** True when the database has no psychologists yet (then the demo set may be loaded). */
-export async function isEmpty(ctx: Context): Promise<boolean> {
-  const row = await ctx.db.selectFrom('hraniteli_psychologists').select('id').limit(1).executeTakeFirst();
+export async function isEmpty(deps: Deps): Promise<boolean> {
+  const row = await deps.db.selectFrom('hraniteli_psychologists').select('id').limit(1).executeTakeFirst();
   return row === undefined;
 }
 
 export async function loadDemoData(
-  ctx: Context,
+  deps: Deps,
 ): Promise<{ psychologists: number; slots: number; booked: number }> {
-  const now = ctx.clock.now();
+  const now = deps.clock.now();
   let slotCount = 0;
   const firstSlots: string[] = [];
   for (const [index, p] of PSYCHOLOGISTS.entries()) {
     const psychologist =
-      (await psychologistsRepository.insert(ctx.db, {
+      (await psychologistsRepository.insert(deps.db, {
         name: p.name,
         name_normalized: normalizeName(p.name),
         sex: p.sex,
@@ -124,7 +124,7 @@ export async function loadDemoData(
         experience_years: p.years,
         help_hand: p.help,
         debt: 6 + (index % 3) * 2,
-      })) ?? (await psychologistsRepository.findByName(ctx.db, p.name));
+      })) ?? (await psychologistsRepository.findByName(deps.db, p.name));
     if (!psychologist) continue;
     const starts: Date[] = [];
     for (let day = 1; day <= 28; day++) {
@@ -133,7 +133,7 @@ export async function loadDemoData(
       if (weekday === 'Вс' || (weekday === 'Сб' && index % 2 === 0)) continue;
       for (const hour of p.hours) starts.push(new Date(dayStart.getTime() + hour * 60 * 60_000));
     }
-    const created = await slotsRepository.addMany(ctx.db, psychologist.id, starts, 60, null);
+    const created = await slotsRepository.addMany(deps.db, psychologist.id, starts, 60, null);
     slotCount += created.length;
     if (created[2]) firstSlots.push(created[2].id);
   }
@@ -143,7 +143,7 @@ export async function loadDemoData(
     const slotId = firstSlots[index * 2];
     if (!slotId) continue;
     const { client } = await clientsRepository.findOrCreate(
-      ctx.db,
+      deps.db,
       {
         key: `telegram:@${c.telegram}`,
         type: 'telegram',
@@ -153,8 +153,8 @@ export async function loadDemoData(
       { name: c.name, age: c.age },
       now,
     );
-    await inTransaction(ctx, (trx) =>
-      bookSlot(ctx, trx, { slotId, clientId: client.id, kind: 'diagnostic', ignoreLeadTime: true }),
+    await inTransaction(deps, (trx) =>
+      bookSlot(deps, trx, { slotId, clientId: client.id, kind: 'diagnostic', ignoreLeadTime: true }),
     );
     booked++;
   }

@@ -1,42 +1,25 @@
 // One error shape for every failure (SPEC §3): existing clients read `message`, new ones `error`.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type ErrorDetail, type ErrorKind } from '../errors.ts';
 
-export interface ErrorDetail {
-  field: string;
-  message: string;
-}
+/** The HTTP status of each kind of action error. */
+const STATUS: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  timeout: 408,
+  conflict: 409,
+  too_large: 413,
+  too_long_url: 414,
+  unsupported_media: 415,
+  unprocessable: 422,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+};
 
-/** A failure the caller should see, with its HTTP status and a machine-readable type. */
-export class AppError extends Error {
-  readonly statusCode: number;
-  readonly type: string;
-  readonly details: ErrorDetail[];
-  readonly headers: Record<string, string>;
-
-  constructor(
-    statusCode: number,
-    type: string,
-    message: string,
-    details: ErrorDetail[] = [],
-    headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.statusCode = statusCode;
-    this.type = type;
-    this.details = details;
-    this.headers = headers;
-  }
-}
-
-export const badRequest = (field: string, message: string) =>
-  new AppError(400, 'validation_error', `${field}: ${message}`, [{ field, message }]);
-export const notFound = (what: string, message = `${what} not found`) =>
-  new AppError(404, `${what}_not_found`, message);
-export const conflict = (type: string, message: string) => new AppError(409, type, message);
-export const forbidden = (message = 'this token does not give access to that client’s data') =>
-  new AppError(403, 'forbidden', message);
-export const unauthorized = (message = 'credentials required: a service key or a client token') =>
-  new AppError(401, 'unauthorized', message);
+export const statusOf = (error: AppError): number => STATUS[error.kind];
 
 export function errorBody(statusCode: number, type: string, message: string, details: unknown[] = []) {
   return { success: false, message, error: { code: statusCode, type, message, details } };
@@ -88,7 +71,7 @@ export function validationError(issues: AjvIssue[]): AppError {
   }
   if (details.length === 0) details.push({ field: '(body)', message: 'is invalid' });
   const message = details.map((d) => `${d.field}: ${d.message}`).join('; ');
-  return new AppError(400, 'validation_error', message, details);
+  return new AppError('validation_error', message, details);
 }
 
 const DATABASE_DOWN_CODES = new Set([
@@ -118,19 +101,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
     } else if ((error as FastifyError).validation) {
       failure = validationError((error as FastifyError).validation as unknown as AjvIssue[]);
     } else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) {
-      failure = new AppError(413, 'payload_too_large', 'the request body is larger than 1 MiB');
+      failure = new AppError('payload_too_large', 'the request body is larger than 1 MiB');
     } else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 415) {
       failure = new AppError(
-        415,
         'unsupported_media_type',
         'send application/json (forms may send x-www-form-urlencoded)',
       );
     } else if (error.statusCode === 429) {
-      failure = new AppError(429, 'rate_limited', 'too many requests, try again later');
+      failure = new AppError('rate_limited', 'too many requests, try again later');
     } else if (isDatabaseDown(error)) {
       request.log.error({ err: { code: (error as { code?: string }).code } }, 'database unavailable');
       failure = new AppError(
-        503,
         'database_unavailable',
         'the service is temporarily unavailable, try again shortly',
         [],
@@ -141,7 +122,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
     } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       // Fastify's own client errors: malformed JSON, an empty JSON body, a bad content length …
       const message = error.message.replace(/^Body /, 'body ');
-      failure = new AppError(error.statusCode, 'bad_request', message, [{ field: '(body)', message }]);
+      failure = new AppError(error.statusCode === 408 ? 'request_timeout' : 'bad_request', message, [
+        { field: '(body)', message },
+      ]);
     } else {
       // Database errors quote the offending input ("invalid input syntax for type uuid: \"…\""), which may be
       // personal: quoted values are cut from what is logged.
@@ -151,15 +134,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
         'unhandled error',
       );
       failure = new AppError(
-        500,
         'internal_error',
         'something went wrong on our side; the request was not completed',
       );
     }
     for (const [name, value] of Object.entries(failure.headers)) reply.header(name, value);
-    reply
-      .status(failure.statusCode)
-      .send(errorBody(failure.statusCode, failure.type, failure.message, failure.details));
+    const status = statusOf(failure);
+    reply.status(status).send(errorBody(status, failure.code, failure.message, failure.details));
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -1,9 +1,9 @@
 // Prometheus metrics at /metrics: request counts and latencies per route, outbox backlog.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Context } from '../context.ts';
+import type { Deps } from '../deps.ts';
 
-export function registerMetrics(app: FastifyInstance, ctx: Context): void {
+export function registerMetrics(app: FastifyInstance, deps: Deps): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -25,7 +25,7 @@ export function registerMetrics(app: FastifyInstance, ctx: Context): void {
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const rows = await ctx.db
+      const rows = await deps.db
         .selectFrom('outbox')
         .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
         .groupBy('status')

@@ -1,8 +1,8 @@
 // Schema pieces shared by the route plugins, and the per-route rate-limit settings.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
-import { notFound } from './errors.ts';
-import { assertClientAccess } from './auth.ts';
+import { notFound } from '../errors.ts';
+import { requireTicketAccess } from '../domain/access.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import type { Ticket } from '../db/types.ts';
 
@@ -39,23 +39,23 @@ export const ErrorResponse = Type.Object({
 
 /** Rate-limit settings of a public route; the service key is never limited, 0 turns limiting off. */
 export function rateLimited(app: FastifyInstance, kind: 'public' | 'submit') {
-  const max = kind === 'public' ? app.ctx.config.rateLimitPublic : app.ctx.config.rateLimitSubmit;
+  const max = kind === 'public' ? app.deps.config.rateLimitPublic : app.deps.config.rateLimitSubmit;
   if (max <= 0) return {};
   return {
     rateLimit: {
       max,
       timeWindow: 60_000,
       groupId: kind,
-      allowList: (request: FastifyRequest) => request.caller?.kind === 'service',
+      allowList: (request: FastifyRequest) => request.actor?.kind === 'service',
     },
   };
 }
 
 /** The ticket, provided the caller is the service or the ticket's own client (else 401/403). */
 export async function ownedTicket(request: FastifyRequest, ticketId: string): Promise<Ticket> {
-  const ticket = await ticketsRepository.find(request.server.ctx.db, ticketId);
+  const ticket = await ticketsRepository.find(request.server.deps.db, ticketId);
   if (!ticket) throw notFound('ticket', `заявка ${ticketId} не найдена`);
-  assertClientAccess(request.caller, ticket.client_id, ticket.ticket_id);
+  requireTicketAccess(request.actor, ticket);
   return ticket;
 }
 

@@ -2,7 +2,7 @@
 // planning a session's jobs stores when its reminder and feedback request are due; the sweeps of the
 // jobs issue find due rows whatever woke them. A wake-up hook lets the job system add prompt pg-boss
 // triggers without the booking code knowing about pg-boss.
-import type { Executor } from '../context.ts';
+import type { Executor } from '../deps.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 

@@ -1,5 +1,5 @@
 // SQL for clients: find-or-create by contact (race-free through the unique contact key), lookups.
-import type { Executor } from '../context.ts';
+import type { Executor } from '../deps.ts';
 import type { Client, ClientsTable, ContactType } from '../db/types.ts';
 import type { Updateable } from 'kysely';
 import { newLeadNumber } from '../domain/ids.ts';

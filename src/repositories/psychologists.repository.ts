@@ -1,6 +1,6 @@
 // SQL for psychologists: lookups by id and by normalized name, and the assignment coefficient inputs.
 import { sql } from 'kysely';
-import type { Executor } from '../context.ts';
+import type { Executor } from '../deps.ts';
 import type { Insertable } from 'kysely';
 import type { Psychologist, PsychologistsTable, PsychologistUpdate } from '../db/types.ts';
 import { normalizeName } from '../domain/names.ts';

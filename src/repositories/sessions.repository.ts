@@ -1,7 +1,7 @@
 // SQL for sessions: the active session of a ticket or slot, inserts guarded by the partial unique
 // indexes, status changes and the history listings.
 import type { Updateable } from 'kysely';
-import type { Executor } from '../context.ts';
+import type { Executor } from '../deps.ts';
 import type { Session, SessionsTable } from '../db/types.ts';
 
 export const ACTIVE_STATUSES = ['pending', 'confirmed'] as const;

@@ -1,6 +1,6 @@
 // SQL for slots: the free-slot listing (the hottest read), bulk adds, and the state flips of booking.
 import { sql } from 'kysely';
-import type { Executor } from '../context.ts';
+import type { Executor } from '../deps.ts';
 import type { Slot } from '../db/types.ts';
 import { normalizeName } from '../domain/names.ts';
 

@@ -1,6 +1,6 @@
 // SQL for tickets: insertion with a fresh random id, lookups, the admin list and status changes.
 import type { Updateable } from 'kysely';
-import type { Executor } from '../context.ts';
+import type { Executor } from '../deps.ts';
 import type { NewTicket, Ticket, TicketsTable, TicketStatus, TicketType } from '../db/types.ts';
 import { newHelpHandTicketId, newTicketId, TICKET_ID_PATTERN, withFreshId } from '../domain/ids.ts';
 

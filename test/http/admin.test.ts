@@ -219,10 +219,10 @@ describe('database down', () => {
     if (onPostgres()) {
       // A server that does not answer: nothing listens on port 1.
       const unreachable = openPostgres('postgres://postgres@127.0.0.1:1/hraniteli', 2);
-      await broken.ctx.database.close();
-      Object.assign(broken.ctx, { database: unreachable, db: unreachable.db });
+      await broken.deps.database.close();
+      Object.assign(broken.deps, { database: unreachable, db: unreachable.db });
     } else {
-      await broken.ctx.database.close();
+      await broken.deps.database.close();
     }
     try {
       const started = Date.now();

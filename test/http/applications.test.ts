@@ -158,7 +158,7 @@ describe('submit-application matching', () => {
       '08.12 10:00',
       '10.12 18:00',
     ]);
-    const ticket = await t.ctx.db
+    const ticket = await t.deps.db
       .selectFrom('hraniteli_tickets')
       .selectAll()
       .where('ticket_id', '=', res.ticket_id)
@@ -203,7 +203,7 @@ describe('submit-application matching', () => {
       });
       expect(booked.statusCode).toBe(201);
     }
-    const coeff = await t.ctx.db
+    const coeff = await t.deps.db
       .selectFrom('hraniteli_psychologists')
       .select('debt')
       .where('id', '=', pavel.id)
@@ -223,13 +223,13 @@ describe('submit-application matching', () => {
   it('stays `new` with no matches, and still stores the ticket and tells the operators', async () => {
     const res = await submitApplication(t, { preferences: { gender: 'male', price_max: 1000 } });
     expect(res.matched_psychologists).toEqual([]);
-    const ticket = await t.ctx.db
+    const ticket = await t.deps.db
       .selectFrom('hraniteli_tickets')
       .select('status')
       .where('ticket_id', '=', res.ticket_id)
       .executeTakeFirstOrThrow();
     expect(ticket.status).toBe('new');
-    const admin = await t.ctx.db
+    const admin = await t.deps.db
       .selectFrom('outbox')
       .selectAll()
       .where('dedupe_key', '=', `ticket-created:${res.ticket_id}`)
@@ -253,7 +253,7 @@ describe('submit-application matching', () => {
     );
     expect(new Set(results.map((r) => r.lead_number)).size).toBe(1);
     expect(new Set(results.map((r) => r.ticket_id)).size).toBe(10);
-    const clients = await t.ctx.db
+    const clients = await t.deps.db
       .selectFrom('hraniteli_clients')
       .select('id')
       .where('phone', '=', '+79017770011')
@@ -267,7 +267,7 @@ describe('submit-application matching', () => {
     const again = await submitApplication(t, { ticket_id: '4242424' });
     expect(again.ticket_id).not.toBe('4242424');
     const short = await submitApplication(t, { ticket_id: '9cnzeq' });
-    const row = await t.ctx.db
+    const row = await t.deps.db
       .selectFrom('hraniteli_tickets')
       .select(['form_ticket_id'])
       .where('ticket_id', '=', short.ticket_id)
@@ -296,12 +296,12 @@ describe('submit-application matching', () => {
     expect(b.json().ticket_id).toBe(a.json().ticket_id);
     const c = await send();
     expect(c.json().ticket_id).toBe(a.json().ticket_id);
-    const client = await t.ctx.db
+    const client = await t.deps.db
       .selectFrom('hraniteli_clients')
       .select('id')
       .where('telegram_username', '=', 'retry_user')
       .executeTakeFirstOrThrow();
-    const tickets = await t.ctx.db
+    const tickets = await t.deps.db
       .selectFrom('hraniteli_tickets')
       .select('ticket_id')
       .where('client_id', '=', client.id)
@@ -318,7 +318,7 @@ describe('submit-application matching', () => {
         'name=%D0%A2%D0%B8%D0%BB%D1%8C%D0%B4%D0%B0&age=27&contact[type]=Telegram&contact[value]=%40tilda_user&preferences[gender]=any&utm_source=vk&utm_campaign=null&promocode=',
     });
     expect(res.statusCode, res.body).toBe(200);
-    const ticket = await t.ctx.db
+    const ticket = await t.deps.db
       .selectFrom('hraniteli_tickets')
       .selectAll()
       .where('ticket_id', '=', res.json().ticket_id)
@@ -329,7 +329,7 @@ describe('submit-application matching', () => {
   });
 
   it('rejects bad input naming the field and stores nothing', async () => {
-    const before = await t.ctx.db.selectFrom('hraniteli_tickets').select('ticket_id').execute();
+    const before = await t.deps.db.selectFrom('hraniteli_tickets').select('ticket_id').execute();
     const base = { name: 'Плохо', age: 30, contact: { type: 'telegram', value: '@bad_input' } };
     for (const [payload, field] of [
       [{ ...base, age: 7 }, 'age'],
@@ -349,7 +349,7 @@ describe('submit-application matching', () => {
         JSON.stringify(payload),
       ).toContain(field);
     }
-    const after = await t.ctx.db.selectFrom('hraniteli_tickets').select('ticket_id').execute();
+    const after = await t.deps.db.selectFrom('hraniteli_tickets').select('ticket_id').execute();
     expect(after).toHaveLength(before.length);
   });
 });
@@ -371,7 +371,7 @@ describe('register-ticket-for-help-hand', () => {
     const body = res.json();
     expect(body.ticket_id).toMatch(/^hh_[a-z0-9]{7}$/);
     expect(body.matched_psychologists.map((p: { name: string }) => p.name)).toEqual(['Вера Матчева']);
-    const ticket = await t.ctx.db
+    const ticket = await t.deps.db
       .selectFrom('hraniteli_tickets')
       .selectAll()
       .where('ticket_id', '=', body.ticket_id)
@@ -414,7 +414,7 @@ describe('diagnostic-session-request', () => {
       });
       expect(typeof body.message).toBe('string');
       expect(typeof body.client_token).toBe('string');
-      const ticket = await t.ctx.db
+      const ticket = await t.deps.db
         .selectFrom('hraniteli_tickets')
         .selectAll()
         .where('ticket_id', '=', body.ticket_id)

@@ -828,7 +828,7 @@ async function tablesOf(t: TestApp): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`
     select table_schema || '.' || table_name as name from information_schema.tables
     where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')
-    order by 1`.execute(t.ctx.db);
+    order by 1`.execute(t.deps.db);
   return rows.map((r) => r.name);
 }
 
@@ -1080,7 +1080,7 @@ class Runner {
 
   private async snapshot(): Promise<Fingerprint> {
     const from = performance.now();
-    const result = await fingerprint(this.t.ctx.db, this.tables);
+    const result = await fingerprint(this.t.deps.db, this.tables);
     this.fingerprints++;
     this.fingerprintMs += performance.now() - from;
     return result;
@@ -1237,7 +1237,7 @@ async function expectNoNewProblems(before: Set<string>, label: string): Promise<
 beforeAll(async () => {
   t = await createTestApp();
   console.log(
-    `R5 bad input: fast-check seed ${SEED} (set R5_SEED to change), database ${t.ctx.database.kind}`,
+    `R5 bad input: fast-check seed ${SEED} (set R5_SEED to change), database ${t.deps.database.kind}`,
   );
   const spec = (await t.app.inject({ url: '/openapi.json' })).json();
   endpoints = endpointsOf(spec);
@@ -1419,7 +1419,7 @@ afterAll(async () => {
       .filter(([s]) => s >= 400 && s < 500)
       .reduce((sum, [, n]) => sum + n, 0);
     console.log(
-      `R5 bad input on ${t.ctx.database.kind}: ${runner.sent} requests in ${seconds} s ` +
+      `R5 bad input on ${t.deps.database.kind}: ${runner.sent} requests in ${seconds} s ` +
         `(+${runner.replays} replays for the database check and shrinking); statuses {${statuses.join(', ')}}; ` +
         `${rejected} rejected: ${runner.verified} checked in all-rejected batches, ${runner.verifiedByReplay} ` +
         `checked by a second sending, ${runner.unverified} unchecked; ${runner.fingerprints} fingerprints ` +
@@ -1439,10 +1439,10 @@ describe('R5 bad input (fast-check, from the OpenAPI document)', () => {
         'public.hraniteli_tickets',
       ]),
     );
-    const before = await fingerprint(t.ctx.db, tables);
+    const before = await fingerprint(t.deps.db, tables);
     class Rollback extends Error {}
     let inside: Fingerprint = new Map();
-    await t.ctx.db
+    await t.deps.db
       .transaction()
       .execute(async (trx) => {
         await sql`update hraniteli_slots set state = 'booked'
@@ -1454,7 +1454,7 @@ describe('R5 bad input (fast-check, from the OpenAPI document)', () => {
         if (!(error instanceof Rollback)) throw error;
       });
     expect(fingerprintDiff(before, inside)).toEqual(['public.hraniteli_slots: 8 → 8 rows, content changed']);
-    expect(fingerprintDiff(before, await fingerprint(t.ctx.db, tables))).toEqual([]);
+    expect(fingerprintDiff(before, await fingerprint(t.deps.db, tables))).toEqual([]);
   });
 
   it(

@@ -21,7 +21,7 @@ beforeAll(async () => {
   p = await createPsychologist(t, { name: 'Ника Событийная', telegram_id: '6001' });
 });
 afterAll(async () => {
-  expect(await invariantViolations(t.ctx.db)).toEqual([]);
+  expect(await invariantViolations(t.deps.db)).toEqual([]);
   await t.close();
 });
 
@@ -61,7 +61,7 @@ describe('notify-update', () => {
     const [slot] = await addSlots(t, p.id, ['09.12 10:00']);
     const app = await submitApplication(t);
     // A session created without notifications, as a row written directly into the database would be.
-    const session = await t.ctx.db
+    const session = await t.deps.db
       .insertInto('hraniteli_sessions')
       .values({
         ticket_id: app.ticket_id,
@@ -74,7 +74,7 @@ describe('notify-update', () => {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await t.ctx.db
+    await t.deps.db
       .updateTable('hraniteli_slots')
       .set({ state: 'booked' })
       .where('id', '=', slot!.id)
@@ -86,13 +86,13 @@ describe('notify-update', () => {
     const second = await notifyUpdate(payload);
     expect(second.statusCode).toBe(200);
     expect(second.json().action).toBe('ignored');
-    const messages = await t.ctx.db
+    const messages = await t.deps.db
       .selectFrom('outbox')
       .selectAll()
       .where('session_id', '=', session.id)
       .execute();
     expect(messages.map((m) => m.recipient).sort()).toEqual(['admin', 'client', 'psychologist']);
-    const row = await t.ctx.db
+    const row = await t.deps.db
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('id', '=', session.id)
@@ -110,14 +110,14 @@ describe('notify-update', () => {
       payload: { slot_id: slot!.id, lead_number: app.lead_number },
     });
     const sessionId = booked.json().session.id;
-    const before = await t.ctx.db
+    const before = await t.deps.db
       .selectFrom('outbox')
       .select('id')
       .where('session_id', '=', sessionId)
       .execute();
     const res = await notifyUpdate(event(slot!.id, 'booked', 'free'));
     expect(res.json().action).toBe('booking');
-    const after = await t.ctx.db
+    const after = await t.deps.db
       .selectFrom('outbox')
       .select('id')
       .where('session_id', '=', sessionId)
@@ -127,20 +127,24 @@ describe('notify-update', () => {
 
   it('alerts the operators when a slot is flipped to booked by hand with no session', async () => {
     const [slot] = await addSlots(t, p.id, ['09.12 12:00']);
-    await t.ctx.db
+    await t.deps.db
       .updateTable('hraniteli_slots')
       .set({ state: 'booked' })
       .where('id', '=', slot!.id)
       .execute();
     const res = await notifyUpdate(event(slot!.id, 'booked', 'free', '2026-12-07T09:05:00+00:00'));
     expect(res.json().action).toBe('ignored');
-    const alerts = await t.ctx.db
+    const alerts = await t.deps.db
       .selectFrom('outbox')
       .selectAll()
       .where('dedupe_key', 'like', 'slot-booked-by-hand:%')
       .execute();
     expect(alerts.some((a) => a.text.includes('09.12 12:00'))).toBe(true);
-    await t.ctx.db.updateTable('hraniteli_slots').set({ state: 'free' }).where('id', '=', slot!.id).execute();
+    await t.deps.db
+      .updateTable('hraniteli_slots')
+      .set({ state: 'free' })
+      .where('id', '=', slot!.id)
+      .execute();
   });
 
   it('runs the cancellation process when a booked slot is freed outside', async () => {
@@ -151,17 +155,21 @@ describe('notify-update', () => {
       url: '/admin/sessions',
       payload: { slot_id: slot!.id, lead_number: app.lead_number },
     });
-    await t.ctx.db.updateTable('hraniteli_slots').set({ state: 'free' }).where('id', '=', slot!.id).execute();
+    await t.deps.db
+      .updateTable('hraniteli_slots')
+      .set({ state: 'free' })
+      .where('id', '=', slot!.id)
+      .execute();
     const payload = event(slot!.id, 'free', 'booked');
     expect((await notifyUpdate(payload)).json().action).toBe('cancellation');
     expect((await notifyUpdate(payload)).json().action).toBe('ignored');
-    const session = await t.ctx.db
+    const session = await t.deps.db
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('id', '=', booked.json().session.id)
       .executeTakeFirstOrThrow();
     expect(session).toMatchObject({ status: 'cancelled', remind_at: null });
-    const cancellations = await t.ctx.db
+    const cancellations = await t.deps.db
       .selectFrom('outbox')
       .select('recipient')
       .where('session_id', '=', session.id)
@@ -181,7 +189,7 @@ describe('notify-update', () => {
 
   async function clientId(lead: string) {
     return (
-      await t.ctx.db
+      await t.deps.db
         .selectFrom('hraniteli_clients')
         .select('id')
         .where('lead_number', '=', lead)
@@ -235,7 +243,7 @@ describe('object-level authorization (API1)', () => {
       const res = await t.app.inject({ ...attempt, headers: bearer(a.client_token) } as never);
       expect(res.statusCode, attempt.url).toBe(403);
     }
-    const session = await t.ctx.db
+    const session = await t.deps.db
       .selectFrom('hraniteli_sessions')
       .select('status')
       .where('ticket_id', '=', b.ticket_id)

@@ -41,7 +41,7 @@ function tally(statuses: number[]): Record<string, number> {
 }
 
 async function activeSessionsOn(slotId: string): Promise<number> {
-  const rows = await t.ctx.db
+  const rows = await t.deps.db
     .selectFrom('hraniteli_sessions')
     .select('id')
     .where('slot_id', '=', slotId)
@@ -76,7 +76,7 @@ describe('no double booking under 200 concurrent requests', () => {
     );
     expect(tally(statuses)).toEqual({ 200: 1, 409: RACERS - 1 });
     expect(await activeSessionsOn(slot!.id)).toBe(1);
-    expect(await invariantViolations(t.ctx.db)).toEqual([]);
+    expect(await invariantViolations(t.deps.db)).toEqual([]);
   });
 
   it('confirm-session-by-client on a shared candidate slot: one success, 199 × 409', async () => {
@@ -96,7 +96,7 @@ describe('no double booking under 200 concurrent requests', () => {
     );
     expect(tally(statuses)).toEqual({ 200: 1, 409: RACERS - 1 });
     expect(await activeSessionsOn(slot!.id)).toBe(1);
-    expect(await invariantViolations(t.ctx.db)).toEqual([]);
+    expect(await invariantViolations(t.deps.db)).toEqual([]);
   });
 
   it('reschedule-session of 200 sessions onto one slot: one success, 199 × 409', async () => {
@@ -126,7 +126,7 @@ describe('no double booking under 200 concurrent requests', () => {
     );
     expect(tally(statuses)).toEqual({ 200: 1, 409: RACERS - 1 });
     expect(await activeSessionsOn(target!.id)).toBe(1);
-    const freed = await t.ctx.db
+    const freed = await t.deps.db
       .selectFrom('hraniteli_slots')
       .select('id')
       .where(
@@ -137,7 +137,7 @@ describe('no double booking under 200 concurrent requests', () => {
       .where('state', '=', 'free')
       .execute();
     expect(freed).toHaveLength(1);
-    expect(await invariantViolations(t.ctx.db)).toEqual([]);
+    expect(await invariantViolations(t.deps.db)).toEqual([]);
   });
 
   it('POST /admin/sessions: one success, 199 × 409', async () => {
@@ -152,6 +152,6 @@ describe('no double booking under 200 concurrent requests', () => {
     );
     expect(tally(statuses)).toEqual({ 201: 1, 409: RACERS - 1 });
     expect(await activeSessionsOn(slot!.id)).toBe(1);
-    expect(await invariantViolations(t.ctx.db)).toEqual([]);
+    expect(await invariantViolations(t.deps.db)).toEqual([]);
   });
 });

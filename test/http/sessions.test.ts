@@ -21,12 +21,12 @@ beforeAll(async () => {
   boris = await createPsychologist(t, { name: 'Борис Слотов', sex: 'male', telegram_id: '5002' });
 });
 afterAll(async () => {
-  expect(await invariantViolations(t.ctx.db)).toEqual([]);
+  expect(await invariantViolations(t.deps.db)).toEqual([]);
   await t.close();
 });
 
 async function outboxFor(ticketId: string) {
-  return t.ctx.db.selectFrom('outbox').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute();
+  return t.deps.db.selectFrom('outbox').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute();
 }
 
 async function book(
@@ -79,7 +79,7 @@ describe('process-diagnostic-session-request', () => {
     });
     expect(body.session.meeting_link).toMatch(/^https:\/\/meet\.jit\.si\/hrani-[A-Za-z0-9]{20,}$/);
 
-    const session = await t.ctx.db
+    const session = await t.deps.db
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('id', '=', body.session.id)
@@ -87,13 +87,13 @@ describe('process-diagnostic-session-request', () => {
     expect(session).toMatchObject({ payment_amount: 2500, payment_status: 'completed', kind: 'diagnostic' });
     expect(session.remind_at?.toISOString()).toBe('2026-12-08T09:00:00.000Z');
     expect(session.feedback_due_at?.toISOString()).toBe('2026-12-08T13:00:00.000Z');
-    const slotRow = await t.ctx.db
+    const slotRow = await t.deps.db
       .selectFrom('hraniteli_slots')
       .select('state')
       .where('id', '=', slot!.id)
       .executeTakeFirstOrThrow();
     expect(slotRow.state).toBe('booked');
-    const ticket = await t.ctx.db
+    const ticket = await t.deps.db
       .selectFrom('hraniteli_tickets')
       .selectAll()
       .where('ticket_id', '=', app.ticket_id)
@@ -115,14 +115,14 @@ describe('process-diagnostic-session-request', () => {
     const first = await submitApplication(t);
     const second = await submitApplication(t);
     expect((await book(first.lead_number, slot!, anna.id)).statusCode).toBe(200);
-    const before = await t.ctx.db.selectFrom('hraniteli_sessions').select('id').execute();
+    const before = await t.deps.db.selectFrom('hraniteli_sessions').select('id').execute();
     const res = await book(second.lead_number, slot!, anna.id);
     expect(res.statusCode).toBe(409);
     expect(res.json().error.type).toBe('slot_taken');
-    expect(await t.ctx.db.selectFrom('hraniteli_sessions').select('id').execute()).toHaveLength(
+    expect(await t.deps.db.selectFrom('hraniteli_sessions').select('id').execute()).toHaveLength(
       before.length,
     );
-    const ticket = await t.ctx.db
+    const ticket = await t.deps.db
       .selectFrom('hraniteli_tickets')
       .select('status')
       .where('ticket_id', '=', second.ticket_id)
@@ -166,7 +166,7 @@ describe('process-diagnostic-session-request', () => {
     const res = await book(app.lead_number, second!, anna.id, { ticket_id: app.ticket_id });
     expect(res.statusCode).toBe(409);
     expect(res.json().error.type).toBe('ticket_has_active_session');
-    const slot = await t.ctx.db
+    const slot = await t.deps.db
       .selectFrom('hraniteli_slots')
       .select('state')
       .where('id', '=', second!.id)
@@ -246,7 +246,7 @@ describe('confirm-session-by-client', () => {
       slot_time: '2026-12-10T09:00:00Z',
     });
     expect(res.statusCode, res.body).toBe(200);
-    const session = await t.ctx.db
+    const session = await t.deps.db
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('ticket_id', '=', app.ticket_id)
@@ -300,7 +300,7 @@ describe('cancel-session', () => {
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({ success: true, message: 'Сессия отменена' });
-    const session = await t.ctx.db
+    const session = await t.deps.db
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('id', '=', booked.json().session.id)
@@ -311,13 +311,13 @@ describe('cancel-session', () => {
       remind_at: null,
       feedback_due_at: null,
     });
-    const slotRow = await t.ctx.db
+    const slotRow = await t.deps.db
       .selectFrom('hraniteli_slots')
       .select('state')
       .where('id', '=', slot!.id)
       .executeTakeFirstOrThrow();
     expect(slotRow.state).toBe('free');
-    const ticket = await t.ctx.db
+    const ticket = await t.deps.db
       .selectFrom('hraniteli_tickets')
       .select('status')
       .where('ticket_id', '=', app.ticket_id)
@@ -368,7 +368,7 @@ describe('reschedule-session', () => {
       new_slot_time: '15.12 10:00',
     });
     expect(res.statusCode, res.body).toBe(200);
-    const session = await t.ctx.db
+    const session = await t.deps.db
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('id', '=', booked.session.id)
@@ -376,7 +376,7 @@ describe('reschedule-session', () => {
     expect(session).toMatchObject({ slot_id: to!.id, status: 'pending' });
     expect(session.meeting_link).not.toBe(booked.session.meeting_link);
     expect(session.remind_at?.toISOString()).toBe('2026-12-15T05:00:00.000Z');
-    const states = await t.ctx.db
+    const states = await t.deps.db
       .selectFrom('hraniteli_slots')
       .select(['id', 'state'])
       .where('id', 'in', [from!.id, to!.id])
@@ -404,7 +404,7 @@ describe('reschedule-session', () => {
     expect(res.statusCode).toBe(409);
     expect(res.json().error.type).toBe('slot_taken');
     expect((await move('16.12 20:00')).statusCode).toBe(404);
-    const slot = await t.ctx.db
+    const slot = await t.deps.db
       .selectFrom('hraniteli_slots')
       .select('state')
       .where('id', '=', mine!.id)
@@ -432,13 +432,13 @@ describe('rate-session and client-sessions-history', () => {
     } finally {
       t.clock.set('2026-12-07T09:00:00.000Z');
     }
-    const session = await t.ctx.db
+    const session = await t.deps.db
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('ticket_id', '=', app.ticket_id)
       .executeTakeFirstOrThrow();
     expect(session).toMatchObject({ rating: 2, feedback: 'Передумала', status: 'pending' });
-    const history = await t.ctx.db
+    const history = await t.deps.db
       .selectFrom('session_ratings')
       .select('rating')
       .where('session_id', '=', session.id)
@@ -511,7 +511,7 @@ describe('operator sessions', () => {
     t.clock.set('2026-12-08T19:00:00.000Z');
     try {
       expect((await mark('completed')).statusCode).toBe(200);
-      const p = await t.ctx.db
+      const p = await t.deps.db
         .selectFrom('hraniteli_psychologists')
         .select('number_of_clients_provided')
         .where('id', '=', boris.id)
@@ -521,7 +521,7 @@ describe('operator sessions', () => {
       const cancelled = await mark('cancelled');
       expect(cancelled.statusCode).toBe(409);
       expect(cancelled.json().message).toContain('missed');
-      const ticket = await t.ctx.db
+      const ticket = await t.deps.db
         .selectFrom('hraniteli_tickets')
         .select('status')
         .where('ticket_id', '=', app.ticket_id)

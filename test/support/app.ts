@@ -4,9 +4,9 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { Context } from '../../src/context.ts';
+import type { Deps } from '../../src/deps.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { createContext } from '../../src/runtime.ts';
+import { createDeps } from '../../src/runtime.ts';
 import { createTestDatabase } from './database.ts';
 import { captureLogs } from './logs.ts';
 
@@ -17,7 +17,7 @@ export const TEST_NOW = '2026-12-07T09:00:00.000Z';
 
 export interface TestApp {
   app: FastifyInstance;
-  ctx: Context;
+  deps: Deps;
   clock: ManualClock;
   logs: ReturnType<typeof captureLogs>;
   /** Sends a request with the service key. */
@@ -43,18 +43,18 @@ export async function createTestApp(
   const database = await createTestDatabase();
   const logs = captureLogs();
   const clock = new ManualClock(now);
-  const ctx = createContext(
+  const deps = createDeps(
     config,
     database,
     logs.logger,
     { apiKey: TEST_API_KEY, jwtSecret: TEST_JWT_SECRET },
     clock,
   );
-  const app = await buildApp(ctx);
+  const app = await buildApp(deps);
   await app.ready();
   return {
     app,
-    ctx,
+    deps,
     clock,
     logs,
     admin: (options) =>

@@ -14,7 +14,7 @@ import { psychologistsRepository } from '../../repositories/psychologists.reposi
 import { sessionsRepository } from '../../repositories/sessions.repository.ts';
 import { slotsRepository } from '../../repositories/slots.repository.ts';
 import { ticketsRepository } from '../../repositories/tickets.repository.ts';
-import { badRequest, conflict, notFound } from '../errors.ts';
+import { badRequest, conflict, notFound } from '../../errors.ts';
 import { Text, TicketId, Uuid, Ymd, Enum } from '../schemas.ts';
 
 const Sex = Enum(['male', 'female']);
@@ -87,7 +87,7 @@ function dayBound(value: string | undefined, field: string, endOfDay = false): D
 }
 
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
-  const { ctx } = app;
+  const { deps } = app;
 
   app.post(
     '/admin/psychologists',
@@ -107,7 +107,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       if ((body.min_price ?? 0) > (body.max_price ?? 0))
         throw badRequest('max_price', 'must not be below min_price');
       const values = psychologistValues(body);
-      const created = await psychologistsRepository.insert(ctx.db, {
+      const created = await psychologistsRepository.insert(deps.db, {
         ...values,
         name: values.name as string,
         name_normalized: values.name_normalized as string,
@@ -131,7 +131,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { active } = request.query as { active?: boolean };
-      return { success: true, psychologists: await psychologistsRepository.list(ctx.db, active === true) };
+      return { success: true, psychologists: await psychologistsRepository.list(deps.db, active === true) };
     },
   );
 
@@ -158,18 +158,18 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { id } = request.params as { id: string };
       const body = request.body as PsychologistBody;
-      const existing = await psychologistsRepository.findById(ctx.db, id);
+      const existing = await psychologistsRepository.findById(deps.db, id);
       if (!existing) throw notFound('psychologist');
       if ((body.min_price ?? existing.min_price) > (body.max_price ?? existing.max_price)) {
         throw badRequest('max_price', 'must not be below min_price');
       }
       if (body.name !== undefined) {
-        const other = await psychologistsRepository.findByName(ctx.db, body.name);
+        const other = await psychologistsRepository.findByName(deps.db, body.name);
         if (other && other.id !== id)
           throw conflict('duplicate_name', `психолог с именем «${tidyName(body.name)}» уже есть`);
       }
-      const updated = await psychologistsRepository.update(ctx.db, id, psychologistValues(body));
-      ctx.listings.invalidate();
+      const updated = await psychologistsRepository.update(deps.db, id, psychologistValues(body));
+      deps.listings.invalidate();
       return { success: true, psychologist: updated };
     },
   );
@@ -203,9 +203,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       };
       const key = body.psychologist_id ?? body.psychologist;
       if (!key) throw badRequest('psychologist_id', 'give psychologist_id or psychologist (name)');
-      const psychologist = await psychologistsRepository.findByIdOrName(ctx.db, key);
+      const psychologist = await psychologistsRepository.findByIdOrName(deps.db, key);
       if (!psychologist) throw notFound('psychologist');
-      const now = ctx.clock.now();
+      const now = deps.clock.now();
       const starts = new Map<number, Date>();
       body.slots.forEach((text, index) => {
         const at = parseSlotTime(text, now);
@@ -217,13 +217,13 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         starts.set(at.getTime(), at);
       });
       const created = await slotsRepository.addMany(
-        ctx.db,
+        deps.db,
         psychologist.id,
         [...starts.values()],
         body.duration_minutes ?? 60,
         body.price ?? null,
       );
-      ctx.listings.invalidate();
+      deps.listings.invalidate();
       return {
         success: true,
         created: created
@@ -244,7 +244,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     { config: service, schema: { tags: ['admin'], security, params: Type.Object({ id: Uuid }) } },
     async (request) => {
       const { id } = request.params as { id: string };
-      const outcome = await inTransaction(ctx, (trx) => slotsRepository.deleteFree(trx, id));
+      const outcome = await inTransaction(deps, (trx) => slotsRepository.deleteFree(trx, id));
       if (outcome === 'missing') throw notFound('slot');
       if (outcome === 'booked') throw conflict('slot_booked', 'слот забронирован: сначала отмените сессию');
       if (outcome === 'has_history')
@@ -279,13 +279,13 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       };
       let psychologistId: string | undefined;
       if (q.psychologist) {
-        const p = await psychologistsRepository.findByIdOrName(ctx.db, q.psychologist);
+        const p = await psychologistsRepository.findByIdOrName(deps.db, q.psychologist);
         if (!p) throw notFound('psychologist');
         psychologistId = p.id;
       }
       const from = dayBound(q.from, 'from');
       const to = dayBound(q.to, 'to', true);
-      const rows = await slotsRepository.listForAdmin(ctx.db, {
+      const rows = await slotsRepository.listForAdmin(deps.db, {
         ...(psychologistId ? { psychologistId } : {}),
         ...(from ? { from } : {}),
         ...(to ? { to } : {}),
@@ -341,7 +341,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       const limit = q.limit ?? 50;
       const from = dayBound(q.from, 'from');
       const to = dayBound(q.to, 'to', true);
-      const rows = await ticketsRepository.list(ctx.db, {
+      const rows = await ticketsRepository.list(deps.db, {
         ...(q.status ? { status: q.status } : {}),
         ...(q.type ? { type: q.type } : {}),
         ...(from ? { from } : {}),
@@ -364,12 +364,12 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     { config: service, schema: { tags: ['admin'], security, params: Type.Object({ ticket_id: TicketId }) } },
     async (request) => {
       const { ticket_id } = request.params as { ticket_id: string };
-      const ticket = await ticketsRepository.find(ctx.db, ticket_id);
+      const ticket = await ticketsRepository.find(deps.db, ticket_id);
       if (!ticket) throw notFound('ticket');
       const [client, sessions, tracking, outbox] = await Promise.all([
-        clientsRepository.findById(ctx.db, ticket.client_id),
-        sessionsRepository.ofTicket(ctx.db, ticket.ticket_id),
-        ctx.db
+        clientsRepository.findById(deps.db, ticket.client_id),
+        sessionsRepository.ofTicket(deps.db, ticket.ticket_id),
+        deps.db
           .selectFrom('form_tracking as f')
           .innerJoin('form_tracking_steps as s', 's.tracking_id', 'f.id')
           .select(['f.form_type', 's.step', 's.at'])
@@ -379,7 +379,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
           ])
           .orderBy('s.at')
           .execute(),
-        outboxRepository.list(ctx.db, { ticketId: ticket.ticket_id, limit: 200 }),
+        outboxRepository.list(deps.db, { ticketId: ticket.ticket_id, limit: 200 }),
       ]);
       return { success: true, ticket, client, sessions, tracking, messages: outbox };
     },
@@ -406,7 +406,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { ticket_id } = request.params as { ticket_id: string };
       const body = request.body as { status?: TicketStatus; psychologist?: string; note?: string };
-      const updated = await inTransaction(ctx, async (trx) => {
+      const updated = await inTransaction(deps, async (trx) => {
         const ticket = await ticketsRepository.lock(trx, ticket_id);
         if (!ticket) throw notFound('ticket');
         let psychologistId: string | undefined;
@@ -440,7 +440,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
               : {}),
             ...(body.note !== undefined ? { note: body.note } : {}),
           },
-          ctx.clock.now(),
+          deps.clock.now(),
         );
       });
       return { success: true, ticket: updated };
@@ -472,9 +472,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         ticket_id?: string;
         kind?: 'diagnostic' | 'regular';
       };
-      const client = await clientsRepository.findByLeadOrId(ctx.db, body.lead_number);
+      const client = await clientsRepository.findByLeadOrId(deps.db, body.lead_number);
       if (!client) throw notFound('client', 'лид не найден');
-      const { session, ticket } = await bookSlotNow(ctx, {
+      const { session, ticket } = await bookSlotNow(deps, {
         slotId: body.slot_id,
         clientId: client.id,
         ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
@@ -506,7 +506,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { id } = request.params as { id: string };
       const body = request.body as { status: 'completed' | 'missed' | 'cancelled'; reason?: string };
-      const session = await setSessionStatus(ctx, id, body.status, body.reason ?? null);
+      const session = await setSessionStatus(deps, id, body.status, body.reason ?? null);
       return { success: true, session };
     },
   );
@@ -519,23 +519,23 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { lead_number } = request.params as { lead_number: string };
-      const client = await clientsRepository.findByLeadOrId(ctx.db, lead_number);
+      const client = await clientsRepository.findByLeadOrId(deps.db, lead_number);
       if (!client) throw notFound('client');
       const [tickets, sessions, questionnaires, outbox] = await Promise.all([
-        ctx.db
+        deps.db
           .selectFrom('hraniteli_tickets')
           .selectAll()
           .where('client_id', '=', client.id)
           .orderBy('created_at', 'desc')
           .execute(),
-        sessionsRepository.historyOfClient(ctx.db, client.id),
-        ctx.db
+        sessionsRepository.historyOfClient(deps.db, client.id),
+        deps.db
           .selectFrom('client_questionnaires')
           .selectAll()
           .where('client_id', '=', client.id)
           .orderBy('created_at', 'desc')
           .execute(),
-        outboxRepository.list(ctx.db, { clientId: client.id, limit: 200 }),
+        outboxRepository.list(deps.db, { clientId: client.id, limit: 200 }),
       ]);
       return { success: true, client, tickets, sessions, questionnaires, messages: outbox };
     },
@@ -558,7 +558,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const q = request.query as { chat_id?: string; status?: OutboxStatus; since?: string; limit?: number };
-      const messages = await outboxRepository.list(ctx.db, {
+      const messages = await outboxRepository.list(deps.db, {
         ...(q.chat_id ? { chatId: q.chat_id } : {}),
         ...(q.status ? { status: q.status } : {}),
         ...(q.since ? { since: new Date(q.since) } : {}),

@@ -10,8 +10,8 @@ import { formatDateTime } from '../../domain/time.ts';
 import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { sessionsRepository } from '../../repositories/sessions.repository.ts';
 import { ticketsRepository } from '../../repositories/tickets.repository.ts';
-import { mayAccessClient } from '../auth.ts';
-import { AppError, badRequest, forbidden, notFound } from '../errors.ts';
+import { mayAccessTicket } from '../../domain/access.ts';
+import { badRequest, forbidden, notFound, tooLarge } from '../../errors.ts';
 import { BODY_LIMIT } from '../conventions.ts';
 import { Loose, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
 
@@ -116,14 +116,12 @@ function applicationInput(request: FastifyRequest, kind: ApplicationInput['kind'
 async function mergeGetBody(request: FastifyRequest): Promise<void> {
   const length = Number(request.headers['content-length'] ?? 0);
   if (!length && !request.headers['transfer-encoding']) return;
-  if (length > BODY_LIMIT)
-    throw new AppError(413, 'payload_too_large', 'the request body is larger than 1 MiB');
+  if (length > BODY_LIMIT) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request.raw) {
     size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT)
-      throw new AppError(413, 'payload_too_large', 'the request body is larger than 1 MiB');
+    if (size > BODY_LIMIT) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
@@ -154,7 +152,7 @@ const PERSONAL_TICKET_COLUMNS = [
 ] as const;
 
 export async function applicationRoutes(app: FastifyInstance): Promise<void> {
-  const { ctx } = app;
+  const { deps } = app;
 
   app.post(
     '/submit-application',
@@ -167,7 +165,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: ApplicationResponse },
       },
     },
-    async (request) => submitApplication(ctx, applicationInput(request, 'application')),
+    async (request) => submitApplication(deps, applicationInput(request, 'application')),
   );
 
   app.post(
@@ -183,7 +181,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: ApplicationResponse },
       },
     },
-    async (request) => submitApplication(ctx, applicationInput(request, 'help_hand')),
+    async (request) => submitApplication(deps, applicationInput(request, 'help_hand')),
   );
 
   app.post(
@@ -220,7 +218,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
         request_text: string;
       } & Record<string, unknown>;
       const utm = collectUtm(body);
-      return requestDiagnosticSession(ctx, {
+      return requestDiagnosticSession(deps, {
         clientName: body.client_name.trim(),
         ...(body.client_phone ? { phone: body.client_phone } : {}),
         ...(body.client_telegram ? { telegram: body.client_telegram } : {}),
@@ -257,11 +255,11 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
       if (!q.client_id || !q.link_id)
         throw badRequest('ticket_id', 'give ticket_id, or client_id with link_id');
       const ticket = await findVisibleTicket(request, q.link_id);
-      const client = await clientsRepository.findByLeadOrId(ctx.db, q.client_id);
+      const client = await clientsRepository.findByLeadOrId(deps.db, q.client_id);
       if (!client || client.id !== ticket.client_id)
         throw notFound('ticket', 'у этого лида нет такой заявки');
       const record: Record<string, unknown> = { ...ticket };
-      if (!mayAccessClient(request.caller, ticket.client_id, ticket.ticket_id)) {
+      if (!mayAccessTicket(request.actor, ticket)) {
         for (const column of PERSONAL_TICKET_COLUMNS) record[column] = null;
       }
       return record;
@@ -269,33 +267,30 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
   );
 
   async function findVisibleTicket(request: FastifyRequest, ticketId: string): Promise<Ticket> {
-    const ticket = await ticketsRepository.find(ctx.db, ticketId);
+    const ticket = await ticketsRepository.find(deps.db, ticketId);
     if (!ticket) throw notFound('ticket', `заявка ${ticketId} не найдена`);
-    if (
-      request.caller.kind === 'client' &&
-      !mayAccessClient(request.caller, ticket.client_id, ticket.ticket_id)
-    ) {
+    if (request.actor.kind === 'client' && !mayAccessTicket(request.actor, ticket)) {
       throw forbidden();
     }
     return ticket;
   }
 
   async function ticketSummary(request: FastifyRequest, ticket: Ticket) {
-    const personal = mayAccessClient(request.caller, ticket.client_id, ticket.ticket_id);
-    const client = personal ? await clientsRepository.findById(ctx.db, ticket.client_id) : undefined;
+    const personal = mayAccessTicket(request.actor, ticket);
+    const client = personal ? await clientsRepository.findById(deps.db, ticket.client_id) : undefined;
     const session =
-      (await sessionsRepository.activeOfTicket(ctx.db, ticket.ticket_id)) ??
-      (await sessionsRepository.latestOfTicket(ctx.db, ticket.ticket_id));
+      (await sessionsRepository.activeOfTicket(deps.db, ticket.ticket_id)) ??
+      (await sessionsRepository.latestOfTicket(deps.db, ticket.ticket_id));
     const psychologistId = session?.psychologist_id ?? ticket.psychologist_id;
     const psychologist = psychologistId
-      ? await ctx.db
+      ? await deps.db
           .selectFrom('hraniteli_psychologists')
           .select(['name', 'min_price'])
           .where('id', '=', psychologistId)
           .executeTakeFirst()
       : undefined;
     const slotPrice = session
-      ? await ctx.db
+      ? await deps.db
           .selectFrom('hraniteli_slots')
           .select('price')
           .where('id', '=', session.slot_id)

@@ -3,19 +3,19 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { handleSlotEvent, type SlotEvent } from '../../commands/handle-slot-event.ts';
 import { presentsServiceKey, secretMatches } from '../auth.ts';
-import { unauthorized } from '../errors.ts';
+import { unauthorized } from '../../errors.ts';
 import { Enum } from '../schemas.ts';
 
 export async function eventRoutes(app: FastifyInstance): Promise<void> {
-  const { ctx } = app;
+  const { deps } = app;
 
   app.post(
     '/notify-update',
     {
       // Not one of the three classes: the database webhook may also authenticate with its own secret.
       onRequest: async (request) => {
-        if (presentsServiceKey(request, ctx.apiKey)) return;
-        const secret = ctx.config.supabaseWebhookSecret;
+        if (presentsServiceKey(request, deps.apiKey)) return;
+        const secret = deps.config.supabaseWebhookSecret;
         const header = request.headers['x-webhook-secret'];
         const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
         const presented = typeof header === 'string' ? header : bearer;
@@ -47,7 +47,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const action = await handleSlotEvent(ctx, request.body as SlotEvent, JSON.stringify(request.body));
+      const action = await handleSlotEvent(deps, request.body as SlotEvent, JSON.stringify(request.body));
       return { success: true, action };
     },
   );

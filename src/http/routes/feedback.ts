@@ -5,12 +5,12 @@ import { rateSession } from '../../commands/rate-session.ts';
 import { formatDateTime } from '../../domain/time.ts';
 import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { sessionsRepository } from '../../repositories/sessions.repository.ts';
-import { mayAccessClient } from '../auth.ts';
-import { forbidden, notFound } from '../errors.ts';
+import { mayAccessClient } from '../../domain/access.ts';
+import { forbidden, notFound } from '../../errors.ts';
 import { Ok, ownedTicket, Text, TicketId } from '../schemas.ts';
 
 export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
-  const { ctx } = app;
+  const { deps } = app;
 
   app.post(
     '/rate-session',
@@ -35,7 +35,7 @@ export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
       const ticket = await ownedTicket(request, body.ticket_id);
       return {
         success: true,
-        ...(await rateSession(ctx, ticket, body.rating, body.feedback?.trim() || null)),
+        ...(await rateSession(deps, ticket, body.rating, body.feedback?.trim() || null)),
       };
     },
   );
@@ -66,13 +66,13 @@ export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { client_telegram } = request.query as { client_telegram: string };
-      const client = await clientsRepository.findByTelegram(ctx.db, client_telegram);
-      if (request.caller.kind === 'client') {
+      const client = await clientsRepository.findByTelegram(deps.db, client_telegram);
+      if (request.actor.kind === 'client') {
         if (!client) throw notFound('client', 'клиент не найден');
-        if (!mayAccessClient(request.caller, client.id)) throw forbidden();
+        if (!mayAccessClient(request.actor, client.id)) throw forbidden();
       }
       if (!client) return { sessions: [] };
-      const rows = await sessionsRepository.historyOfClient(ctx.db, client.id);
+      const rows = await sessionsRepository.historyOfClient(deps.db, client.id);
       return {
         sessions: rows.map((r) => ({
           ticket_id: r.ticket_id,

@@ -20,8 +20,8 @@ import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { psychologistsRepository } from '../../repositories/psychologists.repository.ts';
 import { slotsRepository, type FreeSlotRow } from '../../repositories/slots.repository.ts';
 import { normalizeName } from '../../domain/names.ts';
-import { assertClientAccess } from '../auth.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { requireClientAccess, requireTicketAccess } from '../../domain/access.ts';
+import { badRequest, notFound } from '../../errors.ts';
 import {
   Offset,
   Ok,
@@ -75,7 +75,7 @@ export function parseTimeField(value: string, field: string, now: Date): Date {
 }
 
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { ctx } = app;
+  const { deps } = app;
 
   app.get(
     '/get-available-slots',
@@ -108,7 +108,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         gender?: string;
         specializations?: string;
       };
-      const now = ctx.clock.now();
+      const now = deps.clock.now();
       const from = q.from ? parseYmd(q.from) : moscowDayStart(now);
       if (!from) throw badRequest('from', 'must be a real date YYYY-MM-DD');
       const toDay = q.to ? parseYmd(q.to) : moscowDayStart(now, 28);
@@ -116,10 +116,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       if (toDay.getTime() < from.getTime()) throw badRequest('to', 'must not be before from');
       if (toDay.getTime() - from.getTime() > 366 * DAY_MS)
         throw badRequest('to', 'the range may span at most a year');
-      if (q.psychologist_id && !(await psychologistsRepository.findById(ctx.db, q.psychologist_id))) {
+      if (q.psychologist_id && !(await psychologistsRepository.findById(deps.db, q.psychologist_id))) {
         throw notFound('psychologist', 'психолог не найден');
       }
-      const earliest = new Date(now.getTime() + ctx.config.minLeadMinutes * 60_000);
+      const earliest = new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
       const sex = wantedSex(q.gender);
       const local = q.userTimeOffsetMsk !== undefined ? clientOffsetMs(q.userTimeOffsetMsk) : undefined;
       const specializations = q.specializations
@@ -147,8 +147,8 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         specializations ?? null,
         local ?? null,
       ]);
-      const body = await ctx.listings.body(key, earliest.getTime(), async () =>
-        (await slotsRepository.listFree(ctx.db, filter)).map((s) => ({
+      const body = await deps.listings.body(key, earliest.getTime(), async () =>
+        (await slotsRepository.listFree(deps.db, filter)).map((s) => ({
           startMs: s.start_ms,
           json: JSON.stringify(listedSlot(s, local)),
         })),
@@ -157,7 +157,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       if (
         body.equals(EMPTY_LISTING) &&
         q.psychologist &&
-        !(await psychologistsRepository.findByName(ctx.db, q.psychologist))
+        !(await psychologistsRepository.findByName(deps.db, q.psychologist))
       ) {
         throw notFound('psychologist', 'психолог не найден');
       }
@@ -197,13 +197,14 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         payment_info: { amount: number; status: 'pending' | 'completed' };
         ticket_id?: string;
       };
-      const client = await clientsRepository.findByLeadOrId(ctx.db, body.client_id);
+      const client = await clientsRepository.findByLeadOrId(deps.db, body.client_id);
       if (!client) throw notFound('client', 'клиент не найден');
       // A token limited to one ticket books for that ticket.
       const ticketId =
-        body.ticket_id ?? (request.caller.kind === 'client' ? request.caller.ticketId : undefined);
-      assertClientAccess(request.caller, client.id, ticketId);
-      const { session, ticket } = await bookSlotNow(ctx, {
+        body.ticket_id ?? (request.actor.kind === 'client' ? request.actor.ticketId : undefined);
+      if (ticketId) requireTicketAccess(request.actor, { client_id: client.id, ticket_id: ticketId });
+      else requireClientAccess(request.actor, client.id);
+      const { session, ticket } = await bookSlotNow(deps, {
         slotId: body.slot_id,
         clientId: client.id,
         psychologistId: body.psychologist_id,
@@ -220,7 +221,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           time: formatTime(session.start_at),
           start_iso: session.start_at.toISOString(),
           psychologist:
-            (await psychologistsRepository.findById(ctx.db, session.psychologist_id))?.name ?? null,
+            (await psychologistsRepository.findById(deps.db, session.psychologist_id))?.name ?? null,
           client_name: client.name,
           status: session.status,
           meeting_link: session.meeting_link,
@@ -242,9 +243,9 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const body = request.body as { ticket_id: string; slot_time: string };
-      const at = parseTimeField(body.slot_time, 'slot_time', ctx.clock.now());
+      const at = parseTimeField(body.slot_time, 'slot_time', deps.clock.now());
       const ticket = await ownedTicket(request, body.ticket_id);
-      return { success: true, ...(await confirmSession(ctx, ticket, at)) };
+      return { success: true, ...(await confirmSession(deps, ticket, at)) };
     },
   );
 
@@ -265,8 +266,8 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const body = request.body as { ticket_id: string; cancellation_reason: string };
       const ticket = await ownedTicket(request, body.ticket_id);
-      const by = request.caller.kind === 'service' ? 'operator' : 'client';
-      return { success: true, ...(await cancelSession(ctx, ticket, body.cancellation_reason.trim(), by)) };
+      const by = request.actor.kind === 'service' ? 'operator' : 'client';
+      return { success: true, ...(await cancelSession(deps, ticket, body.cancellation_reason.trim(), by)) };
     },
   );
 
@@ -283,9 +284,9 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const body = request.body as { ticket_id: string; new_slot_time: string };
-      const at = parseTimeField(body.new_slot_time, 'new_slot_time', ctx.clock.now());
+      const at = parseTimeField(body.new_slot_time, 'new_slot_time', deps.clock.now());
       const ticket = await ownedTicket(request, body.ticket_id);
-      return { success: true, ...(await rescheduleSession(ctx, ticket, at)) };
+      return { success: true, ...(await rescheduleSession(deps, ticket, at)) };
     },
   );
 }

@@ -5,7 +5,7 @@ import { migrationsApplied } from '../../db/migrate.ts';
 import { errorBody } from '../errors.ts';
 
 export async function systemRoutes(app: FastifyInstance): Promise<void> {
-  const { ctx } = app;
+  const { deps } = app;
   app.get('/health', { schema: { tags: ['system'], summary: 'The process is up' } }, async () => ({
     success: true,
     status: 'ok',
@@ -16,13 +16,13 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
     { schema: { tags: ['system'], summary: 'The database answers and migrations are applied' } },
     async (_request, reply) => {
       try {
-        await sql`select 1`.execute(ctx.db);
-        if (!(await migrationsApplied(ctx.db))) {
+        await sql`select 1`.execute(deps.db);
+        if (!(await migrationsApplied(deps.db))) {
           return reply
             .status(503)
             .send(errorBody(503, 'migrations_pending', 'migrations are not applied yet'));
         }
-        return { success: true, status: 'ready', database: ctx.database.kind };
+        return { success: true, status: 'ready', database: deps.database.kind };
       } catch {
         return reply.status(503).send(errorBody(503, 'database_unavailable', 'the database does not answer'));
       }

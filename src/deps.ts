@@ -5,12 +5,12 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { DB } from './db/types.ts';
 import type { Clock } from './domain/clock.ts';
-import type { TokenService } from './http/auth.ts';
+import type { TokenService } from './tokens.ts';
 import type { SessionJobPlanner } from './jobs/session-jobs.ts';
 import type { VideoLinks } from './integrations/video.ts';
-import type { ListingCache } from './http/listing-cache.ts';
+import type { ListingCache } from './cache/listing-cache.ts';
 
-export interface Context {
+export interface Deps {
   config: Config;
   database: Database;
   db: Kysely<DB>;

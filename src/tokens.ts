@@ -1,0 +1,48 @@
+// Client tokens: HS256 JWTs carrying a ClientGrant, 30 days. The key is imported once, not per call.
+import { jwtVerify, SignJWT } from 'jose';
+import type { ClientGrant } from './domain/access.ts';
+
+const TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+export interface TokenService {
+  issue(grant: ClientGrant, now: Date): Promise<string>;
+  verify(token: string, now: Date): Promise<ClientGrant | null>;
+}
+
+export function createTokenService(secret: string): TokenService {
+  // A CryptoKey made once: given raw bytes, jose would import the key again on every call.
+  const keyPromise = crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign', 'verify'],
+  );
+  return {
+    async issue(grant, now) {
+      const iat = Math.floor(now.getTime() / 1000);
+      return new SignJWT({ typ: 'client', ...(grant.ticketId ? { tkt: grant.ticketId } : {}) })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(grant.clientId)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + TOKEN_TTL_SECONDS)
+        .sign(await keyPromise);
+    },
+    async verify(token, now) {
+      try {
+        // A token without an expiry would open a person's data forever: it is refused.
+        const { payload } = await jwtVerify(token, await keyPromise, {
+          algorithms: ['HS256'],
+          currentDate: now,
+          requiredClaims: ['exp', 'sub'],
+        });
+        if (payload.typ !== 'client' || typeof payload.sub !== 'string') return null;
+        return typeof payload.tkt === 'string'
+          ? { clientId: payload.sub, ticketId: payload.tkt }
+          : { clientId: payload.sub };
+      } catch {
+        return null;
+      }
+    },
+  };
+}
