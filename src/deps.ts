@@ -6,7 +6,8 @@ import type { Database } from './db/database.ts';
 import type { DB } from './db/types.ts';
 import type { Clock } from './domain/clock.ts';
 import type { TokenService } from './tokens.ts';
-import type { SessionJobPlanner } from './jobs/session-jobs.ts';
+import type { Effects } from './effects/events.ts';
+import type { CallbackCodec } from './texts/callback-data.ts';
 import type { VideoLinks } from './integrations/video.ts';
 import type { ListingCache } from './cache/listing-cache.ts';
 
@@ -18,9 +19,12 @@ export interface Deps {
   log: Logger;
   apiKey: string;
   tokens: TokenService;
+  /** Signs and verifies inline-button data. */
+  callbacks: CallbackCodec;
   video: VideoLinks;
-  sessionJobs: SessionJobPlanner;
-  /** Free-slot listings; invalidated after every committed write. */
+  /** What runs after a commit (src/effects/events.ts). */
+  effects: Effects;
+  /** Free-slot listings; invalidated after commits that change slots, sessions or psychologists. */
   listings: ListingCache;
 }
 

@@ -9,9 +9,11 @@ import { openPglite, openPostgres, type Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { createTokenService } from './tokens.ts';
-import { createJitsiLinks } from './integrations/video.ts';
+import { createJitsiLinks, firstAvailable } from './integrations/video.ts';
 import { ListingCache } from './cache/listing-cache.ts';
-import { createSessionJobPlanner } from './jobs/session-jobs.ts';
+import { attachMeetingLink } from './commands/attach-meeting-link.ts';
+import { createEffects } from './effects/events.ts';
+import { createCallbackCodec } from './texts/callback-data.ts';
 import { resolveSecrets } from './secrets.ts';
 
 export interface Runtime {
@@ -31,6 +33,9 @@ export async function openDatabase(config: Config): Promise<{ database: Database
   }
 }
 
+/** How long a video provider may take before the next one (finally Jitsi) is asked. */
+const VIDEO_TIMEOUT_MS = 5_000;
+
 export function createDeps(
   config: Config,
   database: Database,
@@ -38,7 +43,8 @@ export function createDeps(
   secrets: { apiKey: string; jwtSecret: string },
   clock: Clock = systemClock,
 ): Deps {
-  return {
+  const listings = new ListingCache(config.slotsCacheMs);
+  const deps: Deps = {
     config,
     database,
     db: database.db,
@@ -46,10 +52,20 @@ export function createDeps(
     log,
     apiKey: secrets.apiKey,
     tokens: createTokenService(secrets.jwtSecret),
-    video: createJitsiLinks(config.jitsi),
-    sessionJobs: createSessionJobPlanner(),
-    listings: new ListingCache(config.slotsCacheMs),
+    callbacks: createCallbackCodec(secrets.jwtSecret),
+    video: firstAvailable([createJitsiLinks(config.jitsi)], VIDEO_TIMEOUT_MS),
+    effects: createEffects(
+      {
+        'slots-changed': () => listings.invalidate(),
+        'session-needs-link': async (event) => {
+          await attachMeetingLink(deps, event);
+        },
+      },
+      log,
+    ),
+    listings,
   };
+  return deps;
 }
 
 export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {

@@ -5,12 +5,16 @@
 // path, two active sessions on one slot cannot be committed.
 import type { Deps, Executor } from '../deps.ts';
 import type { Session, Ticket } from '../db/types.ts';
+import { requireClientAccess, requireTicketAccess, type Actor } from '../domain/access.ts';
+import { feedbackDueAt, reminderDueAt } from '../domain/due-times.ts';
+import type { PaymentStatus, SessionKind } from '../domain/vocabulary.ts';
+import type { EventLog } from '../effects/events.ts';
 import { AppError, badRequest, conflict, notFound } from '../errors.ts';
+import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { runBookingProcess } from './session-processes.ts';
-import { feedbackDueAt, reminderDueAt } from '../jobs/session-jobs.ts';
 import { inTransaction, isUniqueViolation } from './transaction.ts';
 
 export interface BookSlotInput {
@@ -20,8 +24,9 @@ export interface BookSlotInput {
   psychologistId?: string;
   /** The ticket the session belongs to; else the client's latest open ticket, else a new one. */
   ticketId?: string;
-  kind: 'diagnostic' | 'regular';
-  payment?: { amount: number; status: 'pending' | 'completed' };
+  kind: SessionKind;
+  /** Only operators set what was paid; a client's booking records none. */
+  payment?: { amount: number; status: PaymentStatus };
   /** Book and confirm at once (the client chose the time themselves). */
   confirm?: boolean;
   /** Operators may book a slot closer than MIN_LEAD_MINUTES; clients may not. */
@@ -31,24 +36,41 @@ export interface BookSlotInput {
 export const slotTaken = () => conflict('slot_taken', 'это время уже заняли — выберите, пожалуйста, другое');
 
 /**
- * Books a slot in a transaction of its own. A slot that is visibly not bookable is refused before any
- * transaction opens (most callers of a popular slot lose, and they then cost one query); the claim in
- * the transaction stays the one that decides.
+ * Books a slot for the actor: the service for anyone, a client token for its own client (and, when the
+ * token is limited to one ticket, for that ticket). A slot that is visibly not bookable is refused
+ * before any transaction opens (most callers of a popular slot lose, and they then cost one query); the
+ * claim in the transaction stays the one that decides.
  */
-export async function bookSlotNow(
+export async function bookSlotFor(
   deps: Deps,
+  actor: Actor,
   input: BookSlotInput,
 ): Promise<{ session: Session; ticket: Ticket }> {
+  const ticketId = input.ticketId ?? (actor.kind === 'client' ? actor.ticketId : undefined);
+  if (ticketId) requireTicketAccess(actor, { client_id: input.clientId, ticket_id: ticketId });
+  else requireClientAccess(actor, input.clientId);
+  const booking: BookSlotInput = {
+    ...input,
+    ...(ticketId ? { ticketId } : {}),
+    ...(actor.kind === 'service' ? {} : { payment: undefined, ignoreLeadTime: false }),
+  };
   const now = deps.clock.now();
-  const earliest = input.ignoreLeadTime ? now : new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
-  const refusal = await bookingRefusal(deps.db, input, earliest);
+  const earliest = booking.ignoreLeadTime
+    ? now
+    : new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
+  const refusal = await bookingRefusal(deps.db, booking, earliest);
   if (refusal) throw refusal;
-  return inTransaction(deps, (trx) => bookSlot(deps, trx, input));
+  const booked = await inTransaction(deps, (trx, events) => bookSlot(deps, trx, events, booking));
+  // The video link was attached after the commit: the answer shows the session as it is now.
+  const session = (await sessionsRepository.findById(deps.db, booked.session.id)) ?? booked.session;
+  return { session, ticket: booked.ticket };
 }
 
+/** Books a slot inside the caller's transaction (access already checked by the caller). */
 export async function bookSlot(
   deps: Deps,
   trx: Executor,
+  events: EventLog,
   input: BookSlotInput,
 ): Promise<{ session: Session; ticket: Ticket }> {
   const now = deps.clock.now();
@@ -67,8 +89,7 @@ export async function bookSlot(
     throw conflict('ticket_closed', `заявка ${ticket.ticket_id} уже в статусе ${ticket.status}`);
   }
 
-  // The video link and the due times go in with the session: fewer round trips inside the lock.
-  const meeting = await deps.video.create({ startAt: slot.start_at, durationMinutes: slot.duration_minutes });
+  // The due times go in with the session; the video link is made after the commit.
   const timing = { start_at: slot.start_at, duration_minutes: slot.duration_minutes };
   let session: Session;
   try {
@@ -86,9 +107,6 @@ export async function bookSlot(
         payment_status: input.payment?.status ?? null,
         status: input.confirm ? 'confirmed' : 'pending',
         confirmed_at: input.confirm ? now : null,
-        meeting_link: meeting.link,
-        meeting_platform: meeting.platform,
-        meeting_id: meeting.meetingId,
         remind_at: reminderDueAt(timing),
         feedback_due_at: feedbackDueAt(timing),
       },
@@ -107,26 +125,17 @@ export async function bookSlot(
     { status: 'booked', psychologist_id: slot.psychologist_id },
     now,
   );
-  session = await runBookingProcess(deps, trx, session);
+  session = await runBookingProcess(deps, trx, events, session);
   return { session, ticket: booked };
 }
 
 /** Why a slot cannot be booked (unknown, another psychologist's, taken, too soon), or null when it can. */
 async function bookingRefusal(trx: Executor, input: BookSlotInput, earliest: Date): Promise<AppError | null> {
-  const slot = await trx
-    .selectFrom('hraniteli_slots as s')
-    .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
-    .select(['s.psychologist_id', 's.start_at', 's.state', 'p.is_active'])
-    .where('s.id', '=', input.slotId)
-    .executeTakeFirst();
+  const slot = await slotsRepository.bookability(trx, input.slotId);
   if (!slot) return notFound('slot');
   if (input.psychologistId && slot.psychologist_id !== input.psychologistId) {
-    const named = await trx
-      .selectFrom('hraniteli_psychologists')
-      .select('id')
-      .where('id', '=', input.psychologistId)
-      .executeTakeFirst();
-    if (!named) return notFound('psychologist', 'психолог не найден');
+    if (!(await psychologistsRepository.findById(trx, input.psychologistId)))
+      return notFound('psychologist', 'психолог не найден');
     return badRequest('slot_id', 'the slot belongs to another psychologist');
   }
   if (slot.state === 'booked') return slotTaken();

@@ -6,16 +6,21 @@ import type { Ticket } from '../db/types.ts';
 import { conflict, notFound } from '../errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { messages } from '../texts/messages.ts';
-import { bookSlotNow } from './book-slot.ts';
+import { bookSlotFor } from './book-slot.ts';
+import type { Actor } from '../domain/access.ts';
+import { ownedTicket } from './owned-ticket.ts';
+import { slotsRepository } from '../repositories/slots.repository.ts';
 import { factsOf, loadParties, notify } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
-import { isActive } from '../domain/session-state.ts';
+import { isActive } from '../domain/vocabulary.ts';
 
 export async function confirmSession(
   deps: Deps,
-  ticket: Ticket,
-  slotTime: Date,
+  actor: Actor,
+  input: { ticketId: string; slotTime: Date },
 ): Promise<{ message: string }> {
+  const ticket = await ownedTicket(deps, actor, input.ticketId);
+  const slotTime = input.slotTime;
   const active = await sessionsRepository.activeOfTicket(deps.db, ticket.ticket_id);
   if (active) {
     if (active.start_at.getTime() !== slotTime.getTime()) {
@@ -61,18 +66,12 @@ export async function confirmSession(
     });
   }
 
-  const past = await deps.db
-    .selectFrom('hraniteli_sessions')
-    .select('status')
-    .where('ticket_id', '=', ticket.ticket_id)
-    .where('start_at', '=', slotTime)
-    .orderBy('updated_at', 'desc')
-    .executeTakeFirst();
+  const past = await sessionsRepository.ofTicketAt(deps.db, ticket.ticket_id, slotTime);
   if (past) throw conflict('session_not_active', `сессия на это время уже в статусе ${past.status}`);
 
   const slot = await findTicketSlot(deps, ticket, slotTime);
   if (!slot) throw notFound('slot', 'на это время нет слота для этой заявки');
-  await bookSlotNow(deps, {
+  await bookSlotFor(deps, actor, {
     slotId: slot.id,
     clientId: ticket.client_id,
     ticketId: ticket.ticket_id,
@@ -85,22 +84,10 @@ export async function confirmSession(
 /** A candidate slot of the ticket at that time, else a slot of its chosen psychologist then. */
 async function findTicketSlot(deps: Deps, ticket: Ticket, at: Date) {
   if (ticket.candidate_slot_ids.length) {
-    const candidate = await deps.db
-      .selectFrom('hraniteli_slots')
-      .select(['id'])
-      .where('id', 'in', ticket.candidate_slot_ids)
-      .where('start_at', '=', at)
-      .orderBy('state')
-      .executeTakeFirst();
+    const candidate = await slotsRepository.candidateAt(deps.db, ticket.candidate_slot_ids, at);
     if (candidate) return candidate;
   }
-  if (ticket.psychologist_id) {
-    return deps.db
-      .selectFrom('hraniteli_slots')
-      .select(['id'])
-      .where('psychologist_id', '=', ticket.psychologist_id)
-      .where('start_at', '=', at)
-      .executeTakeFirst();
-  }
+  if (ticket.psychologist_id)
+    return slotsRepository.findByPsychologistAndStart(deps.db, ticket.psychologist_id, at);
   return undefined;
 }

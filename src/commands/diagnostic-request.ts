@@ -1,16 +1,17 @@
 // A person asks for a diagnostic session through the short form: find or create the client by any
-// contact given, create a `diagnostic` ticket, hand back a client token and the bot link, tell the
-// operators.
+// contact given, create a `diagnostic` ticket that keeps what was typed, hand back a token for that
+// ticket only and the bot link, tell the operators.
 import type { Deps } from '../deps.ts';
 import { badRequest } from '../errors.ts';
 import { clientsRepository, type ContactIdentity } from '../repositories/clients.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { messages } from '../texts/messages.ts';
 import { contactIdentity } from './contact.ts';
+import { typedContact } from './submit-application.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { botLink, linkCheckFields } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
-import type { ClientGrant } from '../domain/access.ts';
+import type { Actor } from '../domain/access.ts';
 
 export interface DiagnosticRequestInput {
   clientName: string;
@@ -22,7 +23,7 @@ export interface DiagnosticRequestInput {
   raw: Record<string, unknown>;
 }
 
-export async function requestDiagnosticSession(deps: Deps, input: DiagnosticRequestInput) {
+export async function requestDiagnosticSession(deps: Deps, _actor: Actor, input: DiagnosticRequestInput) {
   const identities: ContactIdentity[] = [];
   if (input.telegram) identities.push(contactIdentity('telegram', input.telegram, 'client_telegram'));
   if (input.phone) identities.push(contactIdentity('phone', input.phone, 'client_phone'));
@@ -41,7 +42,7 @@ export async function requestDiagnosticSession(deps: Deps, input: DiagnosticRequ
 
   const { ticketId, leadNumber, grant, link } = await inTransaction(deps, async (trx) => {
     const now = deps.clock.now();
-    const { client, created } = await clientsRepository.findOrCreate(
+    const { client } = await clientsRepository.findOrCreate(
       trx,
       contact,
       { name: input.clientName, utm: input.utm },
@@ -56,6 +57,7 @@ export async function requestDiagnosticSession(deps: Deps, input: DiagnosticRequ
         request_text: input.requestText,
         utm: input.utm ? JSON.stringify(input.utm) : null,
         raw_payload: JSON.stringify(input.raw),
+        typed_contact: JSON.stringify(typedContact(input.clientName, undefined, contact)),
         ...linkCheckFields(now),
       },
       undefined,
@@ -65,8 +67,8 @@ export async function requestDiagnosticSession(deps: Deps, input: DiagnosticRequ
       ticketId: ticket.ticket_id,
       kind: 'диагностическая сессия',
       lead: client.lead_number,
-      name: client.name,
-      age: client.age,
+      name: input.clientName,
+      age: null,
       contact: identities.map((i) => `${i.type}: ${i.value}`).join(', '),
       request: input.requestText,
     });
@@ -79,10 +81,8 @@ export async function requestDiagnosticSession(deps: Deps, input: DiagnosticRequ
     return {
       ticketId: ticket.ticket_id,
       leadNumber: client.lead_number,
-      // Someone already known by this contact gets a token for this ticket only (see ClientGrant).
-      grant: (created
-        ? { clientId: client.id }
-        : { clientId: client.id, ticketId: ticket.ticket_id }) as ClientGrant,
+      // A public submission's token opens the ticket it created, never the person as a whole.
+      grant: { clientId: client.id, ticketId: ticket.ticket_id },
       link: ticket.bot_link,
     };
   });

@@ -4,7 +4,10 @@
 // of the body) in processed_events and acted on once.
 import { createHash } from 'node:crypto';
 import type { Deps } from '../deps.ts';
-import { isUuid } from '../repositories/psychologists.repository.ts';
+import { requireService, type Actor } from '../domain/access.ts';
+import { isUuid, psychologistsRepository } from '../repositories/psychologists.repository.ts';
+import { processedEventsRepository } from '../repositories/processed-events.repository.ts';
+import { slotsRepository } from '../repositories/slots.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { messages } from '../texts/messages.ts';
 import { adminMessage, cancelActiveSession, notify, runBookingProcess } from './session-processes.ts';
@@ -38,52 +41,41 @@ function transition(event: SlotEvent): 'booked' | 'freed' | null {
 
 export async function handleSlotEvent(
   deps: Deps,
-  event: SlotEvent,
-  rawBody: string,
+  actor: Actor,
+  input: { event: SlotEvent; rawBody: string },
 ): Promise<SlotEventAction> {
+  requireService(actor);
+  const { event, rawBody } = input;
   const change = transition(event);
   const slotId = event.record?.id;
   if (!change || typeof slotId !== 'string' || !isUuid(slotId)) return 'ignored';
   const key = eventKey(event, rawBody);
 
-  return inTransaction(deps, async (trx) => {
-    const now = deps.clock.now();
-    const first = await trx
-      .insertInto('processed_events')
-      .values({ key, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('key').doNothing())
-      .returning('key')
-      .executeTakeFirst();
-    if (!first) return 'ignored';
-    const slot = await trx
-      .selectFrom('hraniteli_slots')
-      .selectAll()
-      .where('id', '=', slotId)
-      .forUpdate()
-      .executeTakeFirst();
+  return inTransaction(deps, async (trx, events) => {
+    if (!(await processedEventsRepository.firstDelivery(trx, key, deps.clock.now()))) return 'ignored';
+    const slot = await slotsRepository.findById(trx, slotId, true);
     if (!slot) return 'ignored';
+    events.record({ type: 'slots-changed' });
     const session = await sessionsRepository.activeOfSlot(trx, slotId, true);
 
     if (change === 'booked') {
       if (!session) {
-        const psychologist = await trx
-          .selectFrom('hraniteli_psychologists')
-          .select('name')
-          .where('id', '=', slot.psychologist_id)
-          .executeTakeFirstOrThrow();
+        const psychologist = await psychologistsRepository.findById(trx, slot.psychologist_id);
         await notify(deps, trx, [
           adminMessage(
             deps,
             `slot-booked-by-hand:${key}`,
-            messages.slotBookedWithoutSessionAdmin(psychologist.name, slot.start_at),
+            messages.slotBookedWithoutSessionAdmin(psychologist?.name ?? '—', slot.start_at),
           ),
         ]);
         return 'ignored';
       }
-      await runBookingProcess(deps, trx, session);
+      await runBookingProcess(deps, trx, events, session);
       return 'booking';
     }
-    if (session) await cancelActiveSession(deps, trx, session, 'слот освобождён в расписании', 'slot_freed');
+    if (session) {
+      await cancelActiveSession(deps, trx, events, session, messages.slotFreedReason, 'slot_freed');
+    }
     return 'cancellation';
   });
 }

@@ -2,7 +2,8 @@
 // transaction: the new slot is booked, the old one freed, the session keeps its id and goes back to
 // pending; reminders, the video link and notifications follow the new time.
 import type { Deps } from '../deps.ts';
-import type { Ticket } from '../db/types.ts';
+import type { Actor } from '../domain/access.ts';
+import { ownedTicket } from './owned-ticket.ts';
 import { conflict, notFound } from '../errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
@@ -10,20 +11,22 @@ import { messages } from '../texts/messages.ts';
 import { slotTaken } from './book-slot.ts';
 import { runBookingProcess } from './session-processes.ts';
 import { inTransaction, isUniqueViolation } from './transaction.ts';
-import { isActive } from '../domain/session-state.ts';
+import { isActive } from '../domain/vocabulary.ts';
 
 export async function rescheduleSession(
   deps: Deps,
-  ticket: Ticket,
-  newStart: Date,
+  actor: Actor,
+  input: { ticketId: string; newStart: Date },
 ): Promise<{ message: string }> {
+  const ticket = await ownedTicket(deps, actor, input.ticketId);
+  const newStart = input.newStart;
   const active = await sessionsRepository.activeOfTicket(deps.db, ticket.ticket_id);
   if (!active) throw conflict('no_active_session', `у заявки ${ticket.ticket_id} нет активной сессии`);
   const target = await slotsRepository.findByPsychologistAndStart(deps.db, active.psychologist_id, newStart);
   if (!target) throw notFound('slot', 'у психолога нет слота на это время');
   if (target.id === active.slot_id) return { message: messages.reply.sessionRescheduled };
 
-  return inTransaction(deps, async (trx) => {
+  return inTransaction(deps, async (trx, events) => {
     const now = deps.clock.now();
     if (target.start_at.getTime() < now.getTime() + deps.config.minLeadMinutes * 60_000) {
       throw conflict(
@@ -34,12 +37,7 @@ export async function rescheduleSession(
     // Lock order as in booking: slots first (new, then old), then the session.
     const claimed = await slotsRepository.claimFree(trx, target.id, now);
     if (!claimed) throw slotTaken();
-    await trx
-      .selectFrom('hraniteli_slots')
-      .select('id')
-      .where('id', '=', active.slot_id)
-      .forUpdate()
-      .execute();
+    await slotsRepository.lock(trx, active.slot_id);
     const session = await sessionsRepository.findById(trx, active.id, true);
     if (!session || !isActive(session.status) || session.slot_id !== active.slot_id) {
       throw conflict(
@@ -70,7 +68,7 @@ export async function rescheduleSession(
       throw error;
     }
     await slotsRepository.release(trx, session.slot_id, now);
-    await runBookingProcess(deps, trx, moved, session.start_at);
+    await runBookingProcess(deps, trx, events, moved, session.start_at);
     return { message: messages.reply.sessionRescheduled };
   });
 }

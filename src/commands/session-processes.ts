@@ -1,13 +1,20 @@
 // The booking process and the cancellation process (spec/bot-and-jobs.md). They run inside the
 // transaction of whatever changed the slot — our endpoints or /notify-update — and are idempotent per
 // session and state: outbox dedupe keys carry the session id and its start, so running one twice
-// writes nothing twice, and a rescheduled session gets messages of its own.
+// writes nothing twice, and a rescheduled session gets messages of its own. The video link is made
+// after the commit (attach-meeting-link.ts); the client's and psychologist's booking messages carry it,
+// so they are written with the link.
 import type { Deps, Executor } from '../deps.ts';
 import type { Client, Psychologist, Session, Ticket } from '../db/types.ts';
 import { outboxRepository, type OutgoingMessage } from '../repositories/outbox.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
-import { messages, sessionButtons, type SessionFacts } from '../texts/messages.ts';
-import { isActive } from '../domain/session-state.ts';
+import { sessionButtons } from '../texts/callback-data.ts';
+import { messages, type SessionFacts } from '../texts/messages.ts';
+import { feedbackDueAt, reminderDueAt } from '../domain/due-times.ts';
+import { isActive, type CancelledBy } from '../domain/vocabulary.ts';
+import type { EventLog } from '../effects/events.ts';
+import { slotsRepository } from '../repositories/slots.repository.ts';
+import { ticketsRepository } from '../repositories/tickets.repository.ts';
 
 /** What the messages about a session need to know of its client, psychologist and ticket. */
 export interface SessionParties {
@@ -22,27 +29,7 @@ export interface SessionParties {
 
 /** One query for the three parties of a session. */
 export async function loadParties(trx: Executor, session: Session): Promise<SessionParties> {
-  const row = await trx
-    .selectFrom('hraniteli_tickets as t')
-    .innerJoin('hraniteli_clients as c', 'c.id', 't.client_id')
-    .innerJoin('hraniteli_psychologists as p', (join) => join.on('p.id', '=', session.psychologist_id))
-    .select([
-      'c.id as client_id',
-      'c.name as client_name',
-      'c.age as client_age',
-      'c.lead_number',
-      'c.telegram_id as client_telegram_id',
-      'p.name as psychologist_name',
-      'p.telegram_id as psychologist_telegram_id',
-      't.ticket_id',
-      't.status',
-      't.request_text',
-      't.preferences',
-      't.candidate_slot_ids',
-      't.matched_psychologists',
-    ])
-    .where('t.ticket_id', '=', session.ticket_id)
-    .executeTakeFirstOrThrow();
+  const row = await sessionsRepository.parties(trx, session);
   return {
     session,
     client: {
@@ -94,39 +81,67 @@ export function adminMessage(
 }
 
 /**
- * After a slot became booked for `session` (or the session moved to another slot): video link,
- * notifications, planned reminders. `previousStart` marks a reschedule.
+ * After a slot became booked for `session` (or the session moved to another slot): due times of its
+ * reminder and feedback request, the operators' line, and — once the session has its video link — the
+ * client's and psychologist's messages. `previousStart` marks a reschedule.
  */
 export async function runBookingProcess(
   deps: Deps,
   trx: Executor,
+  events: EventLog,
   session: Session,
   previousStart?: Date,
 ): Promise<Session> {
-  const now = deps.clock.now();
-  let current = session;
-  if (!current.meeting_link) {
-    const meeting = await deps.video.create({
-      sessionId: current.id,
-      startAt: current.start_at,
-      durationMinutes: current.duration_minutes,
-    });
-    current = await sessionsRepository.update(
-      trx,
-      current.id,
-      { meeting_link: meeting.link, meeting_platform: meeting.platform, meeting_id: meeting.meetingId },
-      now,
-    );
+  const remindAt = reminderDueAt(session);
+  const feedbackAt = feedbackDueAt(session);
+  if (
+    session.remind_at?.getTime() !== remindAt.getTime() ||
+    session.feedback_due_at?.getTime() !== feedbackAt.getTime()
+  ) {
+    await sessionsRepository.setDueTimes(trx, session.id, remindAt, feedbackAt);
   }
-  await deps.sessionJobs.plan(trx, current);
-  const parties = await loadParties(trx, current);
+  events.record({ type: 'slots-changed' });
+  events.record({ type: 'due', at: [remindAt, feedbackAt] });
+  const parties = await loadParties(trx, session);
   const facts = factsOf(parties);
-  const key = `booking:${current.id}:${current.start_at.toISOString()}`;
-  const refs = { clientId: parties.client.id, ticketId: parties.ticket.ticket_id, sessionId: current.id };
   const lead = parties.client.lead_number;
+  const adminText = previousStart
+    ? messages.sessionRescheduledAdmin(facts, lead, previousStart)
+    : messages.sessionBookedAdmin(facts, lead, parties.ticket.ticket_id);
+  await notify(deps, trx, [adminMessage(deps, `${bookingKey(session)}:admin`, adminText, refsOf(parties))]);
+  if (session.meeting_link) await writeBookingMessages(deps, trx, parties, previousStart);
+  else {
+    events.record({
+      type: 'session-needs-link',
+      sessionId: session.id,
+      startAt: session.start_at,
+      previousStart: previousStart ?? null,
+    });
+  }
+  return session;
+}
+
+const bookingKey = (session: Session) => `booking:${session.id}:${session.start_at.toISOString()}`;
+
+const refsOf = (parties: SessionParties) => ({
+  clientId: parties.client.id,
+  ticketId: parties.ticket.ticket_id,
+  sessionId: parties.session.id,
+});
+
+/** The client's and psychologist's messages about a booking or a move, with the video link. */
+export async function writeBookingMessages(
+  deps: Deps,
+  trx: Executor,
+  parties: SessionParties,
+  previousStart?: Date,
+): Promise<void> {
+  const session = parties.session;
+  const facts = factsOf(parties);
+  const key = bookingKey(session);
   const clientText = previousStart
     ? messages.sessionRescheduledClient(facts)
-    : current.status === 'confirmed'
+    : session.status === 'confirmed'
       ? messages.sessionConfirmedClient(facts)
       : messages.sessionBookedClient(facts);
   const psychologistText = previousStart
@@ -136,28 +151,23 @@ export async function runBookingProcess(
         age: parties.client.age,
         request: parties.ticket.request_text,
       });
-  const adminText = previousStart
-    ? messages.sessionRescheduledAdmin(facts, lead, previousStart)
-    : messages.sessionBookedAdmin(facts, lead, parties.ticket.ticket_id);
   await notify(deps, trx, [
     {
       dedupeKey: `${key}:client`,
       recipient: 'client',
       chatId: parties.client.telegram_id,
       text: clientText,
-      ...(current.status === 'pending' ? { buttons: sessionButtons(current.id) } : {}),
-      ...refs,
+      ...(session.status === 'pending' ? { buttons: sessionButtons(deps.callbacks, session.id) } : {}),
+      ...refsOf(parties),
     },
     {
       dedupeKey: `${key}:psychologist`,
       recipient: 'psychologist',
       chatId: parties.psychologist.telegram_id,
       text: psychologistText,
-      ...refs,
+      ...refsOf(parties),
     },
-    adminMessage(deps, `${key}:admin`, adminText, refs),
   ]);
-  return current;
 }
 
 /**
@@ -167,9 +177,10 @@ export async function runBookingProcess(
 export async function cancelActiveSession(
   deps: Deps,
   trx: Executor,
+  events: EventLog,
   session: Session,
   reason: string | null,
-  cancelledBy: 'client' | 'psychologist' | 'operator' | 'slot_freed',
+  cancelledBy: CancelledBy,
 ): Promise<Session> {
   if (!isActive(session.status)) return session;
   const now = deps.clock.now();
@@ -179,50 +190,42 @@ export async function cancelActiveSession(
     { status: 'cancelled', cancellation_reason: reason, cancelled_by: cancelledBy, cancelled_at: now },
     now,
   );
-  await trx
-    .updateTable('hraniteli_slots')
-    .set({ state: 'free', updated_at: now })
-    .where('id', '=', session.slot_id)
-    .where('state', '=', 'booked')
-    .execute();
-  await deps.sessionJobs.drop(trx, session.id);
+  await slotsRepository.release(trx, session.slot_id, now);
+  await sessionsRepository.clearDueTimes(trx, session.id);
+  events.record({ type: 'slots-changed' });
   const parties = await loadParties(trx, cancelled);
   if (parties.ticket.status === 'booked') {
-    await trx
-      .updateTable('hraniteli_tickets')
-      .set({
-        status:
-          parties.ticket.candidate_slot_ids.length || parties.ticket.matched_psychologists.length
-            ? 'matched'
-            : 'new',
-        updated_at: now,
-      })
-      .where('ticket_id', '=', parties.ticket.ticket_id)
-      .execute();
+    const hasCandidates =
+      parties.ticket.candidate_slot_ids.length > 0 || parties.ticket.matched_psychologists.length > 0;
+    await ticketsRepository.update(
+      trx,
+      parties.ticket.ticket_id,
+      { status: hasCandidates ? 'matched' : 'new' },
+      now,
+    );
   }
   const facts = factsOf(parties);
   const key = `cancellation:${session.id}:${session.start_at.toISOString()}`;
-  const refs = { clientId: parties.client.id, ticketId: parties.ticket.ticket_id, sessionId: session.id };
   await notify(deps, trx, [
     {
       dedupeKey: `${key}:client`,
       recipient: 'client',
       chatId: parties.client.telegram_id,
       text: messages.sessionCancelledClient(facts),
-      ...refs,
+      ...refsOf(parties),
     },
     {
       dedupeKey: `${key}:psychologist`,
       recipient: 'psychologist',
       chatId: parties.psychologist.telegram_id,
       text: messages.sessionCancelledPsychologist(facts, reason),
-      ...refs,
+      ...refsOf(parties),
     },
     adminMessage(
       deps,
       `${key}:admin`,
       messages.sessionCancelledAdmin(facts, parties.client.lead_number, reason),
-      refs,
+      refsOf(parties),
     ),
   ]);
   return cancelled;

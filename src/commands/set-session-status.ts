@@ -8,23 +8,21 @@ import { isAllowedTransition } from '../domain/session-state.ts';
 import { cancelActiveSession } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
 import { refreshClientsProvided } from './refresh-clients-provided.ts';
+import { requireService, type Actor } from '../domain/access.ts';
+import { slotsRepository } from '../repositories/slots.repository.ts';
+import { ticketsRepository } from '../repositories/tickets.repository.ts';
 
 export async function setSessionStatus(
   deps: Deps,
-  sessionId: string,
-  status: 'completed' | 'missed' | 'cancelled',
-  reason: string | null,
-  by: 'operator' | 'psychologist' = 'operator',
+  actor: Actor,
+  input: { sessionId: string; status: 'completed' | 'missed' | 'cancelled'; reason: string | null },
 ): Promise<Session> {
-  return inTransaction(deps, async (trx) => {
+  requireService(actor);
+  const { sessionId, status, reason } = input;
+  return inTransaction(deps, async (trx, events) => {
     const found = await sessionsRepository.findById(trx, sessionId);
     if (!found) throw notFound('session');
-    await trx
-      .selectFrom('hraniteli_slots')
-      .select('id')
-      .where('id', '=', found.slot_id)
-      .forUpdate()
-      .execute();
+    await slotsRepository.lock(trx, found.slot_id);
     const session = (await sessionsRepository.findById(trx, sessionId, true))!;
     if (session.status === status) return session;
     if (!isAllowedTransition(session.status, status)) {
@@ -34,7 +32,7 @@ export async function setSessionStatus(
       );
     }
     const now = deps.clock.now();
-    if (status === 'cancelled') return cancelActiveSession(deps, trx, session, reason, by);
+    if (status === 'cancelled') return cancelActiveSession(deps, trx, events, session, reason, 'operator');
     if (session.start_at.getTime() > now.getTime()) {
       throw conflict(
         'session_not_started',
@@ -49,12 +47,7 @@ export async function setSessionStatus(
         : { status, missed_at: now, completed_at: null },
       now,
     );
-    await trx
-      .updateTable('hraniteli_tickets')
-      .set({ status: 'closed', updated_at: now })
-      .where('ticket_id', '=', session.ticket_id)
-      .where('status', '=', 'booked')
-      .execute();
+    await ticketsRepository.closeIfBooked(trx, session.ticket_id, now);
     await refreshClientsProvided(trx, session.psychologist_id, now);
     return updated;
   });

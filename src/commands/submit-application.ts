@@ -1,6 +1,9 @@
 // A person submits the application form (or the helping-hand form): find or create the client by
-// contact, create the ticket, match psychologists and candidate slots, hand back a client token and the
-// bot link, tell the operators. With an Idempotency-Key a retried submission returns the first answer.
+// contact, create the ticket, match psychologists and candidate slots, hand back a token for this
+// ticket and the bot link, tell the operators. Typing a contact proves nothing: the token opens this
+// ticket only, the ticket keeps what was typed, and a known person's stored details stay as they were.
+// With an Idempotency-Key a retried submission (same route, same body, within 24 h) returns the first
+// answer; the key with another body is refused.
 import type { Deps, Executor } from '../deps.ts';
 import type { Client, ContactType, Ticket, TicketType } from '../db/types.ts';
 import { slotTimeFields } from '../domain/time.ts';
@@ -11,15 +14,12 @@ import { messages } from '../texts/messages.ts';
 import { contactIdentity } from './contact.ts';
 import { botLink, linkCheckFields } from './ticket-links.ts';
 import { findMatches, type Match } from './find-matches.ts';
-import {
-  AlreadyProcessed,
-  claimIdempotencyKey,
-  storedResponse,
-  storeIdempotentResponse,
-} from './idempotency.ts';
+import { idempotencyRepository } from '../repositories/idempotency.repository.ts';
+import { bodyHash } from '../domain/body-hash.ts';
+import { AppError } from '../errors.ts';
+import type { Actor } from '../domain/access.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
-import type { ClientGrant } from '../domain/access.ts';
 
 export interface ApplicationInput {
   kind: 'application' | 'help_hand';
@@ -62,15 +62,48 @@ export function collectUtm(raw: Record<string, unknown>): Record<string, unknown
   return Object.keys(utm).length ? utm : undefined;
 }
 
-export async function submitApplication(deps: Deps, input: ApplicationInput): Promise<ApplicationResult> {
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
+
+/** Thrown inside the transaction to roll it back when the key was already used. */
+class KeyAlreadyUsed extends Error {}
+
+/** What the submission typed about the person: shown to this ticket's token and to operators. */
+export function typedContact(name: string, age: number | undefined, contact: ContactIdentity) {
+  return {
+    name,
+    age: age ?? null,
+    type: contact.type,
+    value: contact.value,
+    phone: contact.phone ?? null,
+    email: contact.email ?? null,
+    telegram: contact.telegramUsername ? `@${contact.telegramUsername}` : (contact.telegramId ?? null),
+  };
+}
+
+export async function submitApplication(
+  deps: Deps,
+  _actor: Actor,
+  input: ApplicationInput,
+): Promise<ApplicationResult> {
   const contact = contactIdentity(input.contact.type, input.contact.value);
-  const idempotencyKey = input.idempotencyKey ? `${input.kind}:${input.idempotencyKey}` : undefined;
+  const key = input.idempotencyKey ? `${input.kind}:${input.idempotencyKey}` : undefined;
+  const hash = bodyHash(input.raw);
+  let answer: Omit<ApplicationResult, 'client_token'>;
   try {
-    const { result, grant } = await inTransaction(deps, async (trx) => {
+    answer = await inTransaction(deps, async (trx) => {
       const now = deps.clock.now();
-      if (idempotencyKey && !(await claimIdempotencyKey(trx, idempotencyKey, now)))
-        throw new AlreadyProcessed();
-      const { client, created } = await clientsRepository.findOrCreate(
+      if (
+        key &&
+        !(await idempotencyRepository.claim(
+          trx,
+          key,
+          hash,
+          now,
+          new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+        ))
+      )
+        throw new KeyAlreadyUsed();
+      const { client } = await clientsRepository.findOrCreate(
         trx,
         contact,
         { name: input.name, ...(input.age !== undefined ? { age: input.age } : {}), utm: input.utm },
@@ -83,7 +116,7 @@ export async function submitApplication(deps: Deps, input: ApplicationInput): Pr
         selectedSlots: input.selectedSlots,
         helpHand: input.kind === 'help_hand',
       });
-      const ticket = await createTicket(deps, trx, input, client, matches, now);
+      const ticket = await createTicket(deps, trx, input, client, contact, matches, now);
       await notifyOperators(deps, trx, ticket, client, contact, input, matches);
       const result: Omit<ApplicationResult, 'client_token'> = {
         success: true,
@@ -97,22 +130,27 @@ export async function submitApplication(deps: Deps, input: ApplicationInput): Pr
           slots: m.slots.map((s) => ({ id: s.id, ...slotTimeFields(s.start_ms) })),
         })),
       };
-      // Someone already known by this contact gets a token for this ticket only (see ClientGrant).
-      const grant: ClientGrant = created
-        ? { clientId: client.id }
-        : { clientId: client.id, ticketId: ticket.ticket_id };
-      if (idempotencyKey) await storeIdempotentResponse(trx, idempotencyKey, { ...result, grant }, now);
-      return { result, grant };
+      if (key) await idempotencyRepository.storeAnswer(trx, key, { ...result, client_id: client.id }, now);
+      return { ...result, client_id: client.id } as Omit<ApplicationResult, 'client_token'> & {
+        client_id: string;
+      };
     });
-    return { ...result, client_token: await deps.tokens.issue(grant, deps.clock.now()) };
   } catch (error) {
-    if (!(error instanceof AlreadyProcessed) || !idempotencyKey) throw error;
-    const { grant, ...first } = (await storedResponse(deps.db, idempotencyKey)) as Omit<
-      ApplicationResult,
-      'client_token'
-    > & { grant: ClientGrant };
-    return { ...first, client_token: await deps.tokens.issue(grant, deps.clock.now()) };
+    if (!(error instanceof KeyAlreadyUsed) || !key) throw error;
+    const stored = await idempotencyRepository.find(deps.db, key);
+    if (!stored || stored.bodyHash !== hash || !stored.response) {
+      throw new AppError(
+        'idempotency_key_reused',
+        'Idempotency-Key: this key was already used for another request; send a new key for a new submission',
+        [{ field: 'Idempotency-Key', message: 'was already used for another request' }],
+      );
+    }
+    answer = stored.response as typeof answer;
   }
+  const { client_id: clientId, ...result } = answer as typeof answer & { client_id: string };
+  // A public submission's token opens the ticket it created, never the person as a whole.
+  const grant = { clientId, ticketId: result.ticket_id };
+  return { ...result, client_token: await deps.tokens.issue(grant, deps.clock.now()) };
 }
 
 async function createTicket(
@@ -120,6 +158,7 @@ async function createTicket(
   trx: Executor,
   input: ApplicationInput,
   client: Client,
+  contact: ContactIdentity,
   matches: Match[],
   now: Date,
 ): Promise<Ticket> {
@@ -143,6 +182,7 @@ async function createTicket(
       raw_payload: JSON.stringify(input.raw),
       promocode: input.promocode ?? null,
       price_session: input.priceSession ?? null,
+      typed_contact: JSON.stringify(typedContact(input.name, input.age, contact)),
       ...(type === 'help_hand'
         ? { help_hand_stage: 0, help_hand_next_check_at: new Date(now.getTime() + 7 * 24 * 60 * 60_000) }
         : {}),
@@ -166,8 +206,8 @@ async function notifyOperators(
     ticketId: ticket.ticket_id,
     kind: input.kind === 'help_hand' ? 'Рука помощи' : 'заявка',
     lead: client.lead_number,
-    name: client.name,
-    age: client.age,
+    name: input.name,
+    age: input.age ?? null,
     contact: `${contact.type}: ${contact.value}`,
     request: input.requestText ?? (input.preferences.specializations ?? []).join(', '),
     offers: matches.map((m) => ({ name: m.name, slots: m.slots.map((s) => new Date(s.start_ms)) })),

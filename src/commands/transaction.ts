@@ -1,21 +1,28 @@
-// Opens the transaction of a business action in plain sight. PostgreSQL may abort one of two
-// transactions that wait on each other (deadlock) or on a serialization conflict; the action is
-// then run again from the start, which is safe because nothing of the aborted attempt was kept.
+// Opens the transaction of a business action in plain sight, and runs what it recorded for after the
+// commit (src/effects/events.ts). PostgreSQL may abort one of two transactions that wait on each other
+// (deadlock) or on a serialization conflict; the action is then run again from the start with a fresh
+// event log, which is safe because nothing of the aborted attempt was kept.
 import type { Deps, Executor } from '../deps.ts';
+import { EventLog } from '../effects/events.ts';
 
 const RETRYABLE = new Set(['40P01', '40001']);
 
-export async function inTransaction<T>(deps: Deps, action: (trx: Executor) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  deps: Deps,
+  action: (trx: Executor, events: EventLog) => Promise<T>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    const events = new EventLog();
+    let result: T;
     try {
-      const result = await deps.db.transaction().execute((trx) => action(trx as unknown as Executor));
-      // Any committed write may change what the free-slot listings show.
-      deps.listings.invalidate();
-      return result;
+      result = await deps.db.transaction().execute((trx) => action(trx as unknown as Executor, events));
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (!code || !RETRYABLE.has(code) || attempt >= 5) throw error;
+      continue;
     }
+    await deps.effects.run(events.events);
+    return result;
   }
 }
 

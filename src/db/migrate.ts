@@ -4,11 +4,13 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import * as dataModel from './migrations/001_data_model.ts';
 import * as activeSessionsIndex from './migrations/002_active_sessions_index.ts';
+import * as submissionIdentity from './migrations/004_submission_identity.ts';
 import type { DB } from './types.ts';
 
 const migrations: Record<string, Migration> = {
   '001_data_model': dataModel,
   '002_active_sessions_index': activeSessionsIndex,
+  '004_submission_identity': submissionIdentity,
 };
 
 export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {

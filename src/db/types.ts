@@ -5,13 +5,31 @@ type Json = ColumnType<unknown, string | undefined, string>;
 type NullableJson = ColumnType<unknown, string | null | undefined, string | null>;
 type TextArray = ColumnType<string[], string[] | undefined, string[]>;
 
-export type SessionStatus = 'pending' | 'confirmed' | 'cancelled' | 'completed' | 'missed';
-export type TicketStatus = 'new' | 'matched' | 'booked' | 'closed' | 'cancelled';
-export type TicketType = 'application' | 'diagnostic' | 'help_hand' | 'reassignment';
-export type SlotState = 'free' | 'booked';
-export type ContactType = 'telegram' | 'whatsapp' | 'phone' | 'vk' | 'max' | 'email';
-export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'skipped';
-export type Recipient = 'client' | 'psychologist' | 'admin';
+import type {
+  CancelledBy,
+  ContactType,
+  OutboxStatus,
+  PaymentStatus,
+  Recipient,
+  SessionKind,
+  SessionStatus,
+  SlotState,
+  TicketStatus,
+  TicketType,
+} from '../domain/vocabulary.ts';
+
+export type {
+  CancelledBy,
+  ContactType,
+  OutboxStatus,
+  PaymentStatus,
+  Recipient,
+  SessionKind,
+  SessionStatus,
+  SlotState,
+  TicketStatus,
+  TicketType,
+};
 
 export interface PsychologistsTable {
   id: Generated<string>;
@@ -92,6 +110,8 @@ export interface TicketsTable {
   help_hand_next_check_at: Date | null;
   help_hand_confirmed_at: Date | null;
   note: string | null;
+  /** What the submission typed (name, age, contacts): shown to its ticket token and to operators. */
+  typed_contact: NullableJson;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -102,17 +122,17 @@ export interface SessionsTable {
   client_id: string;
   psychologist_id: string;
   slot_id: string;
-  kind: Generated<'diagnostic' | 'regular'>;
+  kind: Generated<SessionKind>;
   status: Generated<SessionStatus>;
   start_at: ColumnType<Date, Date | string, Date | string>;
   duration_minutes: Generated<number>;
   payment_amount: number | null;
-  payment_status: 'pending' | 'completed' | null;
+  payment_status: PaymentStatus | null;
   meeting_link: string | null;
   meeting_platform: string | null;
   meeting_id: string | null;
   cancellation_reason: string | null;
-  cancelled_by: string | null;
+  cancelled_by: CancelledBy | null;
   rating: number | null;
   feedback: string | null;
   rated_at: Date | null;
@@ -167,6 +187,9 @@ export interface IdempotencyKeysTable {
   key: string;
   status_code: number | null;
   response: NullableJson;
+  /** SHA-256 of the route's canonical body: a key replays only for the same body. */
+  body_hash: string | null;
+  expires_at: Generated<Date>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

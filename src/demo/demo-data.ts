@@ -1,8 +1,8 @@
 // The demo data set: a handful of psychologists with free slots over the next 4 weeks and a few
 // booked sessions, so that a newcomer's first `npm start` answers with real data.
 import type { Deps } from '../deps.ts';
-import { bookSlot } from '../commands/book-slot.ts';
-import { inTransaction } from '../commands/transaction.ts';
+import { bookSlotFor } from '../commands/book-slot.ts';
+import { SERVICE } from '../domain/access.ts';
 import { normalizeName } from '../domain/names.ts';
 import { moscowDayStart, partsAt } from '../domain/time.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
@@ -153,9 +153,12 @@ export async function loadDemoData(
       { name: c.name, age: c.age },
       now,
     );
-    await inTransaction(deps, (trx) =>
-      bookSlot(deps, trx, { slotId, clientId: client.id, kind: 'diagnostic', ignoreLeadTime: true }),
-    );
+    await bookSlotFor(deps, SERVICE, {
+      slotId,
+      clientId: client.id,
+      kind: 'diagnostic',
+      ignoreLeadTime: true,
+    });
     booked++;
   }
   return { psychologists: PSYCHOLOGISTS.length, slots: slotCount, booked };

@@ -1,5 +1,5 @@
 // The session state machine of SPEC §4 (the seed's SessionStatus).
-import type { SessionStatus } from '../db/types.ts';
+import type { SessionStatus } from './vocabulary.ts';
 
 // Marking what happened (completed / missed) is allowed from either active status once the session
 // has started: the psychologist's "Не пришёл" on a confirmed session must not wait for the sweep.
@@ -15,4 +15,4 @@ export function isAllowedTransition(from: SessionStatus, to: SessionStatus): boo
   return TRANSITIONS[from].includes(to);
 }
 
-export const isActive = (status: SessionStatus) => status === 'pending' || status === 'confirmed';
+export { isActive } from './vocabulary.ts';

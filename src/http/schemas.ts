@@ -1,10 +1,6 @@
 // Schema pieces shared by the route plugins, and the per-route rate-limit settings.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
-import { notFound } from '../errors.ts';
-import { requireTicketAccess } from '../domain/access.ts';
-import { ticketsRepository } from '../repositories/tickets.repository.ts';
-import type { Ticket } from '../db/types.ts';
 
 export const MAX_TEXT = 10_000;
 
@@ -49,14 +45,6 @@ export function rateLimited(app: FastifyInstance, kind: 'public' | 'submit') {
       allowList: (request: FastifyRequest) => request.actor?.kind === 'service',
     },
   };
-}
-
-/** The ticket, provided the caller is the service or the ticket's own client (else 401/403). */
-export async function ownedTicket(request: FastifyRequest, ticketId: string): Promise<Ticket> {
-  const ticket = await ticketsRepository.find(request.server.deps.db, ticketId);
-  if (!ticket) throw notFound('ticket', `заявка ${ticketId} не найдена`);
-  requireTicketAccess(request.actor, ticket);
-  return ticket;
 }
 
 /** A string from a fixed list; a wrong value is reported as "must be one of: …". */

@@ -1,7 +1,6 @@
 // SQL for clients: find-or-create by contact (race-free through the unique contact key), lookups.
 import type { Executor } from '../deps.ts';
-import type { Client, ClientsTable, ContactType } from '../db/types.ts';
-import type { Updateable } from 'kysely';
+import type { Client, ContactType } from '../db/types.ts';
 import { newLeadNumber } from '../domain/ids.ts';
 import { isUuid } from './psychologists.repository.ts';
 
@@ -24,9 +23,10 @@ export interface ClientDetails {
 
 export const clientsRepository = {
   /**
-   * The client known by this contact, updated with the new details, or a new client with a fresh lead
-   * number. A concurrent submission with the same contact waits on the unique key, gets the conflict
-   * once the first commits, and then finds the row.
+   * The client known by this contact, as stored, or a new client with a fresh lead number. A known
+   * person's details are never changed here: whoever typed the contact proved nothing (the submission's
+   * own values stay on its ticket). A concurrent submission with the same contact waits on the unique
+   * key, gets the conflict once the first commits, and then finds the row.
    */
   async findOrCreate(
     db: Executor,
@@ -60,22 +60,7 @@ export const clientsRepository = {
       // A conflict: the person is known by this contact (or Telegram id), or the random lead number
       // collided (a new one is drawn on the next round).
       const existing = await this.findByContact(db, contact);
-      if (existing) {
-        const update: Updateable<ClientsTable> = { updated_at: now };
-        if (details.name) update.name = details.name;
-        if (details.age !== undefined) update.age = details.age;
-        if (contact.phone && !existing.phone) update.phone = contact.phone;
-        if (contact.email && !existing.email) update.email = contact.email;
-        if (contact.telegramUsername && !existing.telegram_username)
-          update.telegram_username = contact.telegramUsername;
-        const client = await db
-          .updateTable('hraniteli_clients')
-          .set(update)
-          .where('id', '=', existing.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return { client, created: false };
-      }
+      if (existing) return { client: existing, created: false };
     }
     throw new Error('could not create a client record');
   },

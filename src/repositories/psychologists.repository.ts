@@ -18,6 +18,25 @@ export interface MatchCandidateRow {
 }
 
 export const psychologistsRepository = {
+  /** Counts the psychologist's sessions of the month that took place (or, confirmed, have started). */
+  async refreshClientsProvided(
+    db: Executor,
+    psychologistId: string,
+    month: { start: Date; end: Date },
+    now: Date,
+  ): Promise<void> {
+    await db
+      .updateTable('hraniteli_psychologists')
+      .set({
+        number_of_clients_provided: sql<number>`(select count(*) from hraniteli_sessions s
+          where s.psychologist_id = ${psychologistId} and s.start_at >= ${month.start} and s.start_at < ${month.end}
+          and (s.status = 'completed' or (s.status = 'confirmed' and s.start_at <= ${now})))::int`,
+        updated_at: now,
+      })
+      .where('id', '=', psychologistId)
+      .execute();
+  },
+
   async insert(db: Executor, values: Insertable<PsychologistsTable>): Promise<Psychologist | undefined> {
     return db
       .insertInto('hraniteli_psychologists')

@@ -3,8 +3,7 @@
 import type { Updateable } from 'kysely';
 import type { Executor } from '../deps.ts';
 import type { Session, SessionsTable } from '../db/types.ts';
-
-export const ACTIVE_STATUSES = ['pending', 'confirmed'] as const;
+import { ACTIVE_SESSION_STATUSES } from '../domain/vocabulary.ts';
 
 export const sessionsRepository = {
   async insert(
@@ -41,7 +40,7 @@ export const sessionsRepository = {
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('ticket_id', '=', ticketId)
-      .where('status', 'in', ACTIVE_STATUSES);
+      .where('status', 'in', ACTIVE_SESSION_STATUSES);
     if (lock) query = query.forUpdate();
     return query.executeTakeFirst();
   },
@@ -51,7 +50,7 @@ export const sessionsRepository = {
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('slot_id', '=', slotId)
-      .where('status', 'in', ACTIVE_STATUSES);
+      .where('status', 'in', ACTIVE_SESSION_STATUSES);
     if (lock) query = query.forUpdate();
     return query.executeTakeFirst();
   },
@@ -67,6 +66,38 @@ export const sessionsRepository = {
       .executeTakeFirst();
   },
 
+  /** The ticket's latest session at that start (whatever its status). */
+  async ofTicketAt(db: Executor, ticketId: string, startAt: Date) {
+    return db
+      .selectFrom('hraniteli_sessions')
+      .select('status')
+      .where('ticket_id', '=', ticketId)
+      .where('start_at', '=', startAt)
+      .orderBy('updated_at', 'desc')
+      .executeTakeFirst();
+  },
+
+  /** The ticket's most recent session that has started and was not cancelled, locked. */
+  async latestStartedOfTicket(db: Executor, ticketId: string, now: Date): Promise<Session | undefined> {
+    return db
+      .selectFrom('hraniteli_sessions')
+      .selectAll()
+      .where('ticket_id', '=', ticketId)
+      .where('start_at', '<=', now)
+      .where('status', '!=', 'cancelled')
+      .orderBy('start_at', 'desc')
+      .limit(1)
+      .forUpdate()
+      .executeTakeFirst();
+  },
+
+  async addRating(db: Executor, sessionId: string, rating: number, feedback: string | null, now: Date) {
+    await db
+      .insertInto('session_ratings')
+      .values({ session_id: sessionId, rating, feedback, created_at: now })
+      .execute();
+  },
+
   async findById(db: Executor, id: string, lock = false): Promise<Session | undefined> {
     let query = db.selectFrom('hraniteli_sessions').selectAll().where('id', '=', id);
     if (lock) query = query.forUpdate();
@@ -79,6 +110,92 @@ export const sessionsRepository = {
       .set({ ...values, updated_at: now })
       .where('id', '=', id)
       .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  /** Stores when the session's reminder and feedback request fall due (cleared "done" marks with them). */
+  async setDueTimes(db: Executor, id: string, remindAt: Date, feedbackDueAt: Date): Promise<void> {
+    await db
+      .updateTable('hraniteli_sessions')
+      .set({
+        remind_at: remindAt,
+        reminded_at: null,
+        feedback_due_at: feedbackDueAt,
+        feedback_asked_at: null,
+      })
+      .where('id', '=', id)
+      .execute();
+  },
+
+  async clearDueTimes(db: Executor, id: string): Promise<void> {
+    await db
+      .updateTable('hraniteli_sessions')
+      .set({ remind_at: null, feedback_due_at: null })
+      .where('id', '=', id)
+      .execute();
+  },
+
+  /**
+   * Sets the video link of a session that is still active at that start and has none; undefined when
+   * another process got there first or the session moved or ended meanwhile (once per session and start).
+   */
+  async attachMeetingLink(
+    db: Executor,
+    id: string,
+    startAt: Date,
+    meeting: { link: string; platform: string; meetingId: string },
+    now: Date,
+  ): Promise<Session | undefined> {
+    return db
+      .updateTable('hraniteli_sessions')
+      .set({
+        meeting_link: meeting.link,
+        meeting_platform: meeting.platform,
+        meeting_id: meeting.meetingId,
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .where('start_at', '=', startAt)
+      .where('meeting_link', 'is', null)
+      .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  /** Active sessions still without a video link (the backstop of the after-commit link effect). */
+  async activeWithoutLink(db: Executor, limit: number) {
+    return db
+      .selectFrom('hraniteli_sessions')
+      .select(['id', 'start_at'])
+      .where('meeting_link', 'is', null)
+      .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .orderBy('start_at')
+      .limit(limit)
+      .execute();
+  },
+
+  /** What the messages about a session need of its client, psychologist and ticket, in one query. */
+  async parties(db: Executor, session: Pick<Session, 'ticket_id' | 'psychologist_id'>) {
+    return db
+      .selectFrom('hraniteli_tickets as t')
+      .innerJoin('hraniteli_clients as c', 'c.id', 't.client_id')
+      .innerJoin('hraniteli_psychologists as p', (join) => join.on('p.id', '=', session.psychologist_id))
+      .select([
+        'c.id as client_id',
+        'c.name as client_name',
+        'c.age as client_age',
+        'c.lead_number',
+        'c.telegram_id as client_telegram_id',
+        'p.name as psychologist_name',
+        'p.telegram_id as psychologist_telegram_id',
+        't.ticket_id',
+        't.status',
+        't.request_text',
+        't.preferences',
+        't.candidate_slot_ids',
+        't.matched_psychologists',
+      ])
+      .where('t.ticket_id', '=', session.ticket_id)
       .executeTakeFirstOrThrow();
   },
 

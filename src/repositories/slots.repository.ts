@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../deps.ts';
 import type { Slot } from '../db/types.ts';
 import { normalizeName } from '../domain/names.ts';
+import { ACTIVE_SESSION_STATUSES } from '../domain/vocabulary.ts';
 
 export interface FreeSlotFilter {
   from: Date;
@@ -61,8 +62,10 @@ export const slotsRepository = {
     return result.rows;
   },
 
-  async findById(db: Executor, id: string): Promise<Slot | undefined> {
-    return db.selectFrom('hraniteli_slots').selectAll().where('id', '=', id).executeTakeFirst();
+  async findById(db: Executor, id: string, lock = false): Promise<Slot | undefined> {
+    let query = db.selectFrom('hraniteli_slots').selectAll().where('id', '=', id);
+    if (lock) query = query.forUpdate();
+    return query.executeTakeFirst();
   },
 
   async findByPsychologistAndStart(
@@ -113,6 +116,32 @@ export const slotsRepository = {
       .where('state', '=', 'free')
       .returningAll()
       .executeTakeFirst();
+  },
+
+  /** What decides whether a slot can be booked: its owner, time, state and whether the owner takes clients. */
+  async bookability(db: Executor, id: string) {
+    return db
+      .selectFrom('hraniteli_slots as s')
+      .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
+      .select(['s.psychologist_id', 's.start_at', 's.state', 'p.is_active'])
+      .where('s.id', '=', id)
+      .executeTakeFirst();
+  },
+
+  /** The slot among `ids` that starts at `at`, a free one first. */
+  async candidateAt(db: Executor, ids: string[], at: Date) {
+    return db
+      .selectFrom('hraniteli_slots')
+      .select(['id'])
+      .where('id', 'in', ids)
+      .where('start_at', '=', at)
+      .orderBy('state')
+      .executeTakeFirst();
+  },
+
+  /** Takes the slot's row lock: every action locks the slot first, then the ticket and session. */
+  async lock(db: Executor, id: string): Promise<void> {
+    await db.selectFrom('hraniteli_slots').select('id').where('id', '=', id).forUpdate().execute();
   },
 
   async release(db: Executor, id: string, now: Date): Promise<void> {
@@ -175,7 +204,7 @@ export const slotsRepository = {
       .selectFrom('hraniteli_slots as s')
       .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
       .leftJoin('hraniteli_sessions as se', (join) =>
-        join.onRef('se.slot_id', '=', 's.id').on('se.status', 'in', ['pending', 'confirmed']),
+        join.onRef('se.slot_id', '=', 's.id').on('se.status', 'in', [...ACTIVE_SESSION_STATUSES]),
       )
       .select([
         's.id',

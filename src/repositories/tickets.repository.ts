@@ -66,6 +66,16 @@ export const ticketsRepository = {
       .executeTakeFirst();
   },
 
+  /** A booked ticket whose session took place is closed. */
+  async closeIfBooked(db: Executor, ticketId: string, now: Date): Promise<void> {
+    await db
+      .updateTable('hraniteli_tickets')
+      .set({ status: 'closed', updated_at: now })
+      .where('ticket_id', '=', ticketId)
+      .where('status', '=', 'booked')
+      .execute();
+  },
+
   async update(db: Executor, ticketId: string, values: Updateable<TicketsTable>, now: Date): Promise<Ticket> {
     return db
       .updateTable('hraniteli_tickets')

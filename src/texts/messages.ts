@@ -86,6 +86,8 @@ export const messages = {
   slotBookedWithoutSessionAdmin: (psychologistName: string, startAt: Date) =>
     `Слот ${psychologistName} ${short(startAt)} отмечен занятым вручную, но записи клиента на него нет. Проверьте, пожалуйста.`,
 
+  slotFreedReason: 'слот освобождён в расписании',
+
   /** Short answers returned to the caller (the old clients showed them to people). */
   reply: {
     diagnosticRequestReceived:
@@ -98,11 +100,3 @@ export const messages = {
     sessionRated: 'Спасибо за оценку',
   },
 };
-
-export const sessionButtons = (sessionId: string) => [
-  [
-    { text: 'Подтвердить', callback_data: `confirm:${sessionId}` },
-    { text: 'Перенести', callback_data: `reschedule:${sessionId}` },
-    { text: 'Отменить', callback_data: `cancel:${sessionId}` },
-  ],
-];

@@ -1,7 +1,7 @@
 // Identity holes a hostile outside test found: a reused Idempotency-Key, a contact typed first, a known
 // person's contacts read or overwritten through a public submission. Typing a contact proves nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import { createTestApp, TEST_API_KEY, type TestApp } from '../support/app.ts';
 import { addSlots, bearer, createPsychologist, postAs, submitApplication } from '../support/fixtures.ts';
 
 let t: TestApp;
@@ -188,7 +188,7 @@ describe('a public submission neither reveals nor overwrites a known person', ()
     const record = res.json();
     expect(record.ticket_id).toBe(mine.ticket_id);
     expect(record.client_id).toBeNull();
-    expect(record.status).toBe('new');
+    expect(record.status).toBe('matched');
     for (const column of [
       'request_text',
       'raw_payload',
@@ -214,5 +214,45 @@ describe('a public submission neither reveals nor overwrites a known person', ()
     const info = await t.app.inject({ url: `/get-ticket-info?ticket_id=${mine.ticket_id}` });
     expect(info.json().ticket.session_status).toBe('pending');
     expect(info.headers['cache-control']).toContain('no-store');
+  });
+});
+
+describe('what a client may declare', () => {
+  it('payment_info is recorded from the service key only', async () => {
+    const mine = await submitApplication(t, application('@payment_client'));
+    const book = (headers: Record<string, string>, slotId: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/process-diagnostic-session-request',
+        headers,
+        payload: {
+          client_id: mine.lead_number,
+          psychologist_id: psychologist.id,
+          slot_id: slotId,
+          ticket_id: mine.ticket_id,
+          payment_info: { amount: 1, status: 'completed' },
+        },
+      });
+    const asClient = await book(bearer(mine.client_token), slotIds[2]!);
+    expect(asClient.statusCode, asClient.body).toBe(200);
+    const row = await t.deps.db
+      .selectFrom('hraniteli_sessions')
+      .select(['id', 'payment_amount', 'payment_status'])
+      .where('ticket_id', '=', mine.ticket_id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ payment_amount: null, payment_status: null });
+    const cancelled = await postAs(t, mine.client_token, '/cancel-session', {
+      ticket_id: mine.ticket_id,
+      cancellation_reason: 'другое время',
+    });
+    expect(cancelled.statusCode).toBe(200);
+    const asService = await book({ 'x-api-key': TEST_API_KEY }, slotIds[2]!);
+    expect(asService.statusCode, asService.body).toBe(200);
+    const paid = await t.deps.db
+      .selectFrom('hraniteli_sessions')
+      .select(['payment_amount', 'payment_status'])
+      .where('id', '=', asService.json().session.id)
+      .executeTakeFirstOrThrow();
+    expect(paid).toEqual({ payment_amount: 1, payment_status: 'completed' });
   });
 });

@@ -49,7 +49,7 @@ async function book(
 }
 
 describe('process-diagnostic-session-request', () => {
-  it('books a free slot for the client’s open ticket, with payment, video link and notifications', async () => {
+  it('books a free slot for the client’s open ticket, with a video link and notifications; payment stays the operators’', async () => {
     const [slot] = await addSlots(t, anna.id, ['08.12 14:00']);
     const app = await submitApplication(t, { contact: { type: 'telegram', value: '555000111' } });
     const res = await t.app.inject({
@@ -84,7 +84,8 @@ describe('process-diagnostic-session-request', () => {
       .selectAll()
       .where('id', '=', body.session.id)
       .executeTakeFirstOrThrow();
-    expect(session).toMatchObject({ payment_amount: 2500, payment_status: 'completed', kind: 'diagnostic' });
+    // A client cannot declare what was paid: payment_info is the operators' to record.
+    expect(session).toMatchObject({ payment_amount: null, payment_status: null, kind: 'diagnostic' });
     expect(session.remind_at?.toISOString()).toBe('2026-12-08T09:00:00.000Z');
     expect(session.feedback_due_at?.toISOString()).toBe('2026-12-08T13:00:00.000Z');
     const slotRow = await t.deps.db
@@ -425,6 +426,8 @@ describe('rate-session and client-sessions-history', () => {
     t.clock.set('2026-12-08T18:00:00.000Z');
     try {
       expect((await rate(5, 'Спасибо')).statusCode).toBe(200);
+      // Repeated low ratings of one session alert the operators once, not once per post.
+      expect((await rate(1, 'Плохо')).statusCode).toBe(200);
       expect((await rate(2, 'Передумала')).statusCode).toBe(200);
       const bad = await rate(6, 'x');
       expect(bad.statusCode).toBe(400);
@@ -443,15 +446,18 @@ describe('rate-session and client-sessions-history', () => {
       .select('rating')
       .where('session_id', '=', session.id)
       .execute();
-    expect(history.map((h) => h.rating).sort()).toEqual([2, 5]);
+    expect(history.map((h) => h.rating).sort()).toEqual([1, 2, 5]);
     const alerts = (await outboxFor(app.ticket_id)).filter((m) => m.dedupe_key.startsWith('low-rating:'));
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.text).toContain('2/5');
+    expect(alerts[0]!.text).toContain('1/5');
 
-    const res = await t.app.inject({
+    // The whole history needs a proven identity: the submission's ticket token is not enough.
+    const scoped = await t.app.inject({
       url: '/client-sessions-history?client_telegram=%40History_User',
       headers: bearer(app.client_token),
     });
+    expect(scoped.statusCode).toBe(403);
+    const res = await t.admin({ url: '/client-sessions-history?client_telegram=%40History_User' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       sessions: [

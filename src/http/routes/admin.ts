@@ -2,7 +2,7 @@
 // Every route needs the service key. Tests and benchmarks set up their data through these routes.
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { bookSlotNow } from '../../commands/book-slot.ts';
+import { bookSlotFor } from '../../commands/book-slot.ts';
 import { setSessionStatus } from '../../commands/set-session-status.ts';
 import { inTransaction } from '../../commands/transaction.ts';
 import type { OutboxStatus, PsychologistUpdate, TicketStatus, TicketType } from '../../db/types.ts';
@@ -474,7 +474,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       };
       const client = await clientsRepository.findByLeadOrId(deps.db, body.lead_number);
       if (!client) throw notFound('client', 'лид не найден');
-      const { session, ticket } = await bookSlotNow(deps, {
+      const { session, ticket } = await bookSlotFor(deps, request.actor, {
         slotId: body.slot_id,
         clientId: client.id,
         ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
@@ -506,7 +506,11 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const { id } = request.params as { id: string };
       const body = request.body as { status: 'completed' | 'missed' | 'cancelled'; reason?: string };
-      const session = await setSessionStatus(deps, id, body.status, body.reason ?? null);
+      const session = await setSessionStatus(deps, request.actor, {
+        sessionId: id,
+        status: body.status,
+        reason: body.reason ?? null,
+      });
       return { success: true, session };
     },
   );

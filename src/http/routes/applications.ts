@@ -1,17 +1,14 @@
 // Applications (заявки): the public submission forms and the ticket lookup.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { requestDiagnosticSession } from '../../commands/diagnostic-request.ts';
 import { contactTypeOf } from '../../commands/contact.ts';
 import { collectUtm, submitApplication, type ApplicationInput } from '../../commands/submit-application.ts';
-import type { Ticket } from '../../db/types.ts';
+import { getTicketInfo, getTicketRecord } from '../../commands/get-ticket-info.ts';
+import { TicketInfo, TicketRecord, ticketRecord } from '../presenters.ts';
 import { GENDER_VALUES } from '../../domain/matching.ts';
-import { formatDateTime } from '../../domain/time.ts';
-import { clientsRepository } from '../../repositories/clients.repository.ts';
-import { sessionsRepository } from '../../repositories/sessions.repository.ts';
-import { ticketsRepository } from '../../repositories/tickets.repository.ts';
-import { mayAccessTicket } from '../../domain/access.ts';
-import { badRequest, forbidden, notFound, tooLarge } from '../../errors.ts';
+import { badRequest, tooLarge } from '../../errors.ts';
 import { BODY_LIMIT } from '../conventions.ts';
 import { Loose, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
 
@@ -141,17 +138,8 @@ async function mergeGetBody(request: FastifyRequest): Promise<void> {
   }
 }
 
-const PERSONAL_TICKET_COLUMNS = [
-  'request_text',
-  'preferences',
-  'raw_payload',
-  'utm',
-  'note',
-  'promocode',
-  'selected_slots',
-] as const;
-
-export async function applicationRoutes(app: FastifyInstance): Promise<void> {
+export async function applicationRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = app;
 
   app.post(
@@ -165,7 +153,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: ApplicationResponse },
       },
     },
-    async (request) => submitApplication(deps, applicationInput(request, 'application')),
+    async (request) => submitApplication(deps, request.actor, applicationInput(request, 'application')),
   );
 
   app.post(
@@ -181,7 +169,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: ApplicationResponse },
       },
     },
-    async (request) => submitApplication(deps, applicationInput(request, 'help_hand')),
+    async (request) => submitApplication(deps, request.actor, applicationInput(request, 'help_hand')),
   );
 
   app.post(
@@ -218,7 +206,7 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
         request_text: string;
       } & Record<string, unknown>;
       const utm = collectUtm(body);
-      return requestDiagnosticSession(deps, {
+      return requestDiagnosticSession(deps, request.actor, {
         clientName: body.client_name.trim(),
         ...(body.client_phone ? { phone: body.client_phone } : {}),
         ...(body.client_telegram ? { telegram: body.client_telegram } : {}),
@@ -238,84 +226,33 @@ export async function applicationRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['applications'],
         summary: 'A ticket: by ticket_id, or by client_id (lead number) + link_id (the stored record)',
-        description: 'Personal fields are null without the service key or the client’s own token.',
+        description: 'Personal fields are null without the service key or the ticket’s own token.',
         querystring: Type.Object({
           ticket_id: Type.Optional(TicketId),
           client_id: Type.Optional(Text(64)),
           link_id: Type.Optional(TicketId),
         }),
+        response: {
+          200: Type.Union([Type.Object({ success: Type.Literal(true), ticket: TicketInfo }), TicketRecord]),
+        },
       },
     },
-    async (request) => {
-      const q = request.query as { ticket_id?: string; client_id?: string; link_id?: string };
+    async (request, reply) => {
+      const q = request.query;
+      reply.header('cache-control', 'no-store');
       if (q.ticket_id) {
-        const ticket = await findVisibleTicket(request, q.ticket_id);
-        return { success: true, ticket: await ticketSummary(request, ticket) };
+        return {
+          success: true as const,
+          ticket: await getTicketInfo(deps, request.actor, { ticketId: q.ticket_id }),
+        };
       }
       if (!q.client_id || !q.link_id)
         throw badRequest('ticket_id', 'give ticket_id, or client_id with link_id');
-      const ticket = await findVisibleTicket(request, q.link_id);
-      const client = await clientsRepository.findByLeadOrId(deps.db, q.client_id);
-      if (!client || client.id !== ticket.client_id)
-        throw notFound('ticket', 'у этого лида нет такой заявки');
-      const record: Record<string, unknown> = { ...ticket };
-      if (!mayAccessTicket(request.actor, ticket)) {
-        for (const column of PERSONAL_TICKET_COLUMNS) record[column] = null;
-      }
-      return record;
+      const { ticket, personal } = await getTicketRecord(deps, request.actor, {
+        leadOrClientId: q.client_id,
+        ticketId: q.link_id,
+      });
+      return ticketRecord(ticket, personal);
     },
   );
-
-  async function findVisibleTicket(request: FastifyRequest, ticketId: string): Promise<Ticket> {
-    const ticket = await ticketsRepository.find(deps.db, ticketId);
-    if (!ticket) throw notFound('ticket', `заявка ${ticketId} не найдена`);
-    if (request.actor.kind === 'client' && !mayAccessTicket(request.actor, ticket)) {
-      throw forbidden();
-    }
-    return ticket;
-  }
-
-  async function ticketSummary(request: FastifyRequest, ticket: Ticket) {
-    const personal = mayAccessTicket(request.actor, ticket);
-    const client = personal ? await clientsRepository.findById(deps.db, ticket.client_id) : undefined;
-    const session =
-      (await sessionsRepository.activeOfTicket(deps.db, ticket.ticket_id)) ??
-      (await sessionsRepository.latestOfTicket(deps.db, ticket.ticket_id));
-    const psychologistId = session?.psychologist_id ?? ticket.psychologist_id;
-    const psychologist = psychologistId
-      ? await deps.db
-          .selectFrom('hraniteli_psychologists')
-          .select(['name', 'min_price'])
-          .where('id', '=', psychologistId)
-          .executeTakeFirst()
-      : undefined;
-    const slotPrice = session
-      ? await deps.db
-          .selectFrom('hraniteli_slots')
-          .select('price')
-          .where('id', '=', session.slot_id)
-          .executeTakeFirst()
-      : undefined;
-    return {
-      id: ticket.ticket_id,
-      client_name: client?.name ?? null,
-      client_phone: client?.phone ?? null,
-      client_telegram: client
-        ? client.telegram_username
-          ? `@${client.telegram_username}`
-          : client.telegram_id
-        : null,
-      client_email: client?.email ?? null,
-      request_text: personal ? ticket.request_text : null,
-      status: ticket.status,
-      created_at: ticket.created_at.toISOString(),
-      updated_at: ticket.updated_at.toISOString(),
-      psychologist_name: psychologist?.name ?? null,
-      slot_time: session ? formatDateTime(session.start_at) : null,
-      slot_time_iso: session ? session.start_at.toISOString() : null,
-      price: session
-        ? (session.payment_amount ?? slotPrice?.price ?? psychologist?.min_price ?? null)
-        : (psychologist?.min_price ?? null),
-    };
-  }
 }

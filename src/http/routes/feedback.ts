@@ -7,7 +7,7 @@ import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { sessionsRepository } from '../../repositories/sessions.repository.ts';
 import { mayAccessClient } from '../../domain/access.ts';
 import { forbidden, notFound } from '../../errors.ts';
-import { Ok, ownedTicket, Text, TicketId } from '../schemas.ts';
+import { Ok, Text, TicketId } from '../schemas.ts';
 
 export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
   const { deps } = app;
@@ -32,10 +32,14 @@ export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const body = request.body as { ticket_id: string; rating: number; feedback?: string };
-      const ticket = await ownedTicket(request, body.ticket_id);
+      const feedback = body.feedback?.trim() || null;
       return {
         success: true,
-        ...(await rateSession(deps, ticket, body.rating, body.feedback?.trim() || null)),
+        ...(await rateSession(deps, request.actor, {
+          ticketId: body.ticket_id,
+          rating: body.rating,
+          feedback,
+        })),
       };
     },
   );

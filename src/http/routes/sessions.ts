@@ -1,7 +1,7 @@
 // Sessions: free slots, booking a diagnostic session, and the client's confirm / cancel / reschedule.
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { bookSlotNow } from '../../commands/book-slot.ts';
+import { bookSlotFor } from '../../commands/book-slot.ts';
 import { cancelSession } from '../../commands/cancel-session.ts';
 import { confirmSession } from '../../commands/confirm-session.ts';
 import { rescheduleSession } from '../../commands/reschedule-session.ts';
@@ -20,20 +20,8 @@ import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { psychologistsRepository } from '../../repositories/psychologists.repository.ts';
 import { slotsRepository, type FreeSlotRow } from '../../repositories/slots.repository.ts';
 import { normalizeName } from '../../domain/names.ts';
-import { requireClientAccess, requireTicketAccess } from '../../domain/access.ts';
 import { badRequest, notFound } from '../../errors.ts';
-import {
-  Offset,
-  Ok,
-  ownedTicket,
-  rateLimited,
-  SlotTime,
-  Text,
-  TicketId,
-  Uuid,
-  Ymd,
-  Enum,
-} from '../schemas.ts';
+import { Offset, Ok, rateLimited, SlotTime, Text, TicketId, Uuid, Ymd, Enum } from '../schemas.ts';
 
 const SlotOut = Type.Object({
   id: Type.String(),
@@ -199,16 +187,12 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       };
       const client = await clientsRepository.findByLeadOrId(deps.db, body.client_id);
       if (!client) throw notFound('client', 'клиент не найден');
-      // A token limited to one ticket books for that ticket.
-      const ticketId =
-        body.ticket_id ?? (request.actor.kind === 'client' ? request.actor.ticketId : undefined);
-      if (ticketId) requireTicketAccess(request.actor, { client_id: client.id, ticket_id: ticketId });
-      else requireClientAccess(request.actor, client.id);
-      const { session, ticket } = await bookSlotNow(deps, {
+      // Only the service records payment_info; a client's booking leaves it to the operators.
+      const { session, ticket } = await bookSlotFor(deps, request.actor, {
         slotId: body.slot_id,
         clientId: client.id,
         psychologistId: body.psychologist_id,
-        ...(ticketId ? { ticketId } : {}),
+        ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
         kind: 'diagnostic',
         payment: body.payment_info,
       });
@@ -244,8 +228,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const body = request.body as { ticket_id: string; slot_time: string };
       const at = parseTimeField(body.slot_time, 'slot_time', deps.clock.now());
-      const ticket = await ownedTicket(request, body.ticket_id);
-      return { success: true, ...(await confirmSession(deps, ticket, at)) };
+      return {
+        success: true,
+        ...(await confirmSession(deps, request.actor, { ticketId: body.ticket_id, slotTime: at })),
+      };
     },
   );
 
@@ -265,9 +251,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const body = request.body as { ticket_id: string; cancellation_reason: string };
-      const ticket = await ownedTicket(request, body.ticket_id);
-      const by = request.actor.kind === 'service' ? 'operator' : 'client';
-      return { success: true, ...(await cancelSession(deps, ticket, body.cancellation_reason.trim(), by)) };
+      const reason = body.cancellation_reason.trim();
+      return {
+        success: true,
+        ...(await cancelSession(deps, request.actor, { ticketId: body.ticket_id, reason })),
+      };
     },
   );
 
@@ -285,8 +273,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const body = request.body as { ticket_id: string; new_slot_time: string };
       const at = parseTimeField(body.new_slot_time, 'new_slot_time', deps.clock.now());
-      const ticket = await ownedTicket(request, body.ticket_id);
-      return { success: true, ...(await rescheduleSession(deps, ticket, at)) };
+      return {
+        success: true,
+        ...(await rescheduleSession(deps, request.actor, { ticketId: body.ticket_id, newStart: at })),
+      };
     },
   );
 }
