@@ -2,6 +2,7 @@
 // on an empty embedded database, the HTTP server. Stops cleanly on SIGINT/SIGTERM.
 import 'dotenv/config';
 import { buildApp } from './app.ts';
+import { attachMissingMeetingLinks } from './commands/attach-meeting-link.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { isEmpty, loadDemoData } from './demo/demo-data.ts';
@@ -26,6 +27,16 @@ async function main(): Promise<void> {
       `Generated API key (shown once; also kept in ${config.dataDir}/secrets.json): ${deps.apiKey}`,
     );
   }
+
+  // Sessions committed without a video link (a crash or a provider outage right after a booking) get
+  // theirs now; the jobs issue runs the same sweep on a schedule.
+  void attachMissingMeetingLinks(deps)
+    .then(
+      (attached) => attached && log.info({ attached }, 'video links attached to sessions left without one'),
+    )
+    .catch((error: unknown) =>
+      log.error({ err: { code: (error as { code?: string }).code } }, 'link sweep failed'),
+    );
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -100,7 +100,7 @@ const CLIENTS = [
 
 /** True when the database has no psychologists yet (then the demo set may be loaded). */
 export async function isEmpty(deps: Deps): Promise<boolean> {
-  const row = await deps.db.selectFrom('hraniteli_psychologists').select('id').limit(1).executeTakeFirst();
+  const row = await psychologistsRepository.anyOne(deps.db);
   return row === undefined;
 }
 

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Deps } from '../deps.ts';
+import { outboxRepository } from '../repositories/outbox.repository.ts';
 
 export function registerMetrics(app: FastifyInstance, deps: Deps): void {
   const registry = new Registry();
@@ -25,11 +26,7 @@ export function registerMetrics(app: FastifyInstance, deps: Deps): void {
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const rows = await deps.db
-        .selectFrom('outbox')
-        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy('status')
-        .execute();
+      const rows = await outboxRepository.countByStatus(deps.db);
       this.reset();
       for (const row of rows) this.set({ status: row.status }, Number(row.n));
     },

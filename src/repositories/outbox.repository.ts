@@ -49,6 +49,14 @@ export const outboxRepository = {
     return rows.map((r) => r.id);
   },
 
+  async countByStatus(db: Executor) {
+    return db
+      .selectFrom('outbox')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+  },
+
   async list(
     db: Executor,
     filter: {

@@ -61,6 +61,10 @@ export const psychologistsRepository = {
     return query.execute();
   },
 
+  async anyOne(db: Executor) {
+    return db.selectFrom('hraniteli_psychologists').select('id').limit(1).executeTakeFirst();
+  },
+
   async findById(db: Executor, id: string): Promise<Psychologist | undefined> {
     if (!isUuid(id)) return undefined;
     return db.selectFrom('hraniteli_psychologists').selectAll().where('id', '=', id).executeTakeFirst();

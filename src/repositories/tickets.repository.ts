@@ -66,6 +66,15 @@ export const ticketsRepository = {
       .executeTakeFirst();
   },
 
+  async ofClient(db: Executor, clientId: string): Promise<Ticket[]> {
+    return db
+      .selectFrom('hraniteli_tickets')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .orderBy('created_at', 'desc')
+      .execute();
+  },
+
   /** A booked ticket whose session took place is closed. */
   async closeIfBooked(db: Executor, ticketId: string, now: Date): Promise<void> {
     await db

@@ -13,6 +13,7 @@ import { outboxRepository } from '../../repositories/outbox.repository.ts';
 import { psychologistsRepository } from '../../repositories/psychologists.repository.ts';
 import { sessionsRepository } from '../../repositories/sessions.repository.ts';
 import { slotsRepository } from '../../repositories/slots.repository.ts';
+import { formsRepository } from '../../repositories/forms.repository.ts';
 import { ticketsRepository } from '../../repositories/tickets.repository.ts';
 import { badRequest, conflict, notFound } from '../../errors.ts';
 import { Text, TicketId, Uuid, Ymd, Enum } from '../schemas.ts';
@@ -369,16 +370,10 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       const [client, sessions, tracking, outbox] = await Promise.all([
         clientsRepository.findById(deps.db, ticket.client_id),
         sessionsRepository.ofTicket(deps.db, ticket.ticket_id),
-        deps.db
-          .selectFrom('form_tracking as f')
-          .innerJoin('form_tracking_steps as s', 's.tracking_id', 'f.id')
-          .select(['f.form_type', 's.step', 's.at'])
-          .where('f.ticket_id', 'in', [
-            ticket.ticket_id,
-            ...(ticket.form_ticket_id ? [ticket.form_ticket_id] : []),
-          ])
-          .orderBy('s.at')
-          .execute(),
+        formsRepository.trackingSteps(deps.db, [
+          ticket.ticket_id,
+          ...(ticket.form_ticket_id ? [ticket.form_ticket_id] : []),
+        ]),
         outboxRepository.list(deps.db, { ticketId: ticket.ticket_id, limit: 200 }),
       ]);
       return { success: true, ticket, client, sessions, tracking, messages: outbox };
@@ -526,19 +521,9 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       const client = await clientsRepository.findByLeadOrId(deps.db, lead_number);
       if (!client) throw notFound('client');
       const [tickets, sessions, questionnaires, outbox] = await Promise.all([
-        deps.db
-          .selectFrom('hraniteli_tickets')
-          .selectAll()
-          .where('client_id', '=', client.id)
-          .orderBy('created_at', 'desc')
-          .execute(),
+        ticketsRepository.ofClient(deps.db, client.id),
         sessionsRepository.historyOfClient(deps.db, client.id),
-        deps.db
-          .selectFrom('client_questionnaires')
-          .selectAll()
-          .where('client_id', '=', client.id)
-          .orderBy('created_at', 'desc')
-          .execute(),
+        formsRepository.questionnairesOfClient(deps.db, client.id),
         outboxRepository.list(deps.db, { clientId: client.id, limit: 200 }),
       ]);
       return { success: true, client, tickets, sessions, questionnaires, messages: outbox };

@@ -1,6 +1,6 @@
 // Liveness and readiness: public, no personal data.
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
+import { ping } from '../../db/health.ts';
 import { migrationsApplied } from '../../db/migrate.ts';
 import { errorBody } from '../errors.ts';
 
@@ -16,7 +16,7 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
     { schema: { tags: ['system'], summary: 'The database answers and migrations are applied' } },
     async (_request, reply) => {
       try {
-        await sql`select 1`.execute(deps.db);
+        await ping(deps.db);
         if (!(await migrationsApplied(deps.db))) {
           return reply
             .status(503)
