@@ -17,6 +17,8 @@ export interface PostgresServer {
   stop(): Promise<void>;
   /** The processes of a throwaway server (postmaster and its children), to measure their CPU. */
   processIds?(): number[];
+  /** Another, empty database on the same server (dropped by stop()), for start-up from nothing. */
+  emptyDatabase(): Promise<string>;
 }
 
 /** The postmaster of a data folder and its children, from postmaster.pid and /proc (Linux). */
@@ -111,6 +113,21 @@ async function dropBenchDatabase(serverUrl: string, name: string): Promise<void>
   }
 }
 
+function extraDatabases(serverUrl: string, prefix: string) {
+  const names: string[] = [];
+  return {
+    async create(): Promise<string> {
+      const name = `${prefix}_${names.length + 1}`;
+      names.push(name);
+      await createBenchDatabase(serverUrl, name, []);
+      return withDatabase(serverUrl, name);
+    },
+    async dropAll(): Promise<void> {
+      for (const name of names.splice(0)) await dropBenchDatabase(serverUrl, name);
+    },
+  };
+}
+
 function runAsPostgres(command: string): void {
   const root = process.getuid?.() === 0;
   if (root) execFileSync('su', ['postgres', '-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -136,14 +153,17 @@ export async function openBenchPostgres(options: {
     if (!(await reachable(given))) return { unavailable: `BENCH_DATABASE_URL is set but not reachable` };
     await createBenchDatabase(given, name, []);
     let stopped = false;
+    const extra = extraDatabases(given, name);
     return {
       url: withDatabase(given, name),
       origin: 'BENCH_DATABASE_URL',
       async stop() {
         if (stopped) return;
         stopped = true;
+        await extra.dropAll();
         await dropBenchDatabase(given, name);
       },
+      emptyDatabase: extra.create,
     };
   }
 
@@ -185,6 +205,7 @@ export async function openBenchPostgres(options: {
       origin: `throwaway PostgreSQL ${path.basename(path.dirname(bin))} on port ${port}`,
       stop,
       processIds: () => serverProcessIds(dir),
+      emptyDatabase: extraDatabases(serverUrl, name).create,
     };
   } catch (error) {
     await stop().catch(() => {});

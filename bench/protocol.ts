@@ -2,7 +2,14 @@
 // process) over the IPC channel of child_process.fork.
 
 export type ServerMethod =
-  'loadBookings' | 'invariants' | 'stormOutcome' | 'profileStart' | 'profileStop' | 'memory' | 'stop';
+  | 'loadBookings'
+  | 'invariants'
+  | 'stormOutcome'
+  | 'resetListingCache'
+  | 'profileStart'
+  | 'profileStop'
+  | 'memory'
+  | 'stop';
 
 export interface CallMessage {
   type: 'call';

@@ -2,7 +2,7 @@
 // reachable or can be started, on PostgreSQL. The server under test is a child process
 // (bench/server.ts); the load comes from autocannon in this process.
 //
-//   npm run bench                         B0 B1 S1 S2 S3 S4 on PGlite, then on PostgreSQL
+//   npm run bench                         B0 B1 S1 S1nc S2 S3 S3r S4 S8 on PGlite, then on PostgreSQL
 //   npm run bench -- S1 S4                a subset (B1 is added when a ratio to it is needed)
 //   npm run bench -- --db pglite          one database (pglite | postgres | both)
 //   npm run bench -- --profile            CPU profile per scenario + top SQL statements (PostgreSQL)
@@ -10,7 +10,8 @@
 //   npm run bench -- --duration 3 --warmup 1 --connections 50   shorter runs while developing
 //   npm run bench -- --db postgres --pool 30   an experiment: another pool size than the service's 10
 //   npm run bench -- --node-options "--liftoff-only"   an experiment: Node flags for the server process
-import { fork, type ChildProcess } from 'node:child_process';
+//                                         (default: the flags of `npm start`, from package.json)
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,7 +29,7 @@ import {
   seededRandom,
   CLIENTS,
 } from './dataset.ts';
-import { openBenchPostgres, type PostgresServer } from './postgres.ts';
+import { freePort, openBenchPostgres, type PostgresServer } from './postgres.ts';
 import {
   formatProfile,
   formatStatements,
@@ -41,9 +42,12 @@ import type { CallMessage, ServerMessage, ServerMethod } from './protocol.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
 
-const SCENARIOS = ['B0', 'B1', 'S1', 'S2', 'S3', 'S4'] as const;
+const SCENARIOS = ['B0', 'B1', 'S1', 'S1nc', 'S2', 'S3', 'S3r', 'S4', 'S8'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type DatabaseKind = 'pglite' | 'postgres';
+
+/** The scenarios judged against B1. */
+const RELATIVE: Scenario[] = ['S1', 'S1nc', 'S2', 'S3', 'S3r'];
 
 const STORM_ATTEMPTS = 2_000;
 const STORM_SLOTS = 200;
@@ -63,14 +67,24 @@ interface Options {
   strict: boolean;
   /** PostgreSQL pool size of the server under test; undefined = the service's own (10). */
   pool?: number;
-  /** Node options of the server under test (an experiment, e.g. "--max-semi-space-size=8"). */
+  /** Node options of the server under test; by default those of `npm start`. */
   nodeOptions: string[];
+}
+
+/** The Node flags `npm start` runs the service with (package.json "start": node <flags> src/main.ts). */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(here, '..', 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const words = pkg.scripts.start.split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`package.json "start" does not run node: ${pkg.scripts.start}`);
+  return words.slice(1).filter((word) => word.startsWith('--'));
 }
 
 function usage(message?: string): never {
   if (message) console.error(message);
   console.error(
-    'usage: npm run bench -- [B0 B1 S1 S2 S3 S4] [--db pglite|postgres|both] [--profile] [--strict]\n' +
+    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S3 S3r S4 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
       '                       [--duration <s>] [--warmup <s>] [--connections <n>] [--pool <n>]\n' +
       '                       [--node-options "<flags for the server process>"]',
   );
@@ -87,7 +101,7 @@ function parseOptions(argv: string[]): Options {
     connections: 50,
     profile: false,
     strict: false,
-    nodeOptions: [],
+    nodeOptions: startFlags(),
   };
   const requested = new Set<Scenario>();
   for (let i = 0; i < argv.length; i++) {
@@ -134,15 +148,15 @@ function parseOptions(argv: string[]): Options {
         usage();
         break;
       default: {
-        const name = arg.toUpperCase() as Scenario;
-        if (!SCENARIOS.includes(name)) usage(`unknown scenario or option "${arg}"`);
+        const name = SCENARIOS.find((s) => s.toLowerCase() === arg.toLowerCase());
+        if (!name) usage(`unknown scenario or option "${arg}"`);
         requested.add(name);
       }
     }
   }
   if (requested.size === 0) for (const s of SCENARIOS) requested.add(s);
   // S1–S3 are judged against B1 (on PostgreSQL; shown on PGlite too): measure it in the same run.
-  if (['S1', 'S2', 'S3'].some((s) => requested.has(s as Scenario))) requested.add('B1');
+  if (RELATIVE.some((s) => requested.has(s))) requested.add('B1');
   options.scenarios = SCENARIOS.filter((s) => requested.has(s));
   return options;
 }
@@ -150,18 +164,60 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------------
 // The server under test
 
+/** Resident memory of a process in MB (Linux), or undefined. */
+function rssOf(pid: number | undefined): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The highest RSS of a process from its start on (sampled every 50 ms): the memory target counts the
+ * start-up peak too, which a sampler started after `ready` would miss.
+ */
+class PeakRss {
+  private peak: number | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly pid: number | undefined;
+
+  constructor(pid: number | undefined) {
+    this.pid = pid;
+    this.timer = setInterval(() => this.sample(), 50);
+  }
+
+  sample(): number | undefined {
+    const mb = rssOf(this.pid);
+    if (mb !== undefined) this.peak = Math.max(this.peak ?? 0, mb);
+    return mb;
+  }
+
+  get peakMb(): number | undefined {
+    return this.peak;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 class ServerProcess {
   readonly child: ChildProcess;
   readonly port: number;
   readonly kind: DatabaseKind;
+  readonly rss: PeakRss;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited = false;
 
-  private constructor(child: ChildProcess, port: number, kind: DatabaseKind) {
+  private constructor(child: ChildProcess, port: number, kind: DatabaseKind, rss: PeakRss) {
     this.child = child;
     this.port = port;
     this.kind = kind;
+    this.rss = rss;
     child.on('message', (message: ServerMessage) => {
       if (message.type !== 'reply') return;
       const waiter = this.pending.get(message.id);
@@ -172,6 +228,7 @@ class ServerProcess {
     });
     child.on('exit', (code, signal) => {
       this.exited = true;
+      rss.stop();
       for (const waiter of this.pending.values())
         waiter.reject(new Error(`the server exited (${signal ?? code})`));
       this.pending.clear();
@@ -184,6 +241,8 @@ class ServerProcess {
       execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    const rss = new PeakRss(child.pid);
+    child.once('exit', () => rss.stop());
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
@@ -204,7 +263,7 @@ class ServerProcess {
           clearTimeout(timer);
           child.off('exit', onExit);
           child.off('message', onMessage);
-          resolve(new ServerProcess(child, message.port, message.database));
+          resolve(new ServerProcess(child, message.port, message.database, rss));
         }
       });
     });
@@ -226,13 +285,7 @@ class ServerProcess {
 
   /** Resident memory of the server process in MB (Linux), or undefined. */
   rssMb(): number | undefined {
-    try {
-      const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
-      const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
-      return kb ? Number(kb) / 1024 : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.rss.sample();
   }
 
   async stop(): Promise<void> {
@@ -277,6 +330,8 @@ function machineJiffies(): { busy: number; total: number } | undefined {
 
 interface ResourceUse {
   rssPeakMb?: number;
+  /** The server's highest RSS from its start (start-up included) to the end of this measurement. */
+  rssPeakSinceStartMb?: number;
   rssEndMb?: number;
   /** CPU of the server process, load generator (this process) and everything else, in % of one core. */
   serverCpu?: number;
@@ -318,8 +373,10 @@ function sampleResources(server: ServerProcess, databasePids?: () => number[]): 
       const serverNow = processCpuSeconds(server.child.pid);
       const own = process.cpuUsage(ownCpu);
       const machineNow = machineJiffies();
+      const sinceStart = server.rss.peakMb;
       const use: ResourceUse = {
         ...(peak !== undefined ? { rssPeakMb: peak } : {}),
+        ...(sinceStart !== undefined ? { rssPeakSinceStartMb: Math.max(sinceStart, peak ?? 0) } : {}),
         ...(end !== undefined ? { rssEndMb: end } : {}),
       };
       if (serverCpu !== undefined && serverNow !== undefined && machine && machineNow) {
@@ -475,10 +532,15 @@ interface Load {
   requests: autocannon.Request[];
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
+  /** Closed loop by default; S3r keeps a fixed arrival rate over fewer connections. */
+  connections?: number;
+  overallRate?: number;
 }
 
 interface RunContext {
   server: ServerProcess;
+  /** The listing cache TTL of the server under test (SLOTS_CACHE_MS). */
+  listingCacheMs: number;
   options: Options;
   apiKey: string;
   data: DataSet;
@@ -497,7 +559,8 @@ async function measureLoad(
 ): Promise<Measurement> {
   const common = {
     url: deps.server.base,
-    connections: deps.options.connections,
+    connections: load.connections ?? deps.options.connections,
+    ...(load.overallRate ? { overallRate: load.overallRate } : {}),
     pipelining: 1,
     timeout: 30,
     ...(load.method ? { method: load.method } : {}),
@@ -596,13 +659,25 @@ async function describeReads(
   };
 }
 
-async function runReads(deps: RunContext, paths: string[]): Promise<ScenarioOutcome> {
+/**
+ * A read scenario over `paths`. With `listingCacheMs` the listing cache is replaced by an empty one with
+ * that TTL after the probes (which fill it) and the load starts without a warm-up: from a cold cache,
+ * as after a start or a write.
+ */
+async function runReads(
+  deps: RunContext,
+  paths: string[],
+  listingCacheMs?: number,
+): Promise<ScenarioOutcome> {
   const { shape, problems } = await describeReads(deps, paths);
   if (problems.length) throw new Error(`the scenario does not work: ${problems.join('; ')}`);
+  if (listingCacheMs !== undefined) await deps.server.call('resetListingCache', listingCacheMs);
+  const load = { requests: rotating(paths) };
   const measurement = await measureLoad(
     deps,
-    { requests: rotating(paths) },
+    load,
     { duration: deps.options.duration },
+    listingCacheMs === undefined ? load : null,
   );
   return { measurement, shape, problems: [] };
 }
@@ -614,10 +689,15 @@ async function runScenario(name: Scenario, deps: RunContext): Promise<ScenarioOu
     case 'B1':
       return runReads(deps, ['/__bench/b1']);
     case 'S1':
-      return runReads(
-        deps,
-        deps.data.names.map((n) => `/get-available-slots?psychologist=${encodeURIComponent(n)}`),
-      );
+    case 'S1nc': {
+      const paths = deps.data.names.map((n) => `/get-available-slots?psychologist=${encodeURIComponent(n)}`);
+      // S1 with the service's own TTL from cold; S1nc with the cache off (SLOTS_CACHE_MS=0). The service's
+      // own cache comes back after S1nc for the scenarios that follow.
+      if (name === 'S1') return runReads(deps, paths, deps.listingCacheMs);
+      const outcome = await runReads(deps, paths, 0);
+      await deps.server.call('resetListingCache', deps.listingCacheMs);
+      return outcome;
+    }
     case 'S2':
       return runReads(deps, [`/get-available-slots?from=${deps.data.tomorrow}&to=${deps.data.tomorrow}`]);
     case 'S3': {
@@ -632,8 +712,17 @@ async function runScenario(name: Scenario, deps: RunContext): Promise<ScenarioOu
       const measurement = await measureLoad(deps, load, { duration: deps.options.duration });
       return { measurement, shape, problems: [] };
     }
+    case 'S3r': {
+      // Latency at a fixed arrival rate: at 50 closed-loop connections p99 is mostly queueing.
+      const rate = deps.server.kind === 'postgres' ? 100 : 50;
+      const load = { ...applicationLoad(deps.data), connections: 10, overallRate: rate };
+      const measurement = await measureLoad(deps, load, { duration: deps.options.duration });
+      return { measurement, shape: `${rate} submissions/s over 10 connections`, problems: [] };
+    }
     case 'S4':
       return bookingStorm(deps);
+    case 'S8':
+      throw new Error('S8 starts servers of its own (startUp)');
   }
 }
 
@@ -784,6 +873,10 @@ async function bookingStorm(deps: RunContext): Promise<ScenarioOutcome> {
 
 interface Target {
   text: string;
+  /** S3r: the fixed arrival rate must be kept (else the latency was measured at a lower load). */
+  minRate?: number;
+  /** S8: seconds from start to /ready. */
+  maxSeconds?: number;
   minRatio?: number;
   maxP99?: number;
   minRps?: number;
@@ -791,7 +884,11 @@ interface Target {
   maxRssMb?: number;
 }
 
-function targetOf(name: Scenario, db: DatabaseKind): Target | undefined {
+function targetOf(name: Scenario | StartUp, db: DatabaseKind): Target | undefined {
+  if (name === 'S8 cold' || name === 'S8 warm') {
+    const limit = name === 'S8 warm' ? 2 : db === 'postgres' ? 3 : 8;
+    return { maxSeconds: limit, text: `≤ ${limit} s to /ready` };
+  }
   const rss = db === 'postgres' ? 250 : 400;
   const withRss = (t: Omit<Target, 'text'>, text: string): Target => ({
     ...t,
@@ -802,10 +899,14 @@ function targetOf(name: Scenario, db: DatabaseKind): Target | undefined {
     switch (name) {
       case 'S1':
         return withRss({ minRatio: 0.5, maxP99: 25 }, '≥ 50 % of B1, p99 ≤ 25 ms');
+      case 'S1nc':
+        return withRss({ minRatio: 0.1 }, 'cache off: ≥ 10 % of B1');
       case 'S2':
         return withRss({ minRatio: 0.25, maxP99: 60 }, '≥ 25 % of B1, p99 ≤ 60 ms');
       case 'S3':
-        return withRss({ minRatio: 0.1, maxP99: 50 }, '≥ 10 % of B1, p99 ≤ 50 ms');
+        return withRss({ minRatio: 0.1 }, '≥ 10 % of B1');
+      case 'S3r':
+        return withRss({ minRate: 95, maxP99: 50 }, '100 req/s kept, p99 ≤ 50 ms');
       case 'S4':
         return { minAttempts: 1500, text: '200×2xx, 1800×409, 0×5xx, invariants; ≥ 1500 attempts/s' };
       default:
@@ -815,10 +916,14 @@ function targetOf(name: Scenario, db: DatabaseKind): Target | undefined {
   switch (name) {
     case 'S1':
       return withRss({ minRps: 800 }, '≥ 800 req/s');
+    case 'S1nc':
+      return withRss({ minRps: 300 }, 'cache off: ≥ 300 req/s');
     case 'S2':
       return withRss({ minRps: 200 }, '≥ 200 req/s');
     case 'S3':
       return withRss({ minRps: 150 }, '≥ 150 req/s');
+    case 'S3r':
+      return withRss({ minRate: 47.5, maxP99: 100 }, '50 req/s kept, p99 ≤ 100 ms');
     case 'S4':
       return { minAttempts: 200, text: '200×2xx, 1800×409, 0×5xx, invariants; ≥ 200 attempts/s' };
     default:
@@ -826,8 +931,12 @@ function targetOf(name: Scenario, db: DatabaseKind): Target | undefined {
   }
 }
 
+type StartUp = 'S8 cold' | 'S8 warm';
+
 interface Row {
-  scenario: Scenario;
+  scenario: Scenario | StartUp;
+  /** S8: seconds from start to /ready. */
+  seconds?: number;
   database: DatabaseKind;
   reqPerSec: number;
   ratioToB1?: number;
@@ -841,7 +950,7 @@ interface Row {
   misses: string[];
   /** Correctness failures (S4 counts, invariants); any of them makes the exit code 1. */
   problems: string[];
-  measurement: Measurement;
+  measurement?: Measurement;
   /** process.memoryUsage() of the server after the scenario, in MB. */
   memoryMb?: Record<string, number>;
   /** 1-minute load average of the machine when the scenario started. */
@@ -861,13 +970,17 @@ function judge(row: Row, target: Target | undefined): void {
   }
   if (target.maxP99 !== undefined && row.p99 > target.maxP99)
     row.misses.push(`p99 ${row.p99} ms > ${target.maxP99} ms`);
+  if (target.minRate !== undefined && row.reqPerSec < target.minRate)
+    row.misses.push(`only ${row.reqPerSec.toFixed(0)} req/s arrived`);
+  if (target.maxSeconds !== undefined && row.seconds !== undefined && row.seconds > target.maxSeconds)
+    row.misses.push(`${row.seconds.toFixed(1)} s > ${target.maxSeconds} s`);
   if (target.minRps !== undefined && row.reqPerSec < target.minRps)
     row.misses.push(`${row.reqPerSec.toFixed(0)} req/s < ${target.minRps}`);
   if (target.minAttempts !== undefined && row.reqPerSec < target.minAttempts)
     row.misses.push(`${row.reqPerSec.toFixed(0)} attempts/s < ${target.minAttempts}`);
   if (target.maxRssMb !== undefined && row.rssPeakMb !== undefined && row.rssPeakMb > target.maxRssMb)
     row.misses.push(`RSS ${row.rssPeakMb.toFixed(0)} MB > ${target.maxRssMb} MB`);
-  if (row.scenario !== 'S4' && (row.errors > 0 || row.non2xx > 0))
+  if (row.scenario !== 'S4' && row.seconds === undefined && (row.errors > 0 || row.non2xx > 0))
     row.misses.push(`${row.errors} errors, ${row.non2xx} non-2xx`);
   row.pass = row.misses.length === 0;
 }
@@ -913,6 +1026,7 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
   let statementsUrl: string | undefined;
   let databasePids: (() => number[]) | undefined;
   let origin: string;
+  let emptyDatabase: (() => Promise<string>) | undefined;
   if (db === 'postgres') {
     const pgServer = await openBenchPostgres({ statements: options.profile });
     if ('unavailable' in pgServer) {
@@ -928,6 +1042,7 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
     statementsUrl = server.url;
     origin = server.origin;
     if (server.processIds) databasePids = () => server.processIds!();
+    emptyDatabase = () => server.emptyDatabase();
   } else {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hraniteli-bench-pglite-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
@@ -950,9 +1065,10 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
   const rssFresh = loader.rssMb();
   const data = await createDataSet(loader, env.API_KEY!);
   const rssLoaded = loader.rssMb();
+  const loaderPeak = loader.rss.peakMb;
   await loader.stop();
   console.log(
-    `first start (new database, migrations) ${loaderReady}, RSS ${mb(rssFresh)}; ` +
+    `first start (new database, migrations) ${loaderReady}, RSS ${mb(rssFresh)}, peak ${mb(loaderPeak)}; ` +
       `data set in ${data.seconds.toFixed(1)} s (RSS then ${mb(rssLoaded)}): ` +
       `${Object.entries(data.counts)
         .map(([k, v]) => `${v} ${k}`)
@@ -968,7 +1084,8 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
   );
   notes.push(
     `${db}: server RSS ${mb(rssFresh)} right after creating the database, ${mb(rssLoaded)} after loading ` +
-      `the data set; the measured server (restarted on that database) ${mb(rssAtReady)} when ready`,
+      `the data set (peak ${mb(loaderPeak)}); the measured server (restarted on that database) ` +
+      `${mb(rssAtReady)} when ready (peak so far ${mb(server.rss.peakMb)})`,
   );
   const invariantsBefore = await server.call<string[]>('invariants');
   if (invariantsBefore.length) throw new Error(`the data set breaks invariants: ${invariantsBefore[0]}`);
@@ -981,9 +1098,10 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
   }
 
   let b1: number | undefined;
-  for (const name of options.scenarios) {
+  for (const name of options.scenarios.filter((s) => s !== 'S8')) {
     const deps: RunContext = {
       server,
+      listingCacheMs: Number(env.SLOTS_CACHE_MS ?? 1000),
       options,
       apiKey: env.API_KEY!,
       data,
@@ -1006,12 +1124,12 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
       scenario: name,
       database: db,
       reqPerSec,
-      ...(b1 !== undefined && ['S1', 'S2', 'S3'].includes(name) ? { ratioToB1: reqPerSec / b1 } : {}),
+      ...(b1 !== undefined && RELATIVE.includes(name) ? { ratioToB1: reqPerSec / b1 } : {}),
       p50: m.p50,
       p99: m.p99,
       errors: m.errors,
       non2xx: m.non2xx,
-      ...(m.rssPeakMb !== undefined ? { rssPeakMb: m.rssPeakMb } : {}),
+      ...(m.rssPeakSinceStartMb !== undefined ? { rssPeakMb: m.rssPeakSinceStartMb } : {}),
       misses: [],
       problems: outcome.problems,
       measurement: m,
@@ -1037,6 +1155,90 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
     if (deps.profileText.length) console.log(deps.profileText.join('\n'));
   }
   await server.stop();
+  if (options.scenarios.includes('S8')) {
+    const fresh: Record<string, string> =
+      db === 'postgres'
+        ? { DATABASE_URL: await emptyDatabase!(), API_KEY: env.API_KEY!, JWT_SECRET: env.JWT_SECRET! }
+        : { DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'hraniteli-bench-s8-')) };
+    const dataDir = fresh.DATA_DIR;
+    if (dataDir) cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    for (const scenario of ['S8 cold', 'S8 warm'] as const) {
+      process.stdout.write(`${scenario} on ${db} … `);
+      const loadAtStart = os.loadavg()[0] ?? 0;
+      const started = await startService(fresh, options.nodeOptions);
+      const row: Row = {
+        scenario,
+        database: db,
+        seconds: started.seconds,
+        reqPerSec: 0,
+        p50: 0,
+        p99: 0,
+        errors: 0,
+        non2xx: 0,
+        ...(started.peakMb !== undefined ? { rssPeakMb: started.peakMb } : {}),
+        misses: [],
+        problems: [],
+        loadAtStart,
+      };
+      judge(row, targetOf(scenario, db));
+      rows.push(row);
+      console.log(
+        `${started.seconds.toFixed(2)} s to /ready, peak RSS ${mb(started.peakMb)}` +
+          `${row.pass ? ' — PASS' : ` — FAIL (${row.misses.join('; ')})`}`,
+      );
+    }
+  }
+}
+
+/**
+ * S8: the service as `npm start` runs it (the flags of package.json's "start", src/main.ts, the
+ * service's defaults: jobs on, demo data on an empty embedded database), from spawn to the first 200 of
+ * GET /ready; then stopped with SIGTERM as an operator would.
+ */
+async function startService(
+  database: Record<string, string>,
+  nodeOptions: string[],
+): Promise<{ seconds: number; peakMb?: number }> {
+  const port = await freePort();
+  const env = serverEnv({ ...database, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  for (const key of ['RATE_LIMIT_PUBLIC', 'RATE_LIMIT_SUBMIT', 'DEMO_DATA', 'JOBS', 'MIN_LEAD_MINUTES'])
+    delete env[key];
+  if (!database.API_KEY) {
+    delete env.API_KEY;
+    delete env.JWT_SECRET;
+  }
+  const started = performance.now();
+  const child = spawn(process.execPath, [...nodeOptions, path.join(here, '..', 'src', 'main.ts')], {
+    env,
+    cwd: path.join(here, '..'),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const rss = new PeakRss(child.pid);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stillRunning = true;
+  void exited.then(() => (stillRunning = false));
+  try {
+    for (;;) {
+      if (!stillRunning) throw new Error('the service exited before it was ready');
+      if (performance.now() - started > 120_000) throw new Error('the service was not ready within 120 s');
+      const ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    rss.sample();
+    const peakMb = rss.peakMb;
+    return { seconds, ...(peakMb !== undefined ? { peakMb } : {}) };
+  } finally {
+    child.kill('SIGTERM');
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timeout);
+    rss.stop();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1046,19 +1248,21 @@ function table(rows: Row[]): string {
   const header = [
     'scenario',
     'db',
-    'req/s',
+    'req/s or s',
     '× B1',
     'p50 ms',
     'p99 ms',
     'err/non-2xx',
-    'RSS MB',
+    'peak RSS MB',
     'target',
     'result',
   ];
   const body = rows.map((r) => [
     r.scenario,
     r.database,
-    `${r.reqPerSec.toFixed(0)}${r.scenario === 'S4' ? ' att/s' : ''}`,
+    r.seconds !== undefined
+      ? `${r.seconds.toFixed(1)} s`
+      : `${r.reqPerSec.toFixed(0)}${r.scenario === 'S4' ? ' att/s' : ''}`,
     r.ratioToB1 === undefined ? '' : pct(r.ratioToB1),
     String(r.p50),
     String(r.p99),

@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config.ts';
 import { openPostgres } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createLogger } from '../src/logger.ts';
+import { ListingCache } from '../src/cache/listing-cache.ts';
 import { createDeps, openDatabase } from '../src/runtime.ts';
 import { invariantViolations, loadBookings, stormOutcome } from './dataset.ts';
 import { B0_BODY, type CallMessage, type ServerMessage } from './protocol.ts';
@@ -86,6 +87,10 @@ async function main(): Promise<void> {
           return invariantViolations(deps.db);
         case 'stormOutcome':
           return stormOutcome(deps.db, raw.args as string[]);
+        // An empty listing cache with the given TTL: S1 starts cold, and runs once more with the cache off.
+        case 'resetListingCache':
+          deps.listings = new ListingCache(raw.args as number);
+          return true;
         case 'profileStart':
           return profileStart();
         case 'profileStop':

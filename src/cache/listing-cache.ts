@@ -2,11 +2,15 @@
 // few hundred slots that thousands of visitors ask for; building it per request costs a query, a row
 // parse and ~30–140 KB of JSON each time.
 //
-// Freshness: within this instance an entry never outlives a committed write (every committed
-// transaction and every operator write invalidates, and a listing read while a write committed is not
-// stored). Writes by other instances or straight into the database are seen after at most `ttlMs`
-// (default 1 s). A stale entry can only show a slot that was just taken or miss one just added; booking
+// Freshness: within this instance an entry never outlives a committed write (invalidate() drops every
+// entry, and a listing read while a write committed is not stored). Writes by other instances or straight
+// into the database are seen after at most `ttlMs` (default 1 s), plus one load while an expired entry is
+// refreshed. A stale entry can only show a slot that was just taken or miss one just added; booking
 // always re-checks in the database, so correctness never depends on this cache.
+//
+// Under load the cache must not collapse once it is cold or expired: concurrent misses of one key share
+// one load (single-flight), and an entry that just expired is still served while one request refreshes
+// it (serve-stale) — otherwise every visitor of a popular listing would query the database at once.
 
 export interface CachedSlot {
   startMs: number;
@@ -23,8 +27,15 @@ interface Entry {
   lastBody: Buffer;
 }
 
+interface Load {
+  entry: Promise<Entry>;
+  /** The invalidation generation the load started in: a later request does not join an older load. */
+  generation: number;
+}
+
 export class ListingCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly loads = new Map<string, Load>();
   private generation = 0;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
@@ -36,7 +47,7 @@ export class ListingCache {
     this.monotonicNow = monotonicNow;
   }
 
-  /** Forget everything: called after every committed write. */
+  /** Forget everything: called after writes that change what listings show. */
   invalidate(): void {
     this.generation++;
     this.entries.clear();
@@ -47,33 +58,71 @@ export class ListingCache {
    * `earliestMs`; `load` builds the slots on a miss (they must be sorted by start).
    */
   async body(key: string, earliestMs: number, load: () => Promise<CachedSlot[]>): Promise<Buffer> {
-    let entry = this.ttlMs > 0 ? this.entries.get(key) : undefined;
-    if (entry && this.monotonicNow() - entry.storedAt > this.ttlMs) {
-      this.entries.delete(key);
-      entry = undefined;
-    }
-    if (!entry) {
-      const generation = this.generation;
-      const storedAt = this.monotonicNow();
-      entry = { slots: await load(), storedAt, lastFrom: -1, lastBody: EMPTY };
-      // A write committed while this listing was read: the listing may predate it, so it is not kept.
-      if (this.ttlMs > 0 && generation === this.generation) {
-        if (this.entries.size >= this.maxEntries) this.entries.clear();
-        this.entries.set(key, entry);
+    if (this.ttlMs <= 0)
+      return answer({ slots: await load(), storedAt: 0, lastFrom: -1, lastBody: EMPTY }, earliestMs);
+    let entry = this.entries.get(key);
+    if (entry) {
+      const age = this.monotonicNow() - entry.storedAt;
+      // Expired for less than another TTL: served while one refresh runs. Older: as good as missing,
+      // so that a listing nobody asked for in a while is not shown once more from long ago.
+      if (age > this.ttlMs) {
+        if (age <= 2 * this.ttlMs) {
+          if (!this.loads.has(key)) this.start(key, load).entry.catch(() => {});
+        } else {
+          this.entries.delete(key);
+          entry = undefined;
+        }
       }
     }
-    const from = firstAtOrAfter(entry.slots, earliestMs);
-    if (from !== entry.lastFrom) {
-      entry.lastBody = Buffer.from(
-        `{"success":true,"slots":[${entry.slots
-          .slice(from)
-          .map((s) => s.json)
-          .join(',')}]}`,
-      );
-      entry.lastFrom = from;
+    if (!entry) {
+      const running = this.loads.get(key);
+      entry = await (running && running.generation === this.generation ? running : this.start(key, load))
+        .entry;
     }
-    return entry.lastBody;
+    return answer(entry, earliestMs);
   }
+
+  /** Loads `key` once and stores it, unless a write committed meanwhile. */
+  private start(key: string, load: () => Promise<CachedSlot[]>): Load {
+    const generation = this.generation;
+    const storedAt = this.monotonicNow();
+    const running: Load = {
+      generation,
+      entry: load().then(
+        (slots) => {
+          if (this.loads.get(key) === running) this.loads.delete(key);
+          const entry: Entry = { slots, storedAt, lastFrom: -1, lastBody: EMPTY };
+          // A write committed while this listing was read: the listing may predate it, so it is not kept.
+          if (generation === this.generation) {
+            if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.entries.clear();
+            this.entries.set(key, entry);
+          }
+          return entry;
+        },
+        (error: unknown) => {
+          if (this.loads.get(key) === running) this.loads.delete(key);
+          throw error;
+        },
+      ),
+    };
+    this.loads.set(key, running);
+    return running;
+  }
+}
+
+/** The answer from `entry`, memoized on it for the same first slot. */
+function answer(entry: Entry, earliestMs: number): Buffer {
+  const from = firstAtOrAfter(entry.slots, earliestMs);
+  if (from !== entry.lastFrom) {
+    entry.lastBody = Buffer.from(
+      `{"success":true,"slots":[${entry.slots
+        .slice(from)
+        .map((s) => s.json)
+        .join(',')}]}`,
+    );
+    entry.lastFrom = from;
+  }
+  return entry.lastBody;
 }
 
 const EMPTY = Buffer.alloc(0);

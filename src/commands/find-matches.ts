@@ -1,10 +1,14 @@
 // Finds the psychologists and candidate slots for a client's preferences (the matching of
 // submit-application and register-ticket-for-help-hand).
 import type { Deps, Executor } from '../deps.ts';
-import { rankCandidates, wantedSex, worksWithAny } from '../domain/matching.ts';
+import { rankCandidates, wantedSex } from '../domain/matching.ts';
 import { parseSlotTime, DAY_MS } from '../domain/time.ts';
 import { badRequest } from '../errors.ts';
-import { isUuid, psychologistsRepository } from '../repositories/psychologists.repository.ts';
+import {
+  isUuid,
+  psychologistsRepository,
+  type CandidateFilter,
+} from '../repositories/psychologists.repository.ts';
 import { slotsRepository, type FreeSlotRow } from '../repositories/slots.repository.ts';
 import { monthBounds } from './refresh-clients-provided.ts';
 
@@ -41,48 +45,62 @@ export async function findMatches(deps: Deps, db: Executor, request: MatchReques
   });
 
   const sex = wantedSex(request.gender);
-  const psychologists = (
-    await psychologistsRepository.matchCandidates(
-      db,
-      {
-        ...(sex ? { sex } : {}),
-        ...(request.priceMax !== undefined ? { priceMax: request.priceMax } : {}),
-        helpHandOnly: request.helpHand,
-      },
-      now,
-      monthBounds(now).end,
-    )
-  ).filter((p) => worksWithAny(p.queries, request.specializations));
-  if (psychologists.length === 0) return [];
-
-  const chose = request.selectedSlots.length > 0;
+  const candidates: CandidateFilter = {
+    ...(sex ? { sex } : {}),
+    ...(request.priceMax !== undefined ? { priceMax: request.priceMax } : {}),
+    helpHandOnly: request.helpHand,
+    specializations: request.specializations,
+  };
+  const month = { now, end: monthBounds(now).end };
   const from = new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
-  const to = new Date(now.getTime() + 29 * DAY_MS);
-  const ids = psychologists.map((p) => p.id);
-  const free = chose
-    ? await slotsRepository.listFree(db, {
-        from,
-        to: new Date(now.getTime() + 366 * DAY_MS),
-        psychologistIds: ids,
-        slotIds,
-        startTimes,
-      })
-    : await slotsRepository.nextFreePerPsychologist(db, ids, from, to, OFFERED_WITHOUT_CHOICE);
-  const byPsychologist = new Map<string, FreeSlotRow[]>();
-  for (const slot of free) {
-    const list = byPsychologist.get(slot.psychologist_id) ?? [];
-    list.push(slot);
-    byPsychologist.set(slot.psychologist_id, list);
-  }
 
-  const matches = psychologists
-    .map((p) => ({
-      id: p.id,
-      name: p.name,
-      price: p.min_price,
-      coefficient: p.coefficient,
-      slots: byPsychologist.get(p.id) ?? [],
-    }))
-    .filter((m) => !chose || m.slots.length > 0);
-  return rankCandidates(matches);
+  // With chosen times only psychologists free at one of them are offered; without, every candidate is,
+  // with their next free slots. Either way one statement reads candidates, slots and coefficients.
+  const byPsychologist = new Map<string, Match>();
+  if (request.selectedSlots.length > 0) {
+    const free = await slotsRepository.matchingAt(
+      db,
+      candidates,
+      { from, to: new Date(now.getTime() + 366 * DAY_MS), slotIds, startTimes },
+      month,
+    );
+    for (const { coefficient, ...slot } of free) {
+      const match = byPsychologist.get(slot.psychologist_id);
+      if (match) match.slots.push(slot);
+      else
+        byPsychologist.set(slot.psychologist_id, {
+          id: slot.psychologist_id,
+          name: slot.psychologist,
+          price: slot.min_price,
+          coefficient,
+          slots: [slot],
+        });
+    }
+  } else {
+    const rows = await psychologistsRepository.candidatesWithNextFree(
+      db,
+      candidates,
+      { from, to: new Date(now.getTime() + 29 * DAY_MS), perPsychologist: OFFERED_WITHOUT_CHOICE },
+      month,
+    );
+    for (const row of rows) {
+      let match = byPsychologist.get(row.id);
+      if (!match) {
+        match = { id: row.id, name: row.name, price: row.min_price, coefficient: row.coefficient, slots: [] };
+        byPsychologist.set(row.id, match);
+      }
+      if (row.slot_id !== null && row.start_ms !== null && row.duration_minutes !== null) {
+        match.slots.push({
+          id: row.slot_id,
+          start_ms: row.start_ms,
+          duration_minutes: row.duration_minutes,
+          price: row.price,
+          psychologist_id: row.id,
+          psychologist: row.name,
+          min_price: row.min_price,
+        });
+      }
+    }
+  }
+  return rankCandidates([...byPsychologist.values()]);
 }

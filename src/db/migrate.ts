@@ -4,12 +4,15 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import * as dataModel from './migrations/001_data_model.ts';
 import * as activeSessionsIndex from './migrations/002_active_sessions_index.ts';
+import * as freeSlotsByPsychologist from './migrations/003_free_slots_by_psychologist.ts';
 import * as submissionIdentity from './migrations/004_submission_identity.ts';
+import { analyzeHotTables } from './database.ts';
 import type { DB } from './types.ts';
 
 const migrations: Record<string, Migration> = {
   '001_data_model': dataModel,
   '002_active_sessions_index': activeSessionsIndex,
+  '003_free_slots_by_psychologist': freeSlotsByPsychologist,
   '004_submission_identity': submissionIdentity,
 };
 
@@ -17,7 +20,10 @@ export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  // New tables and indexes start without planner statistics (PGlite never gathers them on its own).
+  if (applied.length) await analyzeHotTables(db);
+  return applied;
 }
 
 /** True when every migration in the repository has been applied (used by /ready). */

@@ -15,22 +15,54 @@ import {
   type TransactionSettings,
 } from 'kysely';
 
-/** Serializes access to the PGlite session: a holder runs alone until it releases. */
+/**
+ * Serializes access to the PGlite session: a holder runs alone until it releases, and waiters get the
+ * session strictly in the order they asked for it. A queue rather than a chain of promises: the hand-over
+ * is one direct call, so under load no waiter is overtaken or left behind a growing chain.
+ */
 export class PgliteGateway {
-  private tail: Promise<void> = Promise.resolve();
+  private held = false;
+  private readonly waiters: (((release: () => void) => void) | undefined)[] = [];
+  /** Index of the next waiter: shifting a long array on every hand-over would copy it each time. */
+  private head = 0;
   readonly pglite: PGlite;
 
   constructor(pglite: PGlite) {
     this.pglite = pglite;
   }
 
-  /** Waits for the session and returns the function that gives it back. */
+  /** Waits for the session and returns the function that gives it back (calling it twice is harmless). */
   acquire(): Promise<() => void> {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const ready = this.tail.then(() => release);
-    this.tail = this.tail.then(() => held);
-    return ready;
+    if (!this.held) {
+      this.held = true;
+      return Promise.resolve(this.releaser());
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.handOver();
+    };
+  }
+
+  private handOver(): void {
+    const next = this.waiters[this.head];
+    if (!next) {
+      this.held = false;
+      this.waiters.length = 0;
+      this.head = 0;
+      return;
+    }
+    this.waiters[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.waiters.length) {
+      this.waiters.splice(0, this.head);
+      this.head = 0;
+    }
+    next(this.releaser());
   }
 
   /** One statement (or a parameterless multi-statement script) with the session to itself. */

@@ -3,6 +3,7 @@
 import type { Deps } from '../deps.ts';
 import { bookSlotFor } from '../commands/book-slot.ts';
 import { SERVICE } from '../domain/access.ts';
+import { analyzeHotTables } from '../db/database.ts';
 import { normalizeName } from '../domain/names.ts';
 import { moscowDayStart, partsAt } from '../domain/time.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
@@ -161,5 +162,7 @@ export async function loadDemoData(
     });
     booked++;
   }
+  // Planner statistics for what was just written (PGlite gathers none on its own).
+  await analyzeHotTables(deps.db);
   return { psychologists: PSYCHOLOGISTS.length, slots: slotCount, booked };
 }

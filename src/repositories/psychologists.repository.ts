@@ -8,13 +8,53 @@ import { normalizeName } from '../domain/names.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
 
-export interface MatchCandidateRow {
+/** Who may be offered to a client: active, and fitting the client's wishes. */
+export interface CandidateFilter {
+  sex?: 'male' | 'female';
+  priceMax?: number;
+  helpHandOnly: boolean;
+  /** Any of these (case-insensitive); none = every psychologist fits. */
+  specializations: string[];
+}
+
+/** A candidate psychologist with one of their next free slots (null when they have none). */
+export interface CandidateWithSlotRow {
   id: string;
   name: string;
-  sex: 'male' | 'female';
   min_price: number;
-  queries: string[];
   coefficient: number;
+  slot_id: string | null;
+  start_ms: number | null;
+  duration_minutes: number | null;
+  price: number | null;
+}
+
+/** The psychologist `p` works with one of `wanted` (case-insensitive), as domain/matching.ts worksWithAny. */
+export function worksWithAnySql(wanted: string[]) {
+  return sql<boolean>`exists (select 1 from unnest(p.queries) q
+    where lower(btrim(q)) = any(${wanted.map((w) => w.trim().toLowerCase())}::text[]))`;
+}
+
+/** The conditions on `p` of a CandidateFilter. */
+export function candidateFilterSql(filter: CandidateFilter) {
+  const conditions = [sql<boolean>`p.is_active`];
+  if (filter.sex) conditions.push(sql<boolean>`p.sex = ${filter.sex}`);
+  // The helping hand is free: its price limit does not apply.
+  if (filter.helpHandOnly) conditions.push(sql<boolean>`p.help_hand`);
+  else if (filter.priceMax !== undefined)
+    conditions.push(sql<boolean>`p.min_price <= ${filter.priceMax}::numeric`);
+  if (filter.specializations.length) conditions.push(worksWithAnySql(filter.specializations));
+  return sql.join(conditions, sql` and `);
+}
+
+/**
+ * The remaining assignment coefficient of `p` (get-assigment-coeff): debt − clients provided − active
+ * sessions from now to the end of the Moscow month (an index-only count, see migration 002).
+ */
+export function coefficientSql(now: Date, monthEnd: Date) {
+  return sql<number>`p.debt - p.number_of_clients_provided - (select count(*) from hraniteli_sessions x
+    where x.psychologist_id = p.id and x.status in ('pending', 'confirmed')
+    and x.start_at >= ${now} and x.start_at < ${monthEnd})::int`;
 }
 
 export const psychologistsRepository = {
@@ -84,30 +124,29 @@ export const psychologistsRepository = {
   },
 
   /**
-   * Active psychologists who may be offered to a client, with their remaining assignment coefficient
-   * (get-assigment-coeff): debt − clients provided − active sessions from now to the end of the Moscow
-   * month. Only the columns matching needs are read: this runs on every submission.
+   * Matching without chosen times: every candidate psychologist with their coefficient and their next
+   * `perPsychologist` free slots in [from, to) (one index range scan each), a row per slot, by start.
    */
-  async matchCandidates(
+  async candidatesWithNextFree(
     db: Executor,
-    filter: { sex?: 'male' | 'female'; priceMax?: number; helpHandOnly: boolean },
-    now: Date,
-    monthEnd: Date,
-  ): Promise<MatchCandidateRow[]> {
-    let query = db
-      .selectFrom('hraniteli_psychologists as p')
-      .select(['p.id', 'p.name', 'p.sex', 'p.min_price', 'p.queries'])
-      .select(
-        sql<number>`p.debt - p.number_of_clients_provided - (select count(*) from hraniteli_sessions s
-          where s.psychologist_id = p.id and s.status in ('pending', 'confirmed')
-          and s.start_at >= ${now} and s.start_at < ${monthEnd})::int`.as('coefficient'),
-      )
-      .where('p.is_active', '=', true);
-    if (filter.sex) query = query.where('p.sex', '=', filter.sex);
-    if (filter.helpHandOnly) query = query.where('p.help_hand', '=', true);
-    else if (filter.priceMax !== undefined) {
-      query = query.where(sql<boolean>`p.min_price <= ${filter.priceMax}::numeric`);
-    }
-    return query.execute();
+    candidates: CandidateFilter,
+    window: { from: Date; to: Date; perPsychologist: number },
+    month: { now: Date; end: Date },
+  ): Promise<CandidateWithSlotRow[]> {
+    const result = await sql<CandidateWithSlotRow>`
+      select p.id, p.name, p.min_price, ${coefficientSql(month.now, month.end)} as coefficient,
+        s.id as slot_id, (extract(epoch from s.start_at) * 1000)::float8 as start_ms,
+        s.duration_minutes, s.price
+      from hraniteli_psychologists p
+      left join lateral (
+        select x.id, x.start_at, x.duration_minutes, x.price from hraniteli_slots x
+        where x.psychologist_id = p.id and x.state = 'free'
+          and x.start_at >= ${window.from} and x.start_at < ${window.to}
+        order by x.start_at
+        limit ${window.perPsychologist}
+      ) s on true
+      where ${candidateFilterSql(candidates)}
+      order by s.start_at, p.name`.execute(db);
+    return result.rows;
   },
 };

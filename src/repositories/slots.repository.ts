@@ -4,6 +4,12 @@ import type { Executor } from '../deps.ts';
 import type { Slot } from '../db/types.ts';
 import { normalizeName } from '../domain/names.ts';
 import { ACTIVE_SESSION_STATUSES } from '../domain/vocabulary.ts';
+import {
+  candidateFilterSql,
+  coefficientSql,
+  worksWithAnySql,
+  type CandidateFilter,
+} from './psychologists.repository.ts';
 
 export interface FreeSlotFilter {
   from: Date;
@@ -38,26 +44,25 @@ export const slotsRepository = {
     return freeSlots(db, filter, limit).execute();
   },
 
-  /** The next `perPsychologist` free slots of each given psychologist (one index range scan each). */
-  async nextFreePerPsychologist(
+  /**
+   * Matching with chosen times: the free slots at those times (or with those ids) of the psychologists
+   * fitting `candidates`, each with its psychologist's remaining assignment coefficient — computed only
+   * for psychologists that have such a slot. One statement instead of reading every candidate first.
+   */
+  async matchingAt(
     db: Executor,
-    psychologistIds: string[],
-    from: Date,
-    to: Date,
-    perPsychologist: number,
-  ): Promise<FreeSlotRow[]> {
-    if (psychologistIds.length === 0) return [];
-    const result = await sql<FreeSlotRow>`
+    candidates: CandidateFilter,
+    choice: { from: Date; to: Date; slotIds: string[]; startTimes: Date[] },
+    month: { now: Date; end: Date },
+  ): Promise<(FreeSlotRow & { coefficient: number })[]> {
+    const result = await sql<FreeSlotRow & { coefficient: number }>`
       select s.id, ${START_MS} as start_ms, s.duration_minutes, s.price, s.psychologist_id,
-        p.name as psychologist, p.min_price
-      from hraniteli_psychologists p
-      cross join lateral (
-        select * from hraniteli_slots x
-        where x.psychologist_id = p.id and x.state = 'free' and x.start_at >= ${from} and x.start_at < ${to}
-        order by x.start_at
-        limit ${perPsychologist}
-      ) s
-      where p.id = any(${psychologistIds}::uuid[])
+        p.name as psychologist, p.min_price, ${coefficientSql(month.now, month.end)} as coefficient
+      from hraniteli_slots s
+      join hraniteli_psychologists p on p.id = s.psychologist_id
+      where s.state = 'free' and s.start_at >= ${choice.from} and s.start_at < ${choice.to}
+        and (s.start_at = any(${choice.startTimes}::timestamptz[]) or s.id = any(${choice.slotIds}::uuid[]))
+        and ${candidateFilterSql(candidates)}
       order by s.start_at, p.name`.execute(db);
     return result.rows;
   },
@@ -152,14 +157,14 @@ export const slotsRepository = {
       .execute();
   },
 
-  /** Inserts slots, skipping (psychologist, start) pairs that exist; returns the created rows. */
+  /** Inserts slots, skipping (psychologist, start) pairs that exist; returns what was created. */
   async addMany(
     db: Executor,
     psychologistId: string,
     starts: Date[],
     durationMinutes: number,
     price: number | null,
-  ): Promise<Slot[]> {
+  ): Promise<Pick<Slot, 'id' | 'start_at'>[]> {
     if (starts.length === 0) return [];
     return db
       .insertInto('hraniteli_slots')
@@ -172,7 +177,7 @@ export const slotsRepository = {
         })),
       )
       .onConflict((oc) => oc.columns(['psychologist_id', 'start_at']).doNothing())
-      .returningAll()
+      .returning(['id', 'start_at'])
       .execute();
   },
 
@@ -226,11 +231,10 @@ export const slotsRepository = {
   },
 };
 
-function nonEmpty(ids: string[]): string[] {
-  return ids.length ? ids : ['00000000-0000-0000-0000-000000000000'];
-}
-
-/** The free-slot query: one filter, one order. */
+/**
+ * The free-slot query: one filter, one order. Lists are array parameters, so the SQL text depends only
+ * on which filters are present, not on how many values they carry.
+ */
 function freeSlots(db: Executor, filter: FreeSlotFilter, limit: number) {
   let query = db
     .selectFrom('hraniteli_slots as s')
@@ -249,30 +253,28 @@ function freeSlots(db: Executor, filter: FreeSlotFilter, limit: number) {
     .where('s.start_at', '<', filter.to)
     .where('p.is_active', '=', true);
   if (filter.psychologistIds)
-    query = query.where('s.psychologist_id', 'in', nonEmpty(filter.psychologistIds));
+    query = query.where(sql<boolean>`s.psychologist_id = any(${filter.psychologistIds}::uuid[])`);
+  // By the psychologist's id found first, not by a filter on the joined name: the planner then takes
+  // the (psychologist_id, start_at) range of free slots even when the tables have no statistics, instead
+  // of walking every free slot of the window.
   if (filter.psychologistName) {
-    query = query.where('p.name_normalized', '=', normalizeName(filter.psychologistName));
+    query = query.where(
+      sql<boolean>`s.psychologist_id = (select id from hraniteli_psychologists
+        where name_normalized = ${normalizeName(filter.psychologistName)})`,
+    );
   }
   if (filter.sex) query = query.where('p.sex', '=', filter.sex);
   if (filter.priceMax !== undefined) {
     query = query.where(sql<boolean>`coalesce(s.price, p.min_price) <= ${filter.priceMax}::numeric`);
   }
   if (filter.specializations?.length) {
-    const wanted = filter.specializations.map((s) => s.trim().toLowerCase());
-    query = query.where(
-      sql<boolean>`exists (select 1 from unnest(p.queries) q where lower(q) = any(${wanted}::text[]))`,
-    );
+    query = query.where(worksWithAnySql(filter.specializations));
   }
   if (filter.helpHandOnly) query = query.where('p.help_hand', '=', true);
   if (filter.slotIds || filter.startTimes) {
-    const ids = filter.slotIds ?? [];
-    const times = filter.startTimes ?? [];
-    query = query.where((eb) =>
-      eb.or([
-        ...(ids.length ? [eb('s.id', 'in', ids)] : []),
-        ...(times.length ? [eb('s.start_at', 'in', times)] : []),
-        ...(ids.length || times.length ? [] : [eb.val(false)]),
-      ]),
+    query = query.where(
+      sql<boolean>`(s.id = any(${filter.slotIds ?? []}::uuid[])
+        or s.start_at = any(${filter.startTimes ?? []}::timestamptz[]))`,
     );
   }
   return query.orderBy('s.start_at').orderBy('p.name').limit(limit);
