@@ -12,7 +12,7 @@ import { sessionsRepository } from '../../repositories/sessions.repository.ts';
 import { ticketsRepository } from '../../repositories/tickets.repository.ts';
 import { mayAccessTicket } from '../../domain/access.ts';
 import { badRequest, forbidden, notFound, tooLarge } from '../../errors.ts';
-import { BODY_LIMIT } from '../conventions.ts';
+import { BODY_LIMIT, unstorableField } from '../conventions.ts';
 import { Loose, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
 
 const CONTACT_TYPES = [
@@ -134,6 +134,9 @@ async function mergeGetBody(request: FastifyRequest): Promise<void> {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw badRequest('(body)', 'must be a JSON object');
+  // The app's input checks ran before this hook; the body's values join the query unchecked otherwise.
+  const bad = unstorableField(parsed);
+  if (bad) throw badRequest(bad.field, bad.problem);
   const query = request.query as Record<string, unknown>;
   for (const [key, value] of Object.entries(parsed)) {
     if (query[key] === undefined && value !== '' && value !== null)
