@@ -18,6 +18,7 @@ import { BODY_LIMIT, canonicalUrl, dropEmpty, pathOnly, unstorableField } from '
 import { AppError, badRequest } from './errors.ts';
 import { errorBody, registerErrorHandling } from './http/errors.ts';
 import { registerMetrics } from './http/metrics.ts';
+import { RateLimitStore, rateLimited } from './http/schemas.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { applicationRoutes } from './http/routes/applications.ts';
 import { eventRoutes } from './http/routes/events.ts';
@@ -121,8 +122,16 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     allowedHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'Idempotency-Key', 'X-Request-Id'],
     maxAge: 600,
   });
+  // Client routes are limited per token without each route saying so (30 ratings by one token were 30
+  // messages to the operators); a route that names its own limit keeps it. Runs before the rate-limit
+  // plugin's onRoute hook, which reads this setting.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access === 'client' && route.config.rateLimit === undefined)
+      Object.assign(route.config, rateLimited(app, 'client'));
+  });
   await app.register(rateLimit, {
     global: false,
+    store: RateLimitStore,
     errorResponseBuilder: (_request, context) =>
       new AppError('rate_limited', `too many requests, try again in ${Math.ceil(context.ttl / 1000)} s`, [], {
         'retry-after': String(Math.ceil(context.ttl / 1000)),

@@ -37,18 +37,86 @@ export const ErrorResponse = Type.Object({
   }),
 });
 
-/** Rate-limit settings of a public route; the service key is never limited, 0 turns limiting off. */
-export function rateLimited(app: FastifyInstance, kind: 'public' | 'submit') {
-  const max = kind === 'public' ? app.deps.config.rateLimitPublic : app.deps.config.rateLimitSubmit;
+export type RateLimitGroup = 'public' | 'submit' | 'client';
+
+/** Who a group counts: public routes per address, client routes per token (its client and ticket). */
+function rateLimitKey(group: RateLimitGroup) {
+  return (request: FastifyRequest) => {
+    const actor = request.actor;
+    if (group === 'client' && actor?.kind === 'client')
+      return `client:${actor.clientId}/${actor.ticketId ?? '*'}`;
+    return `ip:${request.ip}`;
+  };
+}
+
+/**
+ * Rate-limit settings of a route in a group; the service key is never limited, 0 turns limiting off. One
+ * counter per group and key (see RateLimitStore): 20 submissions spread over three forms are 20, not 3 × 20.
+ */
+export function rateLimited(app: FastifyInstance, group: RateLimitGroup) {
+  const config = app.deps.config;
+  const max =
+    group === 'public'
+      ? config.rateLimitPublic
+      : group === 'submit'
+        ? config.rateLimitSubmit
+        : config.rateLimitClient;
   if (max <= 0) return {};
   return {
     rateLimit: {
       max,
       timeWindow: 60_000,
-      groupId: kind,
+      groupId: group,
+      keyGenerator: rateLimitKey(group),
       allowList: (request: FastifyRequest) => request.actor?.kind === 'service',
     },
   };
+}
+
+interface Window {
+  current: number;
+  ttl: number;
+  startedAt: number;
+}
+
+/**
+ * The counters of @fastify/rate-limit, one map for every route. The plugin's own store gives each route a
+ * child store of its own, so a group's routes would each count separately; here `child` hands back the
+ * same store, and the plugin's key (the key generator's value plus the group id) keeps groups apart.
+ * Per process: several instances each count on their own.
+ */
+export class RateLimitStore {
+  private readonly windows = new Map<string, Window>();
+  private static readonly MAX_KEYS = 50_000;
+
+  // The plugin passes the route's window as a third argument, though its types omit it.
+  incr(key: string, callback: (error: Error | null, result?: Window) => void, timeWindow = 60_000): void {
+    const now = Date.now();
+    let window = this.windows.get(key);
+    if (!window || window.startedAt + timeWindow <= now) {
+      this.windows.delete(key);
+      if (this.windows.size >= RateLimitStore.MAX_KEYS) this.evict(now, timeWindow);
+      window = { current: 0, ttl: timeWindow, startedAt: now };
+      this.windows.set(key, window);
+    }
+    window.current++;
+    window.ttl = window.startedAt + timeWindow - now;
+    callback(null, window);
+  }
+
+  child(): RateLimitStore {
+    return this;
+  }
+
+  /** Drops ended windows, or else the oldest ones: a flood of addresses must not grow memory without end. */
+  private evict(now: number, timeWindow: number): void {
+    for (const [key, window] of this.windows)
+      if (window.startedAt + timeWindow <= now) this.windows.delete(key);
+    for (const key of this.windows.keys()) {
+      if (this.windows.size < RateLimitStore.MAX_KEYS) break;
+      this.windows.delete(key);
+    }
+  }
 }
 
 /** The ticket, provided the caller is the service or the ticket's own client (else 401/403). */

@@ -3,6 +3,7 @@
 // personal answers, blank names, non-decimal ages and tokens without an expiry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { postAs, submitApplication } from '../support/fixtures.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -21,6 +22,16 @@ function application(overrides: Record<string, unknown> = {}): Record<string, un
     ...overrides,
   };
 }
+const diagnostic = (overrides: Record<string, unknown> = {}) => {
+  counter++;
+  return {
+    client_name: 'Пётр',
+    client_email: `hardening${counter}@example.com`,
+    request_text: 'тревога',
+    ...overrides,
+  };
+};
+
 const nestedObject = (levels: number) => `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
 const nestedArray = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
 /** submit-application's body with `extra` (an unknown field, kept in the raw payload) set to raw JSON. */
@@ -98,5 +109,96 @@ describe('deeply nested input', () => {
     });
     expect(res.statusCode, res.body).toBe(400);
     expect(firstDetail(res)?.field).toBe('x');
+  });
+});
+
+describe('rate limits', () => {
+  const submissions = [
+    { url: '/submit-application', body: () => application() },
+    { url: '/register-ticket-for-help-hand', body: () => application({ price_session: 'free' }) },
+    { url: '/diagnostic-session-request', body: () => diagnostic() },
+  ];
+
+  it('the submission routes share one counter per IP: 20 spread over three routes, then 429 on each', async () => {
+    const limited = await createTestApp({ RATE_LIMIT_SUBMIT: '20' });
+    try {
+      for (let i = 0; i < 20; i++) {
+        const route = submissions[i % submissions.length]!;
+        const res = await limited.app.inject({ method: 'POST', url: route.url, payload: route.body() });
+        expect(res.statusCode, `${i + 1}: ${route.url} ${res.body}`).toBe(200);
+      }
+      for (const route of submissions) {
+        const res = await limited.app.inject({ method: 'POST', url: route.url, payload: route.body() });
+        expect(res.statusCode, route.url).toBe(429);
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+        expect(res.json().error.type).toBe('rate_limited');
+      }
+      // Another address has its own counter.
+      const other = await limited.app.inject({
+        method: 'POST',
+        url: '/diagnostic-session-request',
+        remoteAddress: '10.0.0.2',
+        payload: diagnostic(),
+      });
+      expect(other.statusCode, other.body).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('the public reads share one counter per IP, apart from the submissions', async () => {
+    const limited = await createTestApp({ RATE_LIMIT_PUBLIC: '4', RATE_LIMIT_SUBMIT: '4' });
+    try {
+      const reads = ['/get-available-slots', '/get-ticket-info?ticket_id=0000000'];
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++)
+        statuses.push((await limited.app.inject({ url: reads[i % 2]! })).statusCode);
+      expect(statuses).toEqual([200, 404, 200, 404, 429, 429]);
+      const submitted = await limited.app.inject({
+        method: 'POST',
+        url: '/diagnostic-session-request',
+        payload: diagnostic(),
+      });
+      expect(submitted.statusCode, submitted.body).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('client routes are limited per token (client + ticket), across routes, never the service key', async () => {
+    const limited = await createTestApp({ RATE_LIMIT_CLIENT: '3' });
+    try {
+      const mine = await submitApplication(limited);
+      const theirs = await submitApplication(limited);
+      const calls = [
+        () => postAs(limited, mine.client_token, '/rate-session', { ticket_id: mine.ticket_id, rating: 5 }),
+        () => postAs(limited, mine.client_token, '/cancel-session', { ticket_id: mine.ticket_id }),
+        () =>
+          postAs(limited, mine.client_token, '/reschedule-session', {
+            ticket_id: mine.ticket_id,
+            new_slot_time: '10.12 10:00',
+          }),
+      ];
+      for (const call of calls) expect((await call()).statusCode).not.toBe(429);
+      const fourth = await calls[0]!();
+      expect(fourth.statusCode, fourth.body).toBe(429);
+      expect(Number(fourth.headers['retry-after'])).toBeGreaterThan(0);
+      // Same address, another ticket's token: its own counter.
+      const other = await postAs(limited, theirs.client_token, '/rate-session', {
+        ticket_id: theirs.ticket_id,
+        rating: 5,
+      });
+      expect(other.statusCode, other.body).not.toBe(429);
+      for (let i = 0; i < 5; i++) {
+        const service = await limited.admin({
+          method: 'POST',
+          url: '/rate-session',
+          payload: { ticket_id: mine.ticket_id, rating: 5 },
+        });
+        expect(service.statusCode, service.body).not.toBe(429);
+      }
+    } finally {
+      await limited.close();
+    }
   });
 });
