@@ -1,5 +1,6 @@
 // Builds the Fastify application from a context (no listen): the server and the tests use this.
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -9,14 +10,14 @@ import Fastify, {
   LogController,
   type FastifyInstance,
   type FastifyReply,
-  type FastifyServerOptions,
+  type FastifyHttpOptions,
 } from 'fastify';
 import qs from 'qs';
 import type { Deps } from './deps.ts';
 import { registerAuth } from './http/auth.ts';
 import { BODY_LIMIT, canonicalUrl, dropEmpty, pathOnly, unstorableField } from './http/conventions.ts';
 import { AppError, badRequest } from './errors.ts';
-import { errorBody, registerErrorHandling } from './http/errors.ts';
+import { clientErrorHandler, errorBody, registerErrorHandling } from './http/errors.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { RateLimitStore, rateLimited } from './http/schemas.ts';
 import { adminRoutes } from './http/routes/admin.ts';
@@ -35,9 +36,18 @@ declare module 'fastify' {
 }
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
-  const options: FastifyServerOptions = {
+  // A body trickled a byte every few seconds never trips an idle timeout; only a deadline for the whole
+  // request stops it (connectionTimeout, an idle timeout, would also cut slow answers, so it stays off).
+  // Node looks for expired requests only every connectionsCheckingInterval (30 s by default): checking
+  // every second and taking that second off the deadline cuts such a request within REQUEST_TIMEOUT_MS.
+  const checkEvery = Math.min(1000, Math.floor(deps.config.requestTimeoutMs / 4));
+  const requestTimeout = deps.config.requestTimeoutMs - checkEvery;
+  const options: FastifyHttpOptions<Server> = {
     loggerInstance: deps.log,
     bodyLimit: BODY_LIMIT,
+    requestTimeout,
+    http: { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: checkEvery },
+    clientErrorHandler,
     // Fastify takes a hop count too, though its type omits it.
     trustProxy: (deps.config.trustProxy ?? false) as boolean,
     requestIdHeader: 'x-request-id',

@@ -28,6 +28,7 @@ describe('loadConfig defaults', () => {
     expect(config.rateLimitPublic).toBe(120);
     expect(config.rateLimitSubmit).toBe(20);
     expect(config.rateLimitClient).toBe(30);
+    expect(config.requestTimeoutMs).toBe(30_000);
     expect(config.minLeadMinutes).toBe(60);
   });
 
@@ -84,6 +85,7 @@ describe('loadConfig reads values', () => {
       RATE_LIMIT_PUBLIC: '0',
       RATE_LIMIT_SUBMIT: '5',
       RATE_LIMIT_CLIENT: '0',
+      REQUEST_TIMEOUT_MS: '2000',
       MIN_LEAD_MINUTES: '15',
       JOBS: 'off',
       DEMO_DATA: 'false',
@@ -98,6 +100,7 @@ describe('loadConfig reads values', () => {
     expect(config.rateLimitPublic).toBe(0);
     expect(config.rateLimitSubmit).toBe(5);
     expect(config.rateLimitClient).toBe(0);
+    expect(config.requestTimeoutMs).toBe(2000);
     expect(config.minLeadMinutes).toBe(15);
     expect(config.jobs).toBe(false);
     expect(config.demoData).toBe(false);
@@ -139,6 +142,8 @@ describe('loadConfig rejects invalid values, naming the variable', () => {
     ['RATE_LIMIT_PUBLIC', '1e3'],
     ['RATE_LIMIT_SUBMIT', '2.5'],
     ['RATE_LIMIT_CLIENT', '-1'],
+    ['REQUEST_TIMEOUT_MS', '0'],
+    ['REQUEST_TIMEOUT_MS', '30s'],
     ['MIN_LEAD_MINUTES', 'soon'],
     ['JOBS', 'maybe'],
     ['JOBS', '2'],

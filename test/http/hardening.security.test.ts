@@ -1,7 +1,8 @@
 // Abuse an outside review found (issue 6 §1, Medium and Low): deep nesting, rate limits shared by a
 // route group and per client token, slow and abandoned bodies, CORS on service routes, caching of
 // personal answers, blank names, non-decimal ages and tokens without an expiry.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { postAs, submitApplication } from '../support/fixtures.ts';
 
@@ -200,5 +201,60 @@ describe('rate limits', () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+/** A raw connection to a listening app: what it sends is written as given, what comes back is collected. */
+async function rawConnection(app: TestApp['app']) {
+  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const socket = connect(port, '127.0.0.1');
+  // Writes after the server hung up fail with EPIPE; that is the point of these tests, not an error.
+  socket.on('error', () => {});
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+  const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(received)));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  return { socket, closed };
+}
+
+const postHead = (path: string, length: number) =>
+  `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+
+describe('slow and abandoned requests', () => {
+  it('a body trickled a byte at a time is cut with a 408 in the error shape', async () => {
+    const slow = await createTestApp({ REQUEST_TIMEOUT_MS: '2000' });
+    let trickle: NodeJS.Timeout | undefined;
+    const { socket, closed } = await rawConnection(slow.app);
+    try {
+      socket.write(`${postHead('/submit-application', 500)}{`);
+      // Each byte arrives well within any idle timeout; only the whole request's deadline can stop it.
+      trickle = setInterval(() => socket.write(' '), 300);
+      const answer = await closed;
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      expect(body).toMatchObject({ success: false, error: { code: 408, type: 'request_timeout' } });
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+      await slow.close();
+    }
+  });
+
+  it('a client that hangs up mid-body is logged as such, not as "database unavailable"', async () => {
+    const from = t.logs.lines.length;
+    const { socket, closed } = await rawConnection(t.app);
+    const arrived = new Promise((resolve) => t.app.server.once('request', resolve));
+    socket.write(`${postHead('/submit-application', 1000)}{"name":"Мария","age":30,`);
+    // The hang-up must come after the server started on the request, mid-body.
+    await arrived;
+    socket.destroy();
+    await closed;
+    const logged = () => t.logs.lines.slice(from).join('');
+    await vi.waitFor(() => expect(logged()).toMatch(/closed the connection|database unavailable/), {
+      timeout: 10_000,
+    });
+    expect(logged()).not.toContain('database unavailable');
+    expect(logged()).not.toMatch(/"level":50/);
   });
 });
