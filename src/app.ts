@@ -10,6 +10,7 @@ import Fastify, {
   LogController,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   type FastifyHttpOptions,
 } from 'fastify';
 import qs from 'qs';
@@ -32,6 +33,10 @@ declare module 'fastify' {
     deps: Deps;
     /** Every API route as "METHOD /path" (the inventory the OpenAPI document must cover). */
     apiRoutes: string[];
+  }
+  interface FastifyContextConfig {
+    /** The route's Cache-Control when its answers may be kept (a public listing); else no-store. */
+    cacheControl?: string;
   }
 }
 
@@ -76,6 +81,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     for (const method of methods)
       if (method !== 'HEAD' && method !== 'OPTIONS') app.apiRoutes.push(`${method} ${route.url}`);
   });
+  /** "METHOD /path" of the public routes: the preflights that CORS answers without CORS_ORIGINS. */
+  const publicRoutes = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access !== 'public') return;
+    for (const method of Array.isArray(route.method) ? route.method : [route.method])
+      publicRoutes.add(`${method} ${route.url}`);
+  });
 
   // Request log lines carry the path only: query strings hold usernames and contacts.
   app.addHook('onResponse', async (request, reply) => {
@@ -91,6 +103,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Every answer is no-store unless its route says it may be kept: nearly all of them can carry personal
+    // data (names, contacts, request texts, tokens), errors included, and a wrong rule for one route would
+    // leave them in browser and proxy caches. A route opts out with config.cacheControl, for a public
+    // listing with nothing personal in it; a header set by the handler (the docs' files) is kept.
+    if (!reply.hasHeader('cache-control'))
+      reply.header('cache-control', request.routeOptions.config?.cacheControl ?? 'no-store');
   });
 
   app.addContentTypeParser(
@@ -125,12 +143,27 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     contentSecurityPolicy: false,
     crossOriginResourcePolicy: { policy: 'cross-origin' },
   });
-  await app.register(cors, {
-    origin: deps.config.corsOrigins ?? '*',
+  const corsOptions = {
     credentials: false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'Idempotency-Key', 'X-Request-Id'],
     maxAge: 600,
+  };
+  // Without CORS_ORIGINS (development; production requires it) any origin may call the public routes and
+  // no origin the others: a page elsewhere has no business driving the admin API from a browser. A
+  // preflight is the OPTIONS catch-all route, so the route it asks about is looked up by method and path.
+  const allowsAnyOrigin = (request: FastifyRequest): boolean => {
+    if (request.method !== 'OPTIONS') return request.routeOptions.config?.access === 'public';
+    const method = String(request.headers['access-control-request-method'] ?? '').toUpperCase();
+    const path = pathOnly(request.url).replace(/(.)\/+$/, '$1');
+    return publicRoutes.has(`${method} ${path}`);
+  };
+  await app.register(cors, {
+    delegator: (request, callback) =>
+      callback(null, {
+        ...corsOptions,
+        origin: deps.config.corsOrigins ?? (allowsAnyOrigin(request) ? '*' : false),
+      }),
   });
   // Client routes are limited per token without each route saying so (30 ratings by one token were 30
   // messages to the operators); a route that names its own limit keeps it. Runs before the rate-limit

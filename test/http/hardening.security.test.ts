@@ -4,7 +4,7 @@
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { postAs, submitApplication } from '../support/fixtures.ts';
+import { bearer, postAs, submitApplication } from '../support/fixtures.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -256,5 +256,90 @@ describe('slow and abandoned requests', () => {
     });
     expect(logged()).not.toContain('database unavailable');
     expect(logged()).not.toMatch(/"level":50/);
+  });
+});
+
+describe('CORS without CORS_ORIGINS', () => {
+  const preflight = (app: TestApp['app'], url: string, method: string, origin = 'https://forms.example') =>
+    app.inject({
+      method: 'OPTIONS',
+      url,
+      headers: {
+        origin,
+        'access-control-request-method': method,
+        'access-control-request-headers': 'content-type, x-api-key',
+      },
+    });
+
+  it('answers preflights of public routes for any origin', async () => {
+    for (const [url, method] of [
+      ['/submit-application', 'POST'],
+      ['/webhook/diagnostic-session-request-test-contur', 'POST'],
+      ['/get-available-slots', 'GET'],
+      ['/get-ticket-info/', 'GET'],
+    ] as const) {
+      const res = await preflight(t.app, url, method);
+      expect(res.statusCode, url).toBe(204);
+      expect(res.headers['access-control-allow-origin'], url).toBe('*');
+    }
+  });
+
+  it('does not answer preflights of service routes, nor of a method a public path lacks', async () => {
+    for (const [url, method] of [
+      ['/admin/psychologists', 'GET'],
+      ['/admin/psychologists', 'POST'],
+      ['/webhook/admin/tickets/1234567-test-contur', 'PATCH'],
+      ['/admin/sessions', 'POST'],
+      ['/notify-update', 'POST'],
+      ['/metrics', 'GET'],
+      ['/submit-application', 'DELETE'],
+    ] as const) {
+      const res = await preflight(t.app, url, method);
+      expect(res.headers['access-control-allow-origin'], `${method} ${url}`).toBeUndefined();
+      expect(res.statusCode, `${method} ${url}`).toBe(404);
+    }
+  });
+
+  it('sends no CORS headers on the answers of service routes', async () => {
+    const admin = await t.admin({ url: '/admin/psychologists', headers: { origin: 'https://evil.example' } });
+    expect(admin.statusCode).toBe(200);
+    expect(admin.headers['access-control-allow-origin']).toBeUndefined();
+    const open = await t.app.inject({
+      url: '/get-available-slots',
+      headers: { origin: 'https://a.example' },
+    });
+    expect(open.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  it('with CORS_ORIGINS, the listed origins reach every route and others none', async () => {
+    const listed = await createTestApp({ CORS_ORIGINS: 'https://ops.example' });
+    try {
+      const ops = await preflight(listed.app, '/admin/psychologists', 'GET', 'https://ops.example');
+      expect(ops.headers['access-control-allow-origin']).toBe('https://ops.example');
+      const other = await preflight(listed.app, '/submit-application', 'POST', 'https://evil.example');
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await listed.close();
+    }
+  });
+});
+
+describe('Cache-Control', () => {
+  it('is no-store on answers that can carry personal data, errors included', async () => {
+    const submitted = await submitApplication(t);
+    const answers = [
+      await t.app.inject({ method: 'POST', url: '/submit-application', payload: application() }),
+      await t.app.inject({
+        url: `/get-ticket-info?ticket_id=${submitted.ticket_id}`,
+        headers: bearer(submitted.client_token),
+      }),
+      await t.admin({ url: '/admin/psychologists' }),
+      await t.admin({ url: `/admin/tickets/${submitted.ticket_id}` }),
+      await t.app.inject({ method: 'POST', url: '/submit-application', payload: { name: 'x' } }),
+      await t.app.inject({ url: '/admin/psychologists' }),
+      await t.app.inject({ url: '/no-such-route' }),
+      await t.app.inject({ url: '/get-available-slots' }),
+    ];
+    for (const res of answers) expect(res.headers['cache-control'], res.body.slice(0, 200)).toBe('no-store');
   });
 });
