@@ -20,7 +20,7 @@ import { BODY_LIMIT, canonicalUrl, dropEmpty, pathOnly, unstorableField } from '
 import { AppError, badRequest } from './errors.ts';
 import { clientErrorHandler, errorBody, registerErrorHandling } from './http/errors.ts';
 import { registerMetrics } from './http/metrics.ts';
-import { RateLimitStore, rateLimited } from './http/schemas.ts';
+import { decimalDigitsKeyword, RateLimitStore, rateLimited } from './http/schemas.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { applicationRoutes } from './http/routes/applications.ts';
 import { eventRoutes } from './http/routes/events.ts';
@@ -70,6 +70,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     },
     ajv: {
       customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: true },
+      plugins: [decimalDigitsKeyword],
     },
   };
   const app = Fastify(options);

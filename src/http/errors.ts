@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorDetail, type ErrorKind } from '../errors.ts';
+import { DECIMAL_DIGITS, NOT_BLANK } from './schemas.ts';
 
 /** The HTTP status of each kind of action error. */
 const STATUS: Record<ErrorKind, number> = {
@@ -53,6 +54,8 @@ function describe(issue: AjvIssue): string {
     return `must be one of: ${issue.params.allowedValues.join(', ')}`;
   }
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
+  if (issue.keyword === 'pattern' && issue.params.pattern === NOT_BLANK) return 'must not be blank';
+  if (issue.keyword === DECIMAL_DIGITS) return 'must be a whole number in decimal digits';
   return issue.message ?? 'is invalid';
 }
 

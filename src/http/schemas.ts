@@ -1,5 +1,5 @@
 // Schema pieces shared by the route plugins, and the per-route rate-limit settings.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import { notFound } from '../errors.ts';
 import { requireTicketAccess } from '../domain/access.ts';
@@ -8,7 +8,30 @@ import type { Ticket } from '../db/types.ts';
 
 export const MAX_TEXT = 10_000;
 
-export const Text = (max = MAX_TEXT, min = 1) => Type.String({ minLength: min, maxLength: max });
+export const NOT_BLANK = '\\S';
+/** A text field; a required one must hold more than spaces (a name of "   " is no name). */
+export const Text = (max = MAX_TEXT, min = 1) =>
+  Type.String({ minLength: min, maxLength: max, ...(min > 0 ? { pattern: NOT_BLANK } : {}) });
+
+/**
+ * Ajv keyword for Age: a string must be decimal digits. It sits in its own allOf member, before the
+ * `type`, because Ajv's coercion would otherwise turn "1e1", "0x1A" and " 27" into numbers first.
+ */
+export const DECIMAL_DIGITS = 'x-decimal-digits';
+type AjvPlugin = Exclude<NonNullable<NonNullable<FastifyServerOptions['ajv']>['plugins']>[number], unknown[]>;
+export const decimalDigitsKeyword: AjvPlugin = (ajv) =>
+  ajv.addKeyword({
+    keyword: DECIMAL_DIGITS,
+    schemaType: 'boolean',
+    validate: (required: boolean, data: unknown) =>
+      !required || typeof data !== 'string' || /^\d+$/.test(data),
+  });
+
+/** An age in whole years: a JSON integer or a string of decimal digits (forms send strings). */
+export const Age = Type.Unsafe<number>({
+  allOf: [{ [DECIMAL_DIGITS]: true }, { type: 'integer', minimum: 14, maximum: 120 }],
+  description: 'whole years, 14–120, as a number or decimal digits',
+});
 export const TicketId = Type.String({
   pattern: '^(\\d{7}|hh_[a-z0-9]{7})$',
   description: '7 digits or hh_ + 7 characters',

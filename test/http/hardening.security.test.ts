@@ -343,3 +343,82 @@ describe('Cache-Control', () => {
     for (const res of answers) expect(res.headers['cache-control'], res.body.slice(0, 200)).toBe('no-store');
   });
 });
+
+describe('names and ages', () => {
+  it.each([' ', '   ', '\t\n', '\u00a0\u3000'])(
+    'a name of only spaces (%j) → 400 naming the field',
+    async (blank) => {
+      const submitted = await t.app.inject({
+        method: 'POST',
+        url: '/submit-application',
+        payload: application({ name: blank }),
+      });
+      expect(submitted.statusCode, submitted.body).toBe(400);
+      expect(firstDetail(submitted)?.field).toBe('name');
+      const diag = await t.app.inject({
+        method: 'POST',
+        url: '/diagnostic-session-request',
+        payload: diagnostic({ client_name: blank }),
+      });
+      expect(diag.statusCode, diag.body).toBe(400);
+      expect(firstDetail(diag)?.field).toBe('client_name');
+    },
+  );
+
+  it('keeps a name with spaces around it', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/submit-application',
+      payload: application({ name: '  Мария  ' }),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+  });
+
+  it.each(['2e1', '0x1A', ' 27', '27 ', '27.0', '+27', '0b10100', '0o33', '2_7', '٢٧', 27.5])(
+    'age %j is not a decimal whole number → 400 naming age',
+    async (age) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/submit-application',
+        payload: application({ age }),
+      });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(firstDetail(res)?.field).toBe('age');
+    },
+  );
+
+  it('age as a number, as a digit string and from a form', async () => {
+    for (const age of [27, '27', '014']) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/submit-application',
+        payload: application({ age }),
+      });
+      expect(res.statusCode, `${age}: ${res.body}`).toBe(200);
+    }
+    const form = await t.app.inject({
+      method: 'POST',
+      url: '/submit-application',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'name=Форма&age=27&contact[type]=telegram&contact[value]=@form_age_user',
+    });
+    expect(form.statusCode, form.body).toBe(200);
+    const badForm = await t.app.inject({
+      method: 'POST',
+      url: '/submit-application',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'name=Форма&age=1e1&contact[type]=telegram&contact[value]=@form_age_user2',
+    });
+    expect(badForm.statusCode, badForm.body).toBe(400);
+    expect(firstDetail(badForm)?.field).toBe('age');
+    for (const age of [13, '121', 121]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/submit-application',
+        payload: application({ age }),
+      });
+      expect(res.statusCode, `${age}`).toBe(400);
+      expect(firstDetail(res)?.field).toBe('age');
+    }
+  });
+});

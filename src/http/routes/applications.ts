@@ -13,7 +13,7 @@ import { ticketsRepository } from '../../repositories/tickets.repository.ts';
 import { mayAccessTicket } from '../../domain/access.ts';
 import { badRequest, forbidden, notFound, tooLarge } from '../../errors.ts';
 import { BODY_LIMIT, unstorableField } from '../conventions.ts';
-import { Loose, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
+import { Age, Loose, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
 
 const CONTACT_TYPES = [
   'telegram',
@@ -33,7 +33,7 @@ const CONTACT_TYPES = [
 const applicationBody = (extra: Record<string, ReturnType<typeof Type.Optional>> = {}) =>
   Loose({
     name: Text(200),
-    age: Type.Integer({ minimum: 14, maximum: 120 }),
+    age: Age,
     contact: Loose({ type: Type.String({ enum: CONTACT_TYPES }), value: Text(200) }),
     selected_slots: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
     preferences: Type.Optional(
