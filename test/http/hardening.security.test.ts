@@ -2,8 +2,9 @@
 // route group and per client token, slow and abandoned bodies, CORS on service routes, caching of
 // personal answers, blank names, non-decimal ages and tokens without an expiry.
 import { connect, type AddressInfo } from 'node:net';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import { createTestApp, TEST_JWT_SECRET, TEST_NOW, type TestApp } from '../support/app.ts';
 import { bearer, postAs, submitApplication } from '../support/fixtures.ts';
 
 let t: TestApp;
@@ -420,5 +421,34 @@ describe('names and ages', () => {
       expect(res.statusCode, `${age}`).toBe(400);
       expect(firstDetail(res)?.field).toBe('age');
     }
+  });
+});
+
+describe('client tokens', () => {
+  const sign = (claims: { sub: string; tkt: string }, exp: number | undefined) => {
+    const iat = Math.floor(new Date(TEST_NOW).getTime() / 1000);
+    const jwt = new SignJWT({ typ: 'client', tkt: claims.tkt })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(claims.sub)
+      .setIssuedAt(iat);
+    if (exp !== undefined) jwt.setExpirationTime(iat + exp);
+    return jwt.sign(new TextEncoder().encode(TEST_JWT_SECRET));
+  };
+
+  it('a token without exp is refused with 401; the same token with exp is accepted', async () => {
+    const submitted = await submitApplication(t);
+    const ticket = await t.admin({ url: `/admin/tickets/${submitted.ticket_id}` });
+    const clientId = ticket.json().ticket.client_id as string;
+    const claims = { sub: clientId, tkt: submitted.ticket_id };
+    const rate = (token: string) =>
+      postAs(t, token, '/rate-session', { ticket_id: submitted.ticket_id, rating: 5 });
+
+    const withExp = await rate(await sign(claims, 3600));
+    expect(withExp.statusCode, withExp.body).toBe(409);
+    expect(withExp.json().error.type).toBe('no_session_to_rate');
+
+    const forever = await rate(await sign(claims, undefined));
+    expect(forever.statusCode, forever.body).toBe(401);
+    expect(forever.json().error.type).toBe('unauthorized');
   });
 });
