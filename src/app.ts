@@ -1,5 +1,6 @@
 // Builds the Fastify application from a context (no listen): the server and the tests use this.
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -9,15 +10,17 @@ import Fastify, {
   LogController,
   type FastifyInstance,
   type FastifyReply,
-  type FastifyServerOptions,
+  type FastifyRequest,
+  type FastifyHttpOptions,
 } from 'fastify';
 import qs from 'qs';
 import type { Deps } from './deps.ts';
 import { registerAuth } from './http/auth.ts';
 import { BODY_LIMIT, canonicalUrl, dropEmpty, pathOnly, unstorableField } from './http/conventions.ts';
 import { AppError, badRequest } from './errors.ts';
-import { errorBody, registerErrorHandling } from './http/errors.ts';
+import { clientErrorHandler, errorBody, registerErrorHandling } from './http/errors.ts';
 import { registerMetrics } from './http/metrics.ts';
+import { decimalDigitsKeyword, RateLimitStore, rateLimited } from './http/schemas.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { applicationRoutes } from './http/routes/applications.ts';
 import { eventRoutes } from './http/routes/events.ts';
@@ -31,12 +34,25 @@ declare module 'fastify' {
     /** Every API route as "METHOD /path" (the inventory the OpenAPI document must cover). */
     apiRoutes: string[];
   }
+  interface FastifyContextConfig {
+    /** The route's Cache-Control when its answers may be kept (a public listing); else no-store. */
+    cacheControl?: string;
+  }
 }
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
-  const options: FastifyServerOptions = {
+  // A body trickled a byte every few seconds never trips an idle timeout; only a deadline for the whole
+  // request stops it (connectionTimeout, an idle timeout, would also cut slow answers, so it stays off).
+  // Node looks for expired requests only every connectionsCheckingInterval (30 s by default): checking
+  // every second and taking that second off the deadline cuts such a request within REQUEST_TIMEOUT_MS.
+  const checkEvery = Math.min(1000, Math.floor(deps.config.requestTimeoutMs / 4));
+  const requestTimeout = deps.config.requestTimeoutMs - checkEvery;
+  const options: FastifyHttpOptions<Server> = {
     loggerInstance: deps.log,
     bodyLimit: BODY_LIMIT,
+    requestTimeout,
+    http: { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: checkEvery },
+    clientErrorHandler,
     // Fastify takes a hop count too, though its type omits it.
     trustProxy: (deps.config.trustProxy ?? false) as boolean,
     requestIdHeader: 'x-request-id',
@@ -54,6 +70,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     },
     ajv: {
       customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: true },
+      plugins: [decimalDigitsKeyword],
     },
   };
   const app = Fastify(options);
@@ -64,6 +81,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     if (route.url.startsWith('/docs') || route.url === '*') return;
     for (const method of methods)
       if (method !== 'HEAD' && method !== 'OPTIONS') app.apiRoutes.push(`${method} ${route.url}`);
+  });
+  /** "METHOD /path" of the public routes: the preflights that CORS answers without CORS_ORIGINS. */
+  const publicRoutes = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access !== 'public') return;
+    for (const method of Array.isArray(route.method) ? route.method : [route.method])
+      publicRoutes.add(`${method} ${route.url}`);
   });
 
   // Request log lines carry the path only: query strings hold usernames and contacts.
@@ -80,6 +104,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Every answer is no-store unless its route says it may be kept: nearly all of them can carry personal
+    // data (names, contacts, request texts, tokens), errors included, and a wrong rule for one route would
+    // leave them in browser and proxy caches. A route opts out with config.cacheControl, for a public
+    // listing with nothing personal in it; a header set by the handler (the docs' files) is kept.
+    if (!reply.hasHeader('cache-control'))
+      reply.header('cache-control', request.routeOptions.config?.cacheControl ?? 'no-store');
   });
 
   app.addContentTypeParser(
@@ -114,15 +144,38 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     contentSecurityPolicy: false,
     crossOriginResourcePolicy: { policy: 'cross-origin' },
   });
-  await app.register(cors, {
-    origin: deps.config.corsOrigins ?? '*',
+  const corsOptions = {
     credentials: false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'Idempotency-Key', 'X-Request-Id'],
     maxAge: 600,
+  };
+  // Without CORS_ORIGINS (development; production requires it) any origin may call the public routes and
+  // no origin the others: a page elsewhere has no business driving the admin API from a browser. A
+  // preflight is the OPTIONS catch-all route, so the route it asks about is looked up by method and path.
+  const allowsAnyOrigin = (request: FastifyRequest): boolean => {
+    if (request.method !== 'OPTIONS') return request.routeOptions.config?.access === 'public';
+    const method = String(request.headers['access-control-request-method'] ?? '').toUpperCase();
+    const path = pathOnly(request.url).replace(/(.)\/+$/, '$1');
+    return publicRoutes.has(`${method} ${path}`);
+  };
+  await app.register(cors, {
+    delegator: (request, callback) =>
+      callback(null, {
+        ...corsOptions,
+        origin: deps.config.corsOrigins ?? (allowsAnyOrigin(request) ? '*' : false),
+      }),
+  });
+  // Client routes are limited per token without each route saying so (30 ratings by one token were 30
+  // messages to the operators); a route that names its own limit keeps it. Runs before the rate-limit
+  // plugin's onRoute hook, which reads this setting.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access === 'client' && route.config.rateLimit === undefined)
+      Object.assign(route.config, rateLimited(app, 'client'));
   });
   await app.register(rateLimit, {
     global: false,
+    store: RateLimitStore,
     errorResponseBuilder: (_request, context) =>
       new AppError('rate_limited', `too many requests, try again in ${Math.ceil(context.ttl / 1000)} s`, [], {
         'retry-after': String(Math.ceil(context.ttl / 1000)),

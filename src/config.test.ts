@@ -27,6 +27,8 @@ describe('loadConfig defaults', () => {
   it('uses the SPEC §5 limits and lead time', () => {
     expect(config.rateLimitPublic).toBe(120);
     expect(config.rateLimitSubmit).toBe(20);
+    expect(config.rateLimitClient).toBe(30);
+    expect(config.requestTimeoutMs).toBe(30_000);
     expect(config.minLeadMinutes).toBe(60);
   });
 
@@ -82,6 +84,8 @@ describe('loadConfig reads values', () => {
       HOST: '0.0.0.0',
       RATE_LIMIT_PUBLIC: '0',
       RATE_LIMIT_SUBMIT: '5',
+      RATE_LIMIT_CLIENT: '0',
+      REQUEST_TIMEOUT_MS: '2000',
       MIN_LEAD_MINUTES: '15',
       JOBS: 'off',
       DEMO_DATA: 'false',
@@ -95,6 +99,8 @@ describe('loadConfig reads values', () => {
     expect(config.host).toBe('0.0.0.0');
     expect(config.rateLimitPublic).toBe(0);
     expect(config.rateLimitSubmit).toBe(5);
+    expect(config.rateLimitClient).toBe(0);
+    expect(config.requestTimeoutMs).toBe(2000);
     expect(config.minLeadMinutes).toBe(15);
     expect(config.jobs).toBe(false);
     expect(config.demoData).toBe(false);
@@ -135,6 +141,9 @@ describe('loadConfig rejects invalid values, naming the variable', () => {
     ['RATE_LIMIT_PUBLIC', 'lots'],
     ['RATE_LIMIT_PUBLIC', '1e3'],
     ['RATE_LIMIT_SUBMIT', '2.5'],
+    ['RATE_LIMIT_CLIENT', '-1'],
+    ['REQUEST_TIMEOUT_MS', '0'],
+    ['REQUEST_TIMEOUT_MS', '30s'],
     ['MIN_LEAD_MINUTES', 'soon'],
     ['JOBS', 'maybe'],
     ['JOBS', '2'],

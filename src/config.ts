@@ -40,6 +40,8 @@ export interface Config {
   demoData: boolean;
   rateLimitPublic: number;
   rateLimitSubmit: number;
+  rateLimitClient: number;
+  requestTimeoutMs: number;
   minLeadMinutes: number;
   slotsCacheMs: number;
   logLevel: string;
@@ -197,6 +199,8 @@ export function loadConfig(env: Env = process.env): Config {
     demoData,
     rateLimitPublic: int(env, 'RATE_LIMIT_PUBLIC', 120, 0, 1_000_000),
     rateLimitSubmit: int(env, 'RATE_LIMIT_SUBMIT', 20, 0, 1_000_000),
+    rateLimitClient: int(env, 'RATE_LIMIT_CLIENT', 30, 0, 1_000_000),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
     minLeadMinutes: int(env, 'MIN_LEAD_MINUTES', 60, 0, 100_000),
     slotsCacheMs: int(env, 'SLOTS_CACHE_MS', 1000, 0, 60_000),
     logLevel,

@@ -23,12 +23,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * How deeply input may nest (the body itself is level 1). No field needs more than a few levels; the cap
+ * keeps every walk over the input (these hooks, the validator, the JSON column) shallow, so a body of
+ * 10 000 nested brackets is a 400 instead of a stack overflow.
+ */
+export const MAX_NESTING = 64;
+
 /** An empty string in an optional field means the field is absent; "null" from Tilda's utm_* too. */
-export function dropEmpty(value: unknown): unknown {
-  if (!isPlainObject(value)) return value;
+export function dropEmpty(value: unknown, level = 1): unknown {
+  // Deeper input is refused by unstorableField; stopping here keeps the recursion bounded.
+  if (!isPlainObject(value) || level >= MAX_NESTING) return value;
   for (const [key, inner] of Object.entries(value)) {
     if (inner === '' || inner === null) delete value[key];
-    else if (isPlainObject(inner)) dropEmpty(inner);
+    else if (isPlainObject(inner)) dropEmpty(inner, level + 1);
   }
   return value;
 }
@@ -48,13 +56,21 @@ function stringProblem(value: string, max: number): string | null {
 
 /**
  * The first value anywhere in the input that no field may hold: strings over `max` characters, with NUL
- * bytes or broken Unicode (PostgreSQL cannot store them), and numbers that are not finite (the validator
- * turns "Infinity" into one and then skips its range checks). Returns the dotted field path and why.
+ * bytes or broken Unicode (PostgreSQL cannot store them), numbers that are not finite (the validator
+ * turns "Infinity" into one and then skips its range checks), and containers nested MAX_NESTING levels
+ * deep. Returns the dotted field path (only the top-level field for nesting: the full path of a deep
+ * value is as long as the attack) and why.
  */
-export function unstorableField(
+export function unstorableField(value: unknown, max = MAX_STRING): { field: string; problem: string } | null {
+  return walk(value, max, '', '(body)', 1);
+}
+
+function walk(
   value: unknown,
-  max = MAX_STRING,
-  path = '',
+  max: number,
+  path: string,
+  topField: string,
+  level: number,
 ): { field: string; problem: string } | null {
   if (typeof value === 'string') {
     const problem = stringProblem(value, max);
@@ -63,17 +79,21 @@ export function unstorableField(
   if (typeof value === 'number') {
     return Number.isFinite(value) ? null : { field: path || '(body)', problem: 'must be a finite number' };
   }
+  if (typeof value !== 'object' || value === null) return null;
+  if (level >= MAX_NESTING)
+    return { field: topField, problem: `is nested ${MAX_NESTING} or more levels deep` };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = unstorableField(value[i], max, path ? `${path}.${i}` : String(i));
+      const found = walk(value[i], max, path ? `${path}.${i}` : String(i), topField, level + 1);
       if (found) return found;
     }
-  } else if (isPlainObject(value)) {
+  } else {
     for (const [key, inner] of Object.entries(value)) {
       const name = key.trim() === '' ? JSON.stringify(key) : key;
+      const field = path ? `${path}.${name}` : name;
       const keyProblem = stringProblem(key, 200);
-      if (keyProblem) return { field: path ? `${path}.${name}` : name, problem: `field name ${keyProblem}` };
-      const found = unstorableField(inner, max, path ? `${path}.${name}` : name);
+      if (keyProblem) return { field, problem: `field name ${keyProblem}` };
+      const found = walk(inner, max, field, level === 1 ? field : topField, level + 1);
       if (found) return found;
     }
   }

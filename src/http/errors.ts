@@ -1,6 +1,8 @@
 // One error shape for every failure (SPEC §3): existing clients read `message`, new ones `error`.
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorDetail, type ErrorKind } from '../errors.ts';
+import { DECIMAL_DIGITS, NOT_BLANK } from './schemas.ts';
 
 /** The HTTP status of each kind of action error. */
 const STATUS: Record<ErrorKind, number> = {
@@ -52,6 +54,8 @@ function describe(issue: AjvIssue): string {
     return `must be one of: ${issue.params.allowedValues.join(', ')}`;
   }
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
+  if (issue.keyword === 'pattern' && issue.params.pattern === NOT_BLANK) return 'must not be blank';
+  if (issue.keyword === DECIMAL_DIGITS) return 'must be a whole number in decimal digits';
   return issue.message ?? 'is invalid';
 }
 
@@ -93,10 +97,54 @@ function isDatabaseDown(error: unknown): boolean {
   );
 }
 
+/**
+ * The request stream ended before the whole request arrived: the client hung up, or the server cut a
+ * request that took too long (see clientErrorHandler). Its error carries ECONNRESET, the same code as a
+ * dropped database connection, so this is told apart first, by the request rather than the code.
+ */
+function requestCutShort(request: FastifyRequest): boolean {
+  const raw = request.raw;
+  return !raw.complete && (raw.destroyed || raw.socket?.destroyed === true);
+}
+
+/**
+ * Answers what Node rejects before a route runs — a request that outlived REQUEST_TIMEOUT_MS, malformed
+ * HTTP — in the service's error shape (Fastify's default writes a shape of its own).
+ */
+export function clientErrorHandler(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Socket,
+): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, type, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'request_timeout', 'the request did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'bad_request', 'the request headers are too large']
+        : [400, 'Bad Request', 'bad_request', 'the request is not valid HTTP'];
+  this.log.debug({ err: { code: error.code } }, 'client error');
+  // An answer already under way cannot be replaced by a second one on the same connection.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify(errorBody(status, type, message));
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
     let failure: AppError;
-    if (error instanceof AppError) {
+    if (requestCutShort(request)) {
+      // Nobody is left to read an answer; not a failure of the service either.
+      request.log.info({ path: request.url.split('?')[0] }, 'the client closed the connection mid-request');
+      failure = new AppError('bad_request', 'the request ended before its body arrived');
+    } else if (error instanceof AppError) {
       failure = error;
     } else if ((error as FastifyError).validation) {
       failure = validationError((error as FastifyError).validation as unknown as AjvIssue[]);

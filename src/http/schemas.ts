@@ -1,10 +1,33 @@
 // Schema pieces shared by the route plugins, and the per-route rate-limit settings.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 
 export const MAX_TEXT = 10_000;
 
-export const Text = (max = MAX_TEXT, min = 1) => Type.String({ minLength: min, maxLength: max });
+export const NOT_BLANK = '\\S';
+/** A text field; a required one must hold more than spaces (a name of "   " is no name). */
+export const Text = (max = MAX_TEXT, min = 1) =>
+  Type.String({ minLength: min, maxLength: max, ...(min > 0 ? { pattern: NOT_BLANK } : {}) });
+
+/**
+ * Ajv keyword for Age: a string must be decimal digits. It sits in its own allOf member, before the
+ * `type`, because Ajv's coercion would otherwise turn "1e1", "0x1A" and " 27" into numbers first.
+ */
+export const DECIMAL_DIGITS = 'x-decimal-digits';
+type AjvPlugin = Exclude<NonNullable<NonNullable<FastifyServerOptions['ajv']>['plugins']>[number], unknown[]>;
+export const decimalDigitsKeyword: AjvPlugin = (ajv) =>
+  ajv.addKeyword({
+    keyword: DECIMAL_DIGITS,
+    schemaType: 'boolean',
+    validate: (required: boolean, data: unknown) =>
+      !required || typeof data !== 'string' || /^\d+$/.test(data),
+  });
+
+/** An age in whole years: a JSON integer or a string of decimal digits (forms send strings). */
+export const Age = Type.Unsafe<number>({
+  allOf: [{ [DECIMAL_DIGITS]: true }, { type: 'integer', minimum: 14, maximum: 120 }],
+  description: 'whole years, 14–120, as a number or decimal digits',
+});
 export const TicketId = Type.String({
   pattern: '^(\\d{7}|hh_[a-z0-9]{7})$',
   description: '7 digits or hh_ + 7 characters',
@@ -33,18 +56,86 @@ export const ErrorResponse = Type.Object({
   }),
 });
 
-/** Rate-limit settings of a public route; the service key is never limited, 0 turns limiting off. */
-export function rateLimited(app: FastifyInstance, kind: 'public' | 'submit') {
-  const max = kind === 'public' ? app.deps.config.rateLimitPublic : app.deps.config.rateLimitSubmit;
+export type RateLimitGroup = 'public' | 'submit' | 'client';
+
+/** Who a group counts: public routes per address, client routes per token (its client and ticket). */
+function rateLimitKey(group: RateLimitGroup) {
+  return (request: FastifyRequest) => {
+    const actor = request.actor;
+    if (group === 'client' && actor?.kind === 'client')
+      return `client:${actor.clientId}/${actor.ticketId ?? '*'}`;
+    return `ip:${request.ip}`;
+  };
+}
+
+/**
+ * Rate-limit settings of a route in a group; the service key is never limited, 0 turns limiting off. One
+ * counter per group and key (see RateLimitStore): 20 submissions spread over three forms are 20, not 3 × 20.
+ */
+export function rateLimited(app: FastifyInstance, group: RateLimitGroup) {
+  const config = app.deps.config;
+  const max =
+    group === 'public'
+      ? config.rateLimitPublic
+      : group === 'submit'
+        ? config.rateLimitSubmit
+        : config.rateLimitClient;
   if (max <= 0) return {};
   return {
     rateLimit: {
       max,
       timeWindow: 60_000,
-      groupId: kind,
+      groupId: group,
+      keyGenerator: rateLimitKey(group),
       allowList: (request: FastifyRequest) => request.actor?.kind === 'service',
     },
   };
+}
+
+interface Window {
+  current: number;
+  ttl: number;
+  startedAt: number;
+}
+
+/**
+ * The counters of @fastify/rate-limit, one map for every route. The plugin's own store gives each route a
+ * child store of its own, so a group's routes would each count separately; here `child` hands back the
+ * same store, and the plugin's key (the key generator's value plus the group id) keeps groups apart.
+ * Per process: several instances each count on their own.
+ */
+export class RateLimitStore {
+  private readonly windows = new Map<string, Window>();
+  private static readonly MAX_KEYS = 50_000;
+
+  // The plugin passes the route's window as a third argument, though its types omit it.
+  incr(key: string, callback: (error: Error | null, result?: Window) => void, timeWindow = 60_000): void {
+    const now = Date.now();
+    let window = this.windows.get(key);
+    if (!window || window.startedAt + timeWindow <= now) {
+      this.windows.delete(key);
+      if (this.windows.size >= RateLimitStore.MAX_KEYS) this.evict(now, timeWindow);
+      window = { current: 0, ttl: timeWindow, startedAt: now };
+      this.windows.set(key, window);
+    }
+    window.current++;
+    window.ttl = window.startedAt + timeWindow - now;
+    callback(null, window);
+  }
+
+  child(): RateLimitStore {
+    return this;
+  }
+
+  /** Drops ended windows, or else the oldest ones: a flood of addresses must not grow memory without end. */
+  private evict(now: number, timeWindow: number): void {
+    for (const [key, window] of this.windows)
+      if (window.startedAt + timeWindow <= now) this.windows.delete(key);
+    for (const key of this.windows.keys()) {
+      if (this.windows.size < RateLimitStore.MAX_KEYS) break;
+      this.windows.delete(key);
+    }
+  }
 }
 
 /** A string from a fixed list; a wrong value is reported as "must be one of: …". */

@@ -34,6 +34,7 @@ export async function createTestApp(
     JWT_SECRET: TEST_JWT_SECRET,
     RATE_LIMIT_PUBLIC: '0',
     RATE_LIMIT_SUBMIT: '0',
+    RATE_LIMIT_CLIENT: '0',
     DEMO_DATA: 'off',
     TELEGRAM_ADMIN_CHAT_ID: '-100500',
     BOT_USERNAME: 'hraniteli_test_bot',

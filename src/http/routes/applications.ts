@@ -9,8 +9,8 @@ import { getTicketInfo, getTicketRecord } from '../../commands/get-ticket-info.t
 import { TicketInfo, TicketRecord, ticketRecord } from '../presenters.ts';
 import { GENDER_VALUES } from '../../domain/matching.ts';
 import { badRequest, tooLarge } from '../../errors.ts';
-import { BODY_LIMIT } from '../conventions.ts';
-import { Loose, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
+import { BODY_LIMIT, unstorableField } from '../conventions.ts';
+import { Age, Loose, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
 
 const CONTACT_TYPES = [
   'telegram',
@@ -30,7 +30,7 @@ const CONTACT_TYPES = [
 const applicationBody = (extra: Record<string, ReturnType<typeof Type.Optional>> = {}) =>
   Loose({
     name: Text(200),
-    age: Type.Integer({ minimum: 14, maximum: 120 }),
+    age: Age,
     contact: Loose({ type: Type.String({ enum: CONTACT_TYPES }), value: Text(200) }),
     selected_slots: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
     preferences: Type.Optional(
@@ -131,6 +131,9 @@ async function mergeGetBody(request: FastifyRequest): Promise<void> {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw badRequest('(body)', 'must be a JSON object');
+  // The app's input checks ran before this hook; the body's values join the query unchecked otherwise.
+  const bad = unstorableField(parsed);
+  if (bad) throw badRequest(bad.field, bad.problem);
   const query = request.query as Record<string, unknown>;
   for (const [key, value] of Object.entries(parsed)) {
     if (query[key] === undefined && value !== '' && value !== null)
