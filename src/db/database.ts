@@ -24,8 +24,8 @@ pg.types.setTypeParser(1700, toNumber);
 const pgliteParsers = { [pgliteTypes.INT8]: toNumber, [pgliteTypes.NUMERIC]: toNumber };
 
 // PGlite's defaults are sized for a server (shared_buffers 128 MB and more, all of it resident in the
-// WASM memory once touched); one embedded session with this data set needs a fraction of that. Measured
-// on the bench: ~190 MB at ready and a ~340 MB peak under submissions instead of ~530 / ~700 MB.
+// WASM memory once touched); one embedded session with this data set needs a fraction of that. On the
+// bench the restarted server is ~235 MB when ready instead of ~390–420 MB.
 const PGLITE_MEMORY = ['shared_buffers=16MB', 'work_mem=1MB', 'temp_buffers=1MB', 'wal_buffers=512kB'];
 
 export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob }): Promise<Database> {
