@@ -21,6 +21,7 @@ export interface Schema {
   items?: Schema;
   enum?: unknown[];
   anyOf?: Schema[];
+  allOf?: Schema[];
   nullable?: boolean;
   minLength?: number;
   maxLength?: number;
@@ -264,15 +265,26 @@ export const garbage: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie
 export type Pools = Record<string, string[]>;
 const OMIT = Symbol('omit');
 
+/** The app's Text fields require a non-space character (src/http/schemas.ts NOT_BLANK). */
+const NOT_BLANK = '\\S';
+
 function stringFor(s: Schema): fc.Arbitrary<string> {
   if (s.format === 'uuid') return fc.uuid();
   if (s.format === 'date-time')
     return fc
       .date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true })
       .map((d) => d.toISOString());
-  if (s.pattern) return fc.stringMatching(new RegExp(s.pattern));
+  if (s.pattern && s.pattern !== NOT_BLANK) return fc.stringMatching(new RegExp(s.pattern));
   const min = s.minLength ?? 0;
-  return fc.string({ minLength: min, maxLength: Math.max(min, Math.min(s.maxLength ?? 20, 20)) });
+  const text = fc.string({ minLength: min, maxLength: Math.max(min, Math.min(s.maxLength ?? 20, 20)) });
+  return s.pattern === NOT_BLANK ? text.filter((v) => /\S/.test(v)) : text;
+}
+
+/** allOf members merged into one schema (the app's Age: a digits check beside the integer's range). */
+function merged(s: Schema): Schema {
+  if (!s.allOf) return s;
+  const { allOf, ...rest } = s;
+  return Object.assign({}, ...allOf.map(merged), rest) as Schema;
 }
 
 export function validFor(s: Schema, key: string, pools: Pools, depth = 0): fc.Arbitrary<unknown> {
@@ -282,7 +294,8 @@ export function validFor(s: Schema, key: string, pools: Pools, depth = 0): fc.Ar
     : plain;
 }
 
-function validPlain(s: Schema, key: string, pools: Pools, depth: number): fc.Arbitrary<unknown> {
+function validPlain(schema: Schema, key: string, pools: Pools, depth: number): fc.Arbitrary<unknown> {
+  const s = merged(schema);
   if (s.enum) return fc.constantFrom(...s.enum);
   if (s.anyOf) return fc.oneof(...s.anyOf.map((x) => validFor(x, key, pools, depth)));
   switch (s.type) {
@@ -318,7 +331,8 @@ function validPlain(s: Schema, key: string, pools: Pools, depth: number): fc.Arb
   }
 }
 
-export function invalidFor(s: Schema, key: string, pools: Pools, depth = 0): fc.Arbitrary<unknown> {
+export function invalidFor(schema: Schema, key: string, pools: Pools, depth = 0): fc.Arbitrary<unknown> {
+  const s = merged(schema);
   const options: fc.Arbitrary<unknown>[] = [garbage, nastyString];
   const tooMany = <T>(n: number, value: T) => fc.constant(Array.from({ length: n }, () => value));
   switch (s.type) {
@@ -331,6 +345,7 @@ export function invalidFor(s: Schema, key: string, pools: Pools, depth = 0): fc.
       );
       if (s.maxLength !== undefined)
         options.push(fc.constantFrom('x'.repeat(s.maxLength + 1), 'я'.repeat(s.maxLength + 1)));
+      if (s.pattern === NOT_BLANK) options.push(fc.constantFrom(' ', '   ', '\t\n', '\u00a0\u3000'));
       if (s.enum) {
         const words = s.enum.map(String);
         options.push(
