@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GENDER_VALUES, rankCandidates, wantedSex, worksWithAny } from './matching.ts';
+import { GENDER_VALUES, rankCandidates, wantedSex } from './matching.ts';
 
 const candidate = (name: string, coefficient: number, slots: number) => ({
   id: `id-${name}`,
@@ -92,27 +92,5 @@ describe('wantedSex', () => {
     expect(new Set(mapped)).toEqual(new Set(['male', 'female', 'any']));
     expect(mapped.filter((m) => m === 'male')).toHaveLength(3);
     expect(mapped.filter((m) => m === 'female')).toHaveLength(3);
-  });
-});
-
-describe('worksWithAny', () => {
-  const queries = ['Тревога', 'Отношения', ' Самооценка '];
-
-  it('matches when any wished request overlaps, ignoring case and spaces', () => {
-    expect(worksWithAny(queries, ['тревога'])).toBe(true);
-    expect(worksWithAny(queries, ['ОТНОШЕНИЯ'])).toBe(true);
-    expect(worksWithAny(queries, ['самооценка'])).toBe(true);
-    expect(worksWithAny(queries, ['Депрессия', ' тРЕВОГА '])).toBe(true);
-  });
-
-  it('does not match when nothing overlaps or only part of a word does', () => {
-    expect(worksWithAny(queries, ['Депрессия'])).toBe(false);
-    expect(worksWithAny(queries, ['Трев'])).toBe(false);
-    expect(worksWithAny([], ['Тревога'])).toBe(false);
-  });
-
-  it('lets everyone fit when the client wished for nothing', () => {
-    expect(worksWithAny(queries, [])).toBe(true);
-    expect(worksWithAny([], [])).toBe(true);
   });
 });

@@ -45,10 +45,3 @@ export function wantedSex(gender: string | undefined): 'male' | 'female' | undef
   if (!gender) return undefined;
   return GENDERS[gender.trim().toLowerCase()];
 }
-
-/** Case-insensitive overlap of a psychologist's requests with the client's; no wish = everyone fits. */
-export function worksWithAny(queries: string[], wanted: string[]): boolean {
-  if (wanted.length === 0) return true;
-  const mine = new Set(queries.map((q) => q.trim().toLowerCase()));
-  return wanted.some((w) => mine.has(w.trim().toLowerCase()));
-}
