@@ -29,78 +29,84 @@ async function clientOf(handle: string) {
   return { clientId: client.id, ticketId: submitted.ticket_id };
 }
 
-const messagesOf = (sessionId: string) =>
-  t.deps.db.selectFrom('outbox').select(['dedupe_key', 'text']).where('session_id', '=', sessionId).execute();
+/** The recipients (client, psychologist, admin) of the outbox rows about a session. */
+async function recipientsOf(sessionId: string): Promise<string[]> {
+  const rows = await t.deps.db
+    .selectFrom('outbox')
+    .select('dedupe_key')
+    .where('session_id', '=', sessionId)
+    .execute();
+  return rows.map((m) => m.dedupe_key.split(':').pop()!).sort();
+}
+
+/** Books a new slot at `time` for a new client while `video(slotId)` stands in for the video providers. */
+async function bookWith(video: (slotId: string) => VideoLinks, time: string, handle: string) {
+  const [slot] = await addSlots(t, psychologistId, [time]);
+  const { clientId, ticketId } = await clientOf(handle);
+  t.deps.video = video(slot!.id);
+  try {
+    const { session } = await bookSlotFor(t.deps, SERVICE, {
+      slotId: slot!.id,
+      clientId,
+      ticketId,
+      kind: 'diagnostic',
+    });
+    return session;
+  } finally {
+    t.deps.video = original;
+  }
+}
 
 describe('bookSlotFor', () => {
   it('asks the video provider with no transaction open and no slot locked', async () => {
-    const [slot] = await addSlots(t, psychologistId, ['10.12 10:00']);
-    const { clientId, ticketId } = await clientOf('@cmd_booking_one');
     let lockedDuringCall: boolean | undefined;
-    t.deps.video = {
-      async create(request) {
-        // If the booking transaction were still open, this lock would fail (PostgreSQL: NOWAIT) or wait
-        // forever for the single PGlite session.
-        lockedDuringCall = await t.deps.db
-          .transaction()
-          .execute((trx) =>
-            trx
-              .selectFrom('hraniteli_slots')
-              .select('id')
-              .where('id', '=', slot!.id)
-              .forUpdate()
-              .noWait()
-              .execute(),
-          )
-          .then(() => false)
-          .catch(() => true);
-        return original.create(request);
-      },
-    };
-    try {
-      const { session } = await bookSlotFor(t.deps, SERVICE, {
-        slotId: slot!.id,
-        clientId,
-        ticketId,
-        kind: 'diagnostic',
-      });
-      expect(lockedDuringCall).toBe(false);
-      expect(session.meeting_link).toMatch(/^https:\/\/meet\.jit\.si\//);
-      const keys = (await messagesOf(session.id)).map((m) => m.dedupe_key.split(':').pop());
-      expect(keys.sort()).toEqual(['admin', 'client', 'psychologist']);
-    } finally {
-      t.deps.video = original;
-    }
+    const session = await bookWith(
+      (slotId) => ({
+        async create(request) {
+          // If the booking transaction were still open, this lock would fail (PostgreSQL: NOWAIT) or wait
+          // forever for the single PGlite session.
+          lockedDuringCall = await t.deps.db
+            .transaction()
+            .execute((trx) =>
+              trx
+                .selectFrom('hraniteli_slots')
+                .select('id')
+                .where('id', '=', slotId)
+                .forUpdate()
+                .noWait()
+                .execute(),
+            )
+            .then(() => false)
+            .catch(() => true);
+          return original.create(request);
+        },
+      }),
+      '10.12 10:00',
+      '@cmd_booking_one',
+    );
+    expect(lockedDuringCall).toBe(false);
+    expect(session.meeting_link).toMatch(/^https:\/\/meet\.jit\.si\//);
+    expect(await recipientsOf(session.id)).toEqual(['admin', 'client', 'psychologist']);
   });
 
   it('leaves a session without a link when every provider fails, and the sweep completes it once', async () => {
-    const [slot] = await addSlots(t, psychologistId, ['10.12 12:00']);
-    const { clientId, ticketId } = await clientOf('@cmd_booking_two');
-    t.deps.video = {
-      async create() {
-        throw new Error('provider down');
-      },
-    };
-    let sessionId: string;
-    try {
-      const { session } = await bookSlotFor(t.deps, SERVICE, {
-        slotId: slot!.id,
-        clientId,
-        ticketId,
-        kind: 'diagnostic',
-      });
-      sessionId = session.id;
-      // The booking holds: the slot is taken and the operators know; the client's message waits for the link.
-      expect(session.meeting_link).toBeNull();
-      expect((await messagesOf(session.id)).map((m) => m.dedupe_key.split(':').pop())).toEqual(['admin']);
-    } finally {
-      t.deps.video = original;
-    }
+    const session = await bookWith(
+      () => ({ create: async () => Promise.reject(new Error('provider down')) }),
+      '10.12 12:00',
+      '@cmd_booking_two',
+    );
+    // The booking holds: the slot is taken and the operators know; the client's message waits for the link.
+    expect(session.meeting_link).toBeNull();
+    expect(await recipientsOf(session.id)).toEqual(['admin']);
     expect(await attachMissingMeetingLinks(t.deps)).toBe(1);
     expect(await attachMissingMeetingLinks(t.deps)).toBe(0);
-    const messages = await messagesOf(sessionId);
-    expect(messages).toHaveLength(3);
-    const client = messages.find((m) => m.dedupe_key.endsWith(':client'));
-    expect(client?.text).toContain('https://meet.jit.si/');
+    expect(await recipientsOf(session.id)).toEqual(['admin', 'client', 'psychologist']);
+    const client = await t.deps.db
+      .selectFrom('outbox')
+      .select('text')
+      .where('session_id', '=', session.id)
+      .where('recipient', '=', 'client')
+      .executeTakeFirstOrThrow();
+    expect(client.text).toContain('https://meet.jit.si/');
   });
 });

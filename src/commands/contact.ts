@@ -1,5 +1,5 @@
 // Turns what a form sent as a contact into the identity a client is found by.
-import type { ContactType } from '../db/types.ts';
+import type { ContactType } from '../domain/vocabulary.ts';
 import { badRequest } from '../errors.ts';
 import { normalizeEmail, normalizePhone, normalizeTelegram } from '../domain/names.ts';
 import type { ContactIdentity } from '../repositories/clients.repository.ts';

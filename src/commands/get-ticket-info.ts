@@ -1,9 +1,9 @@
 // GET /get-ticket-info: a ticket as the person or a public page sees it. Personal fields are filled only
-// for the service or this ticket's own token, and they show what this ticket's submission typed — never
-// the stored contacts of the person the typed handle belongs to.
+// for the service or this ticket's own token (see shown-contact.ts for which contacts show).
 import type { Deps } from '../deps.ts';
 import type { Ticket } from '../db/types.ts';
 import { mayAccessTicket, type Actor } from '../domain/access.ts';
+import { contactShownTo } from './shown-contact.ts';
 import { formatDateTime } from '../domain/time.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
@@ -11,13 +11,6 @@ import { psychologistsRepository } from '../repositories/psychologists.repositor
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
-
-interface TypedContact {
-  name?: string | null;
-  phone?: string | null;
-  email?: string | null;
-  telegram?: string | null;
-}
 
 /** The ticket, unless a client token of someone else asks (403); anonymous callers get it reduced. */
 async function visibleTicket(
@@ -34,9 +27,7 @@ async function visibleTicket(
 
 export async function getTicketInfo(deps: Deps, actor: Actor, input: { ticketId: string }) {
   const { ticket, personal } = await visibleTicket(deps, actor, input.ticketId);
-  const typed = (ticket.typed_contact ?? null) as TypedContact | null;
-  // Tickets made by operators or the booking path carry nothing typed: their own client's record shows.
-  const stored = personal && !typed ? await clientsRepository.findById(deps.db, ticket.client_id) : undefined;
+  const contact = await contactShownTo(deps, actor, ticket);
   const session =
     (await sessionsRepository.activeOfTicket(deps.db, ticket.ticket_id)) ??
     (await sessionsRepository.latestOfTicket(deps.db, ticket.ticket_id));
@@ -45,17 +36,12 @@ export async function getTicketInfo(deps: Deps, actor: Actor, input: { ticketId:
     ? await psychologistsRepository.findById(deps.db, psychologistId)
     : undefined;
   const slot = session ? await slotsRepository.findById(deps.db, session.slot_id) : undefined;
-  const storedTelegram = stored
-    ? stored.telegram_username
-      ? `@${stored.telegram_username}`
-      : stored.telegram_id
-    : null;
   return {
     id: ticket.ticket_id,
-    client_name: personal ? (typed ? (typed.name ?? null) : (stored?.name ?? null)) : null,
-    client_phone: personal ? (typed ? (typed.phone ?? null) : (stored?.phone ?? null)) : null,
-    client_telegram: personal ? (typed ? (typed.telegram ?? null) : storedTelegram) : null,
-    client_email: personal ? (typed ? (typed.email ?? null) : (stored?.email ?? null)) : null,
+    client_name: contact.name,
+    client_phone: contact.phone,
+    client_telegram: contact.telegram,
+    client_email: contact.email,
     request_text: personal ? ticket.request_text : null,
     status: ticket.status,
     session_status: session?.status ?? null,

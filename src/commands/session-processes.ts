@@ -101,7 +101,6 @@ export async function runBookingProcess(
     await sessionsRepository.setDueTimes(trx, session.id, remindAt, feedbackAt);
   }
   events.record({ type: 'slots-changed' });
-  events.record({ type: 'due', at: [remindAt, feedbackAt] });
   const parties = await loadParties(trx, session);
   const facts = factsOf(parties);
   const lead = parties.client.lead_number;

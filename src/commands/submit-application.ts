@@ -5,7 +5,8 @@
 // With an Idempotency-Key a retried submission (same route, same body, within 24 h) returns the first
 // answer; the key with another body is refused.
 import type { Deps, Executor } from '../deps.ts';
-import type { Client, ContactType, Ticket, TicketType } from '../db/types.ts';
+import type { Client, Ticket } from '../db/types.ts';
+import type { ContactType, TicketType } from '../domain/vocabulary.ts';
 import { slotTimeFields } from '../domain/time.ts';
 import type { ContactIdentity } from '../repositories/clients.repository.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';

@@ -18,19 +18,6 @@ import type {
   TicketType,
 } from '../domain/vocabulary.ts';
 
-export type {
-  CancelledBy,
-  ContactType,
-  OutboxStatus,
-  PaymentStatus,
-  Recipient,
-  SessionKind,
-  SessionStatus,
-  SlotState,
-  TicketStatus,
-  TicketType,
-};
-
 export interface PsychologistsTable {
   id: Generated<string>;
   name: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionStatus } from '../db/types.ts';
+import type { SessionStatus } from './vocabulary.ts';
 import { isActive, isAllowedTransition } from './session-state.ts';
 
 const STATUSES: SessionStatus[] = ['pending', 'confirmed', 'cancelled', 'completed', 'missed'];

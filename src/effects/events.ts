@@ -1,15 +1,13 @@
 // What a committed transaction leaves to be done outside it. A command records events while its
 // transaction runs; they are handled only after the commit (never for a rolled-back attempt), so no
-// external call — a video provider, a wake-up, a cache — ever runs while rows are locked.
+// external call — a video provider, a cache, later the job system's wake-ups — runs while rows are locked.
 import type { Logger } from 'pino';
 
 export type DomainEvent =
   /** Free slots may look different: listings must be rebuilt. */
   | { type: 'slots-changed' }
   /** A session was booked or moved and has no video link yet: make one, then tell the client and psychologist. */
-  | { type: 'session-needs-link'; sessionId: string; startAt: Date; previousStart: Date | null }
-  /** Business rows fall due at these times (reminders, feedback): the job system may wake up then. */
-  | { type: 'due'; at: Date[] };
+  | { type: 'session-needs-link'; sessionId: string; startAt: Date; previousStart: Date | null };
 
 export type EventType = DomainEvent['type'];
 type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;

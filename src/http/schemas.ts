@@ -1,5 +1,6 @@
 // Schema pieces shared by the route plugins, and the per-route rate-limit settings.
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import LocalStore from '@fastify/rate-limit/store/LocalStore.js';
 import { Type, type TSchema } from 'typebox';
 
 export const MAX_TEXT = 10_000;
@@ -92,49 +93,19 @@ export function rateLimited(app: FastifyInstance, group: RateLimitGroup) {
   };
 }
 
-interface Window {
-  current: number;
-  ttl: number;
-  startedAt: number;
-}
-
 /**
- * The counters of @fastify/rate-limit, one map for every route. The plugin's own store gives each route a
- * child store of its own, so a group's routes would each count separately; here `child` hands back the
- * same store, and the plugin's key (the key generator's value plus the group id) keeps groups apart.
+ * The counters of @fastify/rate-limit, shared by every route. The plugin's store gives each route a child
+ * store of its own, so a group's routes would each count separately; here `child` hands back the same
+ * store, and the plugin's key (the key generator's value plus the group id) keeps the groups apart.
  * Per process: several instances each count on their own.
  */
-export class RateLimitStore {
-  private readonly windows = new Map<string, Window>();
-  private static readonly MAX_KEYS = 50_000;
-
-  // The plugin passes the route's window as a third argument, though its types omit it.
-  incr(key: string, callback: (error: Error | null, result?: Window) => void, timeWindow = 60_000): void {
-    const now = Date.now();
-    let window = this.windows.get(key);
-    if (!window || window.startedAt + timeWindow <= now) {
-      this.windows.delete(key);
-      if (this.windows.size >= RateLimitStore.MAX_KEYS) this.evict(now, timeWindow);
-      window = { current: 0, ttl: timeWindow, startedAt: now };
-      this.windows.set(key, window);
-    }
-    window.current++;
-    window.ttl = window.startedAt + timeWindow - now;
-    callback(null, window);
+export class RateLimitStore extends LocalStore {
+  constructor() {
+    super(false, false, 50_000);
   }
 
-  child(): RateLimitStore {
+  override child(): RateLimitStore {
     return this;
-  }
-
-  /** Drops ended windows, or else the oldest ones: a flood of addresses must not grow memory without end. */
-  private evict(now: number, timeWindow: number): void {
-    for (const [key, window] of this.windows)
-      if (window.startedAt + timeWindow <= now) this.windows.delete(key);
-    for (const key of this.windows.keys()) {
-      if (this.windows.size < RateLimitStore.MAX_KEYS) break;
-      this.windows.delete(key);
-    }
   }
 }
 

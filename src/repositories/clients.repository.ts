@@ -1,6 +1,7 @@
 // SQL for clients: find-or-create by contact (race-free through the unique contact key), lookups.
 import type { Executor } from '../deps.ts';
-import type { Client, ContactType } from '../db/types.ts';
+import type { Client } from '../db/types.ts';
+import type { ContactType } from '../domain/vocabulary.ts';
 import { newLeadNumber } from '../domain/ids.ts';
 import { isUuid } from './psychologists.repository.ts';
 

@@ -1,7 +1,7 @@
 // SQL for the outbox: every outgoing Telegram message is a row, written in the transaction of the
 // change that causes it; the unique dedupe key turns a second write of the same message into a no-op.
 import type { Executor } from '../deps.ts';
-import type { OutboxStatus, Recipient } from '../db/types.ts';
+import type { OutboxStatus, Recipient } from '../domain/vocabulary.ts';
 
 export interface OutgoingMessage {
   dedupeKey: string;

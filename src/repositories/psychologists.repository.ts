@@ -4,6 +4,7 @@ import type { Executor } from '../deps.ts';
 import type { Insertable } from 'kysely';
 import type { Psychologist, PsychologistsTable, PsychologistUpdate } from '../db/types.ts';
 import { normalizeName } from '../domain/names.ts';
+import { ACTIVE_STATUSES_SQL } from '../db/vocabulary-sql.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
@@ -29,7 +30,7 @@ export interface CandidateWithSlotRow {
   price: number | null;
 }
 
-/** The psychologist `p` works with one of `wanted` (case-insensitive), as domain/matching.ts worksWithAny. */
+/** The psychologist `p` works with one of `wanted`, ignoring case and surrounding spaces. */
 export function worksWithAnySql(wanted: string[]) {
   return sql<boolean>`exists (select 1 from unnest(p.queries) q
     where lower(btrim(q)) = any(${wanted.map((w) => w.trim().toLowerCase())}::text[]))`;
@@ -53,7 +54,7 @@ export function candidateFilterSql(filter: CandidateFilter) {
  */
 export function coefficientSql(now: Date, monthEnd: Date) {
   return sql<number>`p.debt - p.number_of_clients_provided - (select count(*) from hraniteli_sessions x
-    where x.psychologist_id = p.id and x.status in ('pending', 'confirmed')
+    where x.psychologist_id = p.id and x.status in (${ACTIVE_STATUSES_SQL})
     and x.start_at >= ${now} and x.start_at < ${monthEnd})::int`;
 }
 

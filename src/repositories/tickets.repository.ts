@@ -1,7 +1,8 @@
 // SQL for tickets: insertion with a fresh random id, lookups, the admin list and status changes.
 import type { Updateable } from 'kysely';
 import type { Executor } from '../deps.ts';
-import type { NewTicket, Ticket, TicketsTable, TicketStatus, TicketType } from '../db/types.ts';
+import type { NewTicket, Ticket, TicketsTable } from '../db/types.ts';
+import type { TicketStatus, TicketType } from '../domain/vocabulary.ts';
 import { newHelpHandTicketId, newTicketId, TICKET_ID_PATTERN, withFreshId } from '../domain/ids.ts';
 
 export const OPEN_TICKET_STATUSES: TicketStatus[] = ['new', 'matched'];

@@ -4,7 +4,7 @@
 import { connect, type AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestApp, TEST_JWT_SECRET, TEST_NOW, type TestApp } from '../support/app.ts';
+import { createTestApp, withTestApp, TEST_JWT_SECRET, TEST_NOW, type TestApp } from '../support/app.ts';
 import { bearer, postAs, submitApplication } from '../support/fixtures.ts';
 
 let t: TestApp;
@@ -122,8 +122,7 @@ describe('rate limits', () => {
   ];
 
   it('the submission routes share one counter per IP: 20 spread over three routes, then 429 on each', async () => {
-    const limited = await createTestApp({ RATE_LIMIT_SUBMIT: '20' });
-    try {
+    await withTestApp({ RATE_LIMIT_SUBMIT: '20' }, async (limited) => {
       for (let i = 0; i < 20; i++) {
         const route = submissions[i % submissions.length]!;
         const res = await limited.app.inject({ method: 'POST', url: route.url, payload: route.body() });
@@ -143,14 +142,11 @@ describe('rate limits', () => {
         payload: diagnostic(),
       });
       expect(other.statusCode, other.body).toBe(200);
-    } finally {
-      await limited.close();
-    }
+    });
   });
 
   it('the public reads share one counter per IP, apart from the submissions', async () => {
-    const limited = await createTestApp({ RATE_LIMIT_PUBLIC: '4', RATE_LIMIT_SUBMIT: '4' });
-    try {
+    await withTestApp({ RATE_LIMIT_PUBLIC: '4', RATE_LIMIT_SUBMIT: '4' }, async (limited) => {
       const reads = ['/get-available-slots', '/get-ticket-info?ticket_id=0000000'];
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++)
@@ -162,14 +158,11 @@ describe('rate limits', () => {
         payload: diagnostic(),
       });
       expect(submitted.statusCode, submitted.body).toBe(200);
-    } finally {
-      await limited.close();
-    }
+    });
   });
 
   it('client routes are limited per token (client + ticket), across routes, never the service key', async () => {
-    const limited = await createTestApp({ RATE_LIMIT_CLIENT: '3' });
-    try {
+    await withTestApp({ RATE_LIMIT_CLIENT: '3' }, async (limited) => {
       const mine = await submitApplication(limited);
       const theirs = await submitApplication(limited);
       const calls = [
@@ -199,9 +192,7 @@ describe('rate limits', () => {
         });
         expect(service.statusCode, service.body).not.toBe(429);
       }
-    } finally {
-      await limited.close();
-    }
+    });
   });
 });
 
@@ -313,15 +304,12 @@ describe('CORS without CORS_ORIGINS', () => {
   });
 
   it('with CORS_ORIGINS, the listed origins reach every route and others none', async () => {
-    const listed = await createTestApp({ CORS_ORIGINS: 'https://ops.example' });
-    try {
+    await withTestApp({ CORS_ORIGINS: 'https://ops.example' }, async (listed) => {
       const ops = await preflight(listed.app, '/admin/psychologists', 'GET', 'https://ops.example');
       expect(ops.headers['access-control-allow-origin']).toBe('https://ops.example');
       const other = await preflight(listed.app, '/submit-application', 'POST', 'https://evil.example');
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
-    } finally {
-      await listed.close();
-    }
+    });
   });
 });
 

@@ -70,6 +70,16 @@ describe('Idempotency-Key is bound to the route and the body', () => {
     expect(await ticketsOf('idem_retry')).toHaveLength(2);
   });
 
+  it('two different bodies racing on one key: one is stored, the other refused', async () => {
+    const [a, b] = await Promise.all([
+      post('/submit-application', application('@idem_race_a'), { 'idempotency-key': 'race-key-1' }),
+      post('/submit-application', application('@idem_race_b'), { 'idempotency-key': 'race-key-1' }),
+    ]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 422]);
+    const stored = (await ticketsOf('idem_race_a')).length + (await ticketsOf('idem_race_b')).length;
+    expect(stored).toBe(1);
+  });
+
   it('a key replays only on the route it was used on', async () => {
     const body = application('@idem_route');
     const first = await post('/submit-application', body, { 'idempotency-key': 'route-key-1' });
@@ -177,6 +187,45 @@ describe('a public submission neither reveals nor overwrites a known person', ()
     const view = await t.admin({ url: `/admin/tickets/${probe.ticket_id}` });
     expect(view.statusCode).toBe(200);
     expect(view.json().ticket.typed_contact).toMatchObject({ name: 'Самозванец', telegram: '@known_person' });
+  });
+
+  it('a ticket token never reads the stored contacts, also through a booking or a ticket with nothing typed', async () => {
+    const known = await post('/diagnostic-session-request', {
+      client_name: 'Вера Настоящая',
+      client_telegram: '@booking_victim',
+      client_phone: '+7 916 777-66-55',
+      request_text: 'мой запрос',
+    });
+    expect(known.statusCode).toBe(200);
+    const probe = await submitApplication(t, application('@booking_victim', 'Подставной'));
+    const [slot] = await addSlots(t, psychologist.id, ['11.12 15:00']);
+    const booked = await postAs(t, probe.client_token, '/process-diagnostic-session-request', {
+      client_id: probe.lead_number,
+      psychologist_id: psychologist.id,
+      slot_id: slot!.id,
+      ticket_id: probe.ticket_id,
+      payment_info: { amount: 0, status: 'pending' },
+    });
+    expect(booked.statusCode, booked.body).toBe(200);
+    expect(booked.json().session.client_name).toBe('Подставной');
+    expect(booked.body).not.toContain('Настоящая');
+    // A ticket that carries nothing typed (made before typed contacts were kept) shows no contacts to it.
+    await t.deps.db
+      .updateTable('hraniteli_tickets')
+      .set({ typed_contact: null })
+      .where('ticket_id', '=', probe.ticket_id)
+      .execute();
+    const info = await t.app.inject({
+      url: `/get-ticket-info?ticket_id=${probe.ticket_id}`,
+      headers: bearer(probe.client_token),
+    });
+    expect(info.json().ticket).toMatchObject({
+      client_name: null,
+      client_phone: null,
+      client_telegram: null,
+    });
+    const asService = await t.admin({ url: `/get-ticket-info?ticket_id=${probe.ticket_id}` });
+    expect(asService.json().ticket.client_name).toBe('Вера Настоящая');
   });
 
   it('the stored-record form answers anonymous callers without the client id or personal columns', async () => {

@@ -69,3 +69,16 @@ export async function createTestApp(
     },
   };
 }
+
+/** A second app with its own settings for one test, closed whatever the test does. */
+export async function withTestApp(
+  env: Record<string, string>,
+  use: (t: TestApp) => Promise<void>,
+): Promise<void> {
+  const t = await createTestApp(env);
+  try {
+    await use(t);
+  } finally {
+    await t.close();
+  }
+}

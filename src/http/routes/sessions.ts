@@ -5,6 +5,7 @@ import { bookSlotFor } from '../../commands/book-slot.ts';
 import { cancelSession } from '../../commands/cancel-session.ts';
 import { confirmSession } from '../../commands/confirm-session.ts';
 import { rescheduleSession } from '../../commands/reschedule-session.ts';
+import { contactShownTo } from '../../commands/shown-contact.ts';
 import {
   slotTimeFields,
   clientOffsetMs,
@@ -206,7 +207,8 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           start_iso: session.start_at.toISOString(),
           psychologist:
             (await psychologistsRepository.findById(deps.db, session.psychologist_id))?.name ?? null,
-          client_name: client.name,
+          // What this ticket's submission typed: a ticket token never reads the person's stored name.
+          client_name: (await contactShownTo(deps, request.actor, ticket)).name,
           status: session.status,
           meeting_link: session.meeting_link,
         },
