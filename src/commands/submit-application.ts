@@ -68,6 +68,9 @@ const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 /** Thrown inside the transaction to roll it back when the key was already used. */
 class KeyAlreadyUsed extends Error {}
 
+/** The answer as stored for replays: without a token (issued anew), with the client it belongs to. */
+type Answer = Omit<ApplicationResult, 'client_token'> & { client_id: string };
+
 /** What the submission typed about the person: shown to this ticket's token and to operators. */
 export function typedContact(name: string, age: number | undefined, contact: ContactIdentity) {
   return {
@@ -89,20 +92,12 @@ export async function submitApplication(
   const contact = contactIdentity(input.contact.type, input.contact.value);
   const key = input.idempotencyKey ? `${input.kind}:${input.idempotencyKey}` : undefined;
   const hash = bodyHash(input.raw);
-  let answer: Omit<ApplicationResult, 'client_token'>;
+  let answer: Answer;
   try {
     answer = await inTransaction(deps, async (trx) => {
       const now = deps.clock.now();
-      if (
-        key &&
-        !(await idempotencyRepository.claim(
-          trx,
-          key,
-          hash,
-          now,
-          new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-        ))
-      )
+      const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
+      if (key && !(await idempotencyRepository.claim(trx, key, hash, now, expiresAt)))
         throw new KeyAlreadyUsed();
       const { client } = await clientsRepository.findOrCreate(
         trx,
@@ -119,8 +114,9 @@ export async function submitApplication(
       });
       const ticket = await createTicket(deps, trx, input, client, contact, matches, now);
       await notifyOperators(deps, trx, ticket, client, contact, input, matches);
-      const result: Omit<ApplicationResult, 'client_token'> = {
+      const result: Answer = {
         success: true,
+        client_id: client.id,
         ticket_id: ticket.ticket_id,
         lead_number: client.lead_number,
         bot_link: ticket.bot_link,
@@ -131,10 +127,8 @@ export async function submitApplication(
           slots: m.slots.map((s) => ({ id: s.id, ...slotTimeFields(s.start_ms) })),
         })),
       };
-      if (key) await idempotencyRepository.storeAnswer(trx, key, { ...result, client_id: client.id }, now);
-      return { ...result, client_id: client.id } as Omit<ApplicationResult, 'client_token'> & {
-        client_id: string;
-      };
+      if (key) await idempotencyRepository.storeAnswer(trx, key, result, now);
+      return result;
     });
   } catch (error) {
     if (!(error instanceof KeyAlreadyUsed) || !key) throw error;
@@ -146,9 +140,9 @@ export async function submitApplication(
         [{ field: 'Idempotency-Key', message: 'was already used for another request' }],
       );
     }
-    answer = stored.response as typeof answer;
+    answer = stored.response as Answer;
   }
-  const { client_id: clientId, ...result } = answer as typeof answer & { client_id: string };
+  const { client_id: clientId, ...result } = answer;
   // A public submission's token opens the ticket it created, never the person as a whole.
   const grant = { clientId, ticketId: result.ticket_id };
   return { ...result, client_token: await deps.tokens.issue(grant, deps.clock.now()) };
