@@ -27,6 +27,10 @@ import { eventRoutes } from './http/routes/events.ts';
 import { feedbackRoutes } from './http/routes/feedback.ts';
 import { sessionRoutes } from './http/routes/sessions.ts';
 import { systemRoutes } from './http/routes/system.ts';
+import { profileRoutes } from './http/routes/profile.ts';
+import { communicationRoutes } from './http/routes/communication.ts';
+import { telegramRoutes } from './http/routes/telegram.ts';
+import type { HraniteliBot } from './telegram/bot.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,7 +44,12 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+export interface AppParts {
+  /** The Telegram bot; its webhook route is served when TELEGRAM_WEBHOOK_SECRET is set. */
+  bot?: HraniteliBot | null;
+}
+
+export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<FastifyInstance> {
   // A body trickled a byte every few seconds never trips an idle timeout; only a deadline for the whole
   // request stops it (connectionTimeout, an idle timeout, would also cut slow answers, so it stays off).
   // Node looks for expired requests only every connectionsCheckingInterval (30 s by default): checking
@@ -209,6 +218,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(applicationRoutes);
   await app.register(feedbackRoutes);
   await app.register(eventRoutes);
+  await app.register(profileRoutes);
+  await app.register(communicationRoutes);
+  const webhookSecret = deps.config.telegram.webhookSecret;
+  if (parts.bot && webhookSecret) await app.register(telegramRoutes(parts.bot, webhookSecret));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -42,6 +42,8 @@ const CODES = {
   slot_unavailable: 'conflict',
   ticket_closed: 'conflict',
   ticket_has_active_session: 'conflict',
+  ticket_linked_elsewhere: 'conflict',
+  client_has_no_chat: 'conflict',
   transition_not_allowed: 'conflict',
   idempotency_key_reused: 'unprocessable',
   payload_too_large: 'too_large',

@@ -1,6 +1,8 @@
 // Starts the service from the environment: database (embedded or PostgreSQL), migrations, demo data
 // on an empty embedded database, the HTTP server. Stops cleanly on SIGINT/SIGTERM.
 import 'dotenv/config';
+import type { Deps } from './deps.ts';
+import type { HraniteliBot } from './telegram/bot.ts';
 import { buildApp } from './app.ts';
 import { attachMissingMeetingLinks } from './commands/attach-meeting-link.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -8,6 +10,7 @@ import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { isEmpty, loadDemoData } from './demo/demo-data.ts';
 import { createLogger } from './logger.ts';
 import { openRuntime } from './runtime.ts';
+import { createBot } from './telegram/bot.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -18,8 +21,10 @@ async function main(): Promise<void> {
     const loaded = await loadDemoData(deps);
     log.info(loaded, 'demo data loaded into the empty embedded database');
   }
-  const app = await buildApp(deps);
+  const bot = createBot(deps);
+  const app = await buildApp(deps, { bot });
   await app.listen({ port: config.port, host: config.host });
+  await startBot(deps, bot);
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   console.log(`Hraniteli is listening on ${base} (database: ${deps.database.kind}; docs: ${base}/docs)`);
   if (runtime.generatedApiKey) {
@@ -43,12 +48,40 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    if (bot?.isRunning()) await bot.stop();
     await app.close();
     await runtime.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/**
+ * Webhook mode (a secret is set): updates arrive at /telegram/webhook; with an https PUBLIC_BASE_URL the
+ * webhook is registered with Telegram here, else the operator registers it (README). Long polling (only
+ * a token): one instance only — two pollers would take each other's updates.
+ */
+async function startBot(deps: Deps, bot: HraniteliBot | null): Promise<void> {
+  if (!bot) return;
+  const { webhookSecret } = deps.config.telegram;
+  const base = deps.config.publicBaseUrl;
+  if (webhookSecret) {
+    if (base.startsWith('https://')) {
+      await bot.api
+        .setWebhook(`${base.replace(/\/$/, '')}/telegram/webhook`, { secret_token: webhookSecret })
+        .then(() => deps.log.info('telegram webhook registered'))
+        .catch((error: unknown) =>
+          deps.log.error({ err: { name: (error as Error).name } }, 'telegram webhook not registered'),
+        );
+    }
+    return;
+  }
+  void bot
+    .start({ onStart: () => deps.log.info('telegram bot polling for updates') })
+    .catch((error: unknown) =>
+      deps.log.error({ err: { name: (error as Error).name } }, 'telegram polling stopped'),
+    );
 }
 
 main().catch((error: unknown) => {

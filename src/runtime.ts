@@ -64,6 +64,7 @@ export function createDeps(
       log,
     ),
     listings,
+    outbox: { wake: () => {}, deliver: async () => false },
   };
   return deps;
 }

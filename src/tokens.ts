@@ -1,4 +1,6 @@
 // Client tokens: HS256 JWTs carrying a ClientGrant, 30 days. The key is imported once, not per call.
+// Login codes are kept as keyed digests made here too: a leaked table does not give the codes away.
+import { createHmac } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { ClientGrant } from './domain/access.ts';
 
@@ -7,6 +9,8 @@ const TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
 export interface TokenService {
   issue(grant: ClientGrant, now: Date): Promise<string>;
   verify(token: string, now: Date): Promise<ClientGrant | null>;
+  /** The stored form of a login code for one Telegram id (HMAC-SHA256 under the service secret). */
+  codeDigest(telegramId: string, code: string): string;
 }
 
 export function createTokenService(secret: string): TokenService {
@@ -18,7 +22,10 @@ export function createTokenService(secret: string): TokenService {
     false,
     ['sign', 'verify'],
   );
+  const codeKey = `login-code:${secret}`;
   return {
+    codeDigest: (telegramId, code) =>
+      createHmac('sha256', codeKey).update(`${telegramId}:${code}`).digest('base64url'),
     async issue(grant, now) {
       const iat = Math.floor(now.getTime() / 1000);
       return new SignJWT({ typ: 'client', ...(grant.ticketId ? { tkt: grant.ticketId } : {}) })

@@ -116,4 +116,86 @@ export const clientsRepository = {
       .limit(1)
       .executeTakeFirst();
   },
+
+  /**
+   * The client of a Telegram account, created with a fresh lead number when the account is new. Only
+   * Telegram vouches for these values (they come from its signed-in user), so the username is kept
+   * current; a name already on record is never replaced.
+   */
+  async findOrCreateByTelegramId(
+    db: Executor,
+    user: { telegramId: string; username?: string | null; firstName?: string | null },
+    now: Date,
+  ): Promise<{ client: Client; created: boolean }> {
+    const username = user.username ? user.username.replace(/^@/, '').toLowerCase() : null;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const inserted = await db
+        .insertInto('hraniteli_clients')
+        .values({
+          lead_number: newLeadNumber(),
+          contact_type: 'telegram',
+          contact_value: username ? `@${username}` : user.telegramId,
+          name: user.firstName ?? null,
+          telegram_id: user.telegramId,
+          telegram_username: username,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return { client: inserted, created: true };
+      const existing = await db
+        .selectFrom('hraniteli_clients')
+        .selectAll()
+        .where('telegram_id', '=', user.telegramId)
+        .executeTakeFirst();
+      if (existing) {
+        if (username && existing.telegram_username !== username) {
+          const updated = await db
+            .updateTable('hraniteli_clients')
+            .set({ telegram_username: username, updated_at: now })
+            .where('id', '=', existing.id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return { client: updated, created: false };
+        }
+        return { client: existing, created: false };
+      }
+    }
+    throw new Error('could not create a client record');
+  },
+
+  async findByTelegramId(db: Executor, telegramId: string): Promise<Client | undefined> {
+    return db
+      .selectFrom('hraniteli_clients')
+      .selectAll()
+      .where('telegram_id', '=', telegramId)
+      .executeTakeFirst();
+  },
+
+  /** The client row locked for the rest of the transaction. */
+  async lock(db: Executor, id: string): Promise<Client | undefined> {
+    return db.selectFrom('hraniteli_clients').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  },
+
+  /** Gives a client without a Telegram account this one (the person proved it by opening the bot). */
+  async attachTelegram(
+    db: Executor,
+    clientId: string,
+    user: { telegramId: string; username?: string | null },
+    now: Date,
+  ): Promise<Client> {
+    return db
+      .updateTable('hraniteli_clients')
+      .set({
+        telegram_id: user.telegramId,
+        telegram_username: user.username ? user.username.replace(/^@/, '').toLowerCase() : null,
+        updated_at: now,
+      })
+      .where('id', '=', clientId)
+      .where('telegram_id', 'is', null)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
 };

@@ -119,6 +119,16 @@ export const psychologistsRepository = {
       .executeTakeFirst();
   },
 
+  async findByTelegramId(db: Executor, telegramId: string): Promise<Psychologist | undefined> {
+    return db
+      .selectFrom('hraniteli_psychologists')
+      .selectAll()
+      .where('telegram_id', '=', telegramId)
+      .orderBy('created_at')
+      .limit(1)
+      .executeTakeFirst();
+  },
+
   /** By UUID or by name, as many endpoints accept either. */
   async findByIdOrName(db: Executor, idOrName: string): Promise<Psychologist | undefined> {
     return isUuid(idOrName) ? this.findById(db, idOrName) : this.findByName(db, idOrName);

@@ -55,6 +55,19 @@ export const sessionsRepository = {
     return query.executeTakeFirst();
   },
 
+  /** A psychologist's active sessions from `from` on, soonest first. */
+  async upcomingOfPsychologist(db: Executor, psychologistId: string, from: Date, limit: number) {
+    return db
+      .selectFrom('hraniteli_sessions')
+      .select(['start_at', 'status'])
+      .where('psychologist_id', '=', psychologistId)
+      .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .where('start_at', '>=', from)
+      .orderBy('start_at')
+      .limit(limit)
+      .execute();
+  },
+
   async latestOfTicket(db: Executor, ticketId: string): Promise<Session | undefined> {
     return db
       .selectFrom('hraniteli_sessions')

@@ -1,6 +1,7 @@
 // SQL for slots: the free-slot listing (the hottest read), bulk adds, and the state flips of booking.
 import { sql } from 'kysely';
 import type { Executor } from '../deps.ts';
+import { isUuid } from './psychologists.repository.ts';
 import type { Slot } from '../db/types.ts';
 import { normalizeName } from '../domain/names.ts';
 import { ACTIVE_SESSION_STATUSES } from '../domain/vocabulary.ts';
@@ -228,6 +229,21 @@ export const slotsRepository = {
     if (filter.to) query = query.where('s.start_at', '<', filter.to);
     if (filter.state) query = query.where('s.state', '=', filter.state);
     return query.orderBy('s.start_at').orderBy('p.name').limit(filter.limit).execute();
+  },
+  /** Start times and psychologists' names of these slots, by slot id (unknown ids are left out). */
+  async namesOf(
+    db: Executor,
+    ids: string[],
+  ): Promise<Map<string, { startAt: Date; psychologistName: string }>> {
+    const valid = ids.filter(isUuid);
+    if (!valid.length) return new Map();
+    const rows = await db
+      .selectFrom('hraniteli_slots as s')
+      .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
+      .select(['s.id', 's.start_at', 'p.name'])
+      .where('s.id', '=', (eb) => eb.fn.any(eb.val(valid)))
+      .execute();
+    return new Map(rows.map((r) => [r.id, { startAt: r.start_at, psychologistName: r.name }]));
   },
 };
 

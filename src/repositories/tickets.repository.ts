@@ -136,4 +136,44 @@ export const ticketsRepository = {
     }
     return query.orderBy('t.created_at', 'desc').orderBy('t.ticket_id', 'desc').limit(filter.limit).execute();
   },
+
+  /**
+   * The ticket a bot deep link names, locked: our ticket id, or the web form's own id (the newest
+   * ticket submitted under it).
+   */
+  async lockByLinkRef(db: Executor, ref: string): Promise<Ticket | undefined> {
+    if (TICKET_ID_PATTERN.test(ref)) return this.lock(db, ref);
+    return db
+      .selectFrom('hraniteli_tickets')
+      .selectAll()
+      .where('form_ticket_id', '=', ref)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .forUpdate()
+      .executeTakeFirst();
+  },
+
+  async countOfClient(db: Executor, clientId: string): Promise<number> {
+    const row = await db
+      .selectFrom('hraniteli_tickets')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('client_id', '=', clientId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
+  /** Moves one ticket, with its sessions and messages, to another client. */
+  async moveToClient(db: Executor, ticketId: string, clientId: string, now: Date): Promise<void> {
+    await db
+      .updateTable('hraniteli_tickets')
+      .set({ client_id: clientId, updated_at: now })
+      .where('ticket_id', '=', ticketId)
+      .execute();
+    await db
+      .updateTable('hraniteli_sessions')
+      .set({ client_id: clientId, updated_at: now })
+      .where('ticket_id', '=', ticketId)
+      .execute();
+    await db.updateTable('outbox').set({ client_id: clientId }).where('ticket_id', '=', ticketId).execute();
+  },
 };

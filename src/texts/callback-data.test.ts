@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { createCallbackCodec, sessionButtons } from './callback-data.ts';
+import { createCallbackCodec, SESSION_ACTIONS, sessionButtons } from './callback-data.ts';
 
 const codec = createCallbackCodec('secret-one');
 const sessionId = '7d0c4c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f';
 
 describe('callback data codec', () => {
-  it('unpacks what it packed, within Telegram’s 64 bytes', () => {
-    const data = codec.pack({ action: 'cancel', sessionId });
-    expect(Buffer.byteLength(data)).toBeLessThanOrEqual(64);
-    expect(codec.unpack(data)).toEqual({ action: 'cancel', sessionId });
+  it('unpacks what it packed, within Telegram’s 64 bytes, for every action', () => {
+    for (const action of SESSION_ACTIONS) {
+      const data = codec.pack({ action, sessionId });
+      expect(Buffer.byteLength(data)).toBeLessThanOrEqual(64);
+      expect(codec.unpack(data)).toEqual({ action, sessionId });
+    }
   });
 
   it('refuses forged, altered and foreign data', () => {

@@ -3,7 +3,22 @@
 // button does nothing. Data stays within Telegram's 64 bytes: "<action>:<uuid>:<16-char tag>".
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export const SESSION_ACTIONS = ['confirm', 'reschedule', 'cancel'] as const;
+/**
+ * What a session's buttons do. Short names: Telegram's 64 bytes hold the action, a UUID and the tag.
+ * `cx*` cancel with a reason (time does not suit / changed my mind / other), `keep` backs out of
+ * cancelling; `held` and `noshow` are the psychologist's after the session.
+ */
+export const SESSION_ACTIONS = [
+  'confirm',
+  'reschedule',
+  'cancel',
+  'cxt',
+  'cxm',
+  'cxo',
+  'keep',
+  'held',
+  'noshow',
+] as const;
 export type SessionAction = (typeof SESSION_ACTIONS)[number];
 
 export interface SessionCallback {
@@ -45,5 +60,29 @@ export const sessionButtons = (codec: CallbackCodec, sessionId: string) => [
     { text: 'Подтвердить', callback_data: codec.pack({ action: 'confirm', sessionId }) },
     { text: 'Перенести', callback_data: codec.pack({ action: 'reschedule', sessionId }) },
     { text: 'Отменить', callback_data: codec.pack({ action: 'cancel', sessionId }) },
+  ],
+];
+
+/** The reasons offered after "Отменить", and the text each puts on the cancelled session. */
+export const CANCEL_REASONS = {
+  cxt: { button: 'Не подходит время', reason: 'не подходит время' },
+  cxm: { button: 'Передумал(а)', reason: 'передумал(а)' },
+  cxo: { button: 'Другая причина', reason: 'другая причина' },
+} as const;
+export type CancelReasonAction = keyof typeof CANCEL_REASONS;
+
+/** The reason step of cancelling: one button per reason, and one to keep the session. */
+export const cancelReasonButtons = (codec: CallbackCodec, sessionId: string) => [
+  ...(Object.keys(CANCEL_REASONS) as CancelReasonAction[]).map((action) => [
+    { text: CANCEL_REASONS[action].button, callback_data: codec.pack({ action, sessionId }) },
+  ]),
+  [{ text: 'Не отменять', callback_data: codec.pack({ action: 'keep', sessionId }) }],
+];
+
+/** The psychologist's buttons under a feedback request: the session took place, or the client did not come. */
+export const attendanceButtons = (codec: CallbackCodec, sessionId: string) => [
+  [
+    { text: 'Состоялась', callback_data: codec.pack({ action: 'held', sessionId }) },
+    { text: 'Не пришёл', callback_data: codec.pack({ action: 'noshow', sessionId }) },
   ],
 ];

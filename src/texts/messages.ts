@@ -88,6 +88,80 @@ export const messages = {
 
   slotFreedReason: 'слот освобождён в расписании',
 
+  /** What the bot says in a person's own chat. */
+  bot: {
+    greeting: (name: string | null) =>
+      `Здравствуйте${name ? `, ${name}` : ''}! Это бот проекта «Хранители» 🌿\n\n` +
+      'Здесь будут приходить напоминания о сессиях и ссылки на встречи, а записи можно подтвердить, ' +
+      'перенести или отменить кнопками. Если хотите что-то спросить — просто напишите сюда, ' +
+      'администратор ответит.',
+    ticketWelcome: (t: {
+      ticketId: string;
+      status: string;
+      session: SessionFacts | null;
+      sessionStatus: string | null;
+    }) => {
+      const head = `Здравствуйте! Вы перешли в бот по заявке ${t.ticketId} 🌿`;
+      if (t.session && t.sessionStatus === 'pending')
+        return `${head}\n\nВы записаны на сессию.\nКогда: ${when(t.session)}\nПсихолог: ${t.session.psychologistName}${link(t.session.meetingLink)}\n\nПожалуйста, подтвердите запись кнопкой ниже.`;
+      if (t.session && t.sessionStatus === 'confirmed')
+        return `${head}\n\nВаша сессия подтверждена.\nКогда: ${when(t.session)}\nПсихолог: ${t.session.psychologistName}${link(t.session.meetingLink)}\n\nНакануне мы напомним о встрече.`;
+      if (t.status === 'closed' || t.status === 'cancelled')
+        return `${head}\n\nЭта заявка уже закрыта. Если вам снова нужна поддержка, просто напишите сюда — мы поможем.`;
+      return `${head}\n\nМы получили вашу заявку и подбираем психолога и время. Администратор напишет вам здесь. Если хотите что-то добавить — просто напишите в этот чат.`;
+    },
+    ticketLinkedElsewhere:
+      'Эта заявка уже связана с другим аккаунтом Telegram. Если это ваша заявка, напишите сюда — администратор поможет.',
+    ticketNotFound:
+      'Не нашли такую заявку. Возможно, ссылка устарела. Напишите сюда, что вам нужно, — администратор поможет.',
+    tooManyLinks: 'Слишком много попыток открыть заявку. Попробуйте позже или просто напишите сюда.',
+    loginCode: (code: string) =>
+      `Ваш код для входа: ${code}\n\nОн действует 10 минут. Никому его не сообщайте — даже если представятся сотрудником.`,
+    relayed: 'Спасибо, передали администратору. Он ответит здесь, как только сможет.',
+    fromAdmin: (text: string) => text,
+    staleButton: 'Эта кнопка уже не действует. Если нужна помощь, напишите сюда — администратор ответит.',
+    notYours: 'Эта запись оформлена на другой аккаунт. Напишите сюда, если нужна помощь.',
+    askCancelReason: 'Жаль, что так вышло. Подскажите, почему отменяете? Это поможет нам.',
+    keptSession: 'Хорошо, запись остаётся в силе 🌿',
+    rescheduleRequested:
+      'Поняли, что нужно другое время. Передали администратору — он предложит варианты здесь, в чате.',
+    rescheduleRequestedAdmin: (lead: string, f: SessionFacts) =>
+      `${lead} просит перенести сессию ${short(f.startAt)} (${f.psychologistName}). Предложите, пожалуйста, другое время.`,
+    linkOpenedAdmin: (lead: string, ticketId: string) => `Клиент ${lead} перешёл в бот (заявка ${ticketId}).`,
+    psychologistSchedule: (sessions: { startAt: Date; status: string }[]) =>
+      sessions.length
+        ? `Ваши ближайшие сессии:\n${sessions.map((s) => `• ${short(s.startAt)} (МСК)${s.status === 'confirmed' ? ' — подтверждена' : ' — ждёт подтверждения'}`).join('\n')}`
+        : 'Ближайших сессий пока нет.',
+    sessionMarked: (status: string) =>
+      status === 'completed'
+        ? 'Спасибо! Отметили, что сессия состоялась.'
+        : 'Спасибо, отметили, что клиент не пришёл.',
+    somethingWrong:
+      'Что-то пошло не так. Попробуйте ещё раз чуть позже или напишите сюда — администратор поможет.',
+  },
+
+  /** The operators' chat. */
+  adminChat: {
+    fromClient: (lead: string, name: string | null, username: string | null, text: string) =>
+      `${lead} (${name ?? 'без имени'}${username ? `, @${username}` : ''}): ${text}`,
+    unknownLead: (lead: string) => `Клиент ${lead} не найден.`,
+    noChat: (lead: string) => `У клиента ${lead} нет чата с ботом — сообщение не отправить.`,
+    unknownThread: 'Не нашли, к какому клиенту относится это сообщение. Напишите так: br0722: текст',
+    ticketData: (t: {
+      ticketId: string;
+      name: string | null;
+      age: string | null;
+      contact: string | null;
+      request: string | null;
+      offers: { name: string; slots: string[] }[];
+    }) =>
+      `Заявка ${t.ticketId}\nИмя: ${t.name ?? '—'}${t.age ? `, ${t.age}` : ''}\nКонтакт: ${t.contact ?? '—'}\n` +
+      `Запрос: ${t.request ?? '—'}\n\nПредложены:\n` +
+      (t.offers.length
+        ? t.offers.map((o) => `• ${o.name}${o.slots.length ? `: ${o.slots.join(', ')}` : ''}`).join('\n')
+        : '—'),
+  },
+
   /** Short answers returned to the caller (the old clients showed them to people). */
   reply: {
     diagnosticRequestReceived:

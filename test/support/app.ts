@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { createDeps } from '../../src/runtime.ts';
+import { createBot } from '../../src/telegram/bot.ts';
 import { createTestDatabase } from './database.ts';
 import { captureLogs } from './logs.ts';
 
@@ -51,7 +52,7 @@ export async function createTestApp(
     { apiKey: TEST_API_KEY, jwtSecret: TEST_JWT_SECRET },
     clock,
   );
-  const app = await buildApp(deps);
+  const app = await buildApp(deps, { bot: createBot(deps) });
   await app.ready();
   return {
     app,

@@ -1,0 +1,104 @@
+// Telegram login codes: the one way, besides a signed link sent to the person's own chat, to a
+// whole-client token. A code goes only to the chat of the Telegram id it was asked for, so whoever
+// types it back holds that account.
+import { randomInt } from 'node:crypto';
+import type { Deps } from '../deps.ts';
+import type { Actor } from '../domain/access.ts';
+import { AppError } from '../errors.ts';
+import { clientsRepository } from '../repositories/clients.repository.ts';
+import { loginCodesRepository } from '../repositories/login-codes.repository.ts';
+import { messages } from '../texts/messages.ts';
+import { notify } from './session-processes.ts';
+import { inTransaction } from './transaction.ts';
+
+export const CODE_TTL_SECONDS = 600;
+const CODE_INTERVAL_MS = 60_000;
+const MAX_TRIES_PER_CODE = 5;
+const MAX_FAILURES_PER_HOUR = 10;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Sends a new code to the Telegram chat (the bot's /code, or request-code). The answer is the same
+ * whether the chat exists or not, and whether a code went out or the last one (under a minute old) stands.
+ */
+export async function requestLoginCode(
+  deps: Deps,
+  _actor: Actor,
+  input: { telegramId: string; updateKey?: string },
+): Promise<{ expiresIn: number }> {
+  const now = deps.clock.now();
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const sent = await inTransaction(deps, async (trx) => {
+    const issued = await loginCodesRepository.issue(
+      trx,
+      input.telegramId,
+      deps.tokens.codeDigest(input.telegramId, code),
+      new Date(now.getTime() + CODE_TTL_SECONDS * 1000),
+      now,
+      CODE_INTERVAL_MS,
+    );
+    if (!issued) return false;
+    const client = await clientsRepository.findByTelegramId(trx, input.telegramId);
+    await notify(deps, trx, [
+      {
+        dedupeKey: `login-code:${input.telegramId}:${now.getTime()}`,
+        recipient: 'client',
+        chatId: input.telegramId,
+        text: messages.bot.loginCode(code),
+        clientId: client?.id ?? null,
+      },
+    ]);
+    return true;
+  });
+  if (sent) deps.outbox.wake();
+  return { expiresIn: CODE_TTL_SECONDS };
+}
+
+/**
+ * Checks a code. Right → the code is spent and a whole-client token issued (a Telegram id with no client
+ * yet gets one). Wrong, expired, dead or spent → `verified: false`; ten of those for one Telegram id
+ * within an hour → 429 until the oldest of them is an hour old.
+ */
+export async function verifyLoginCode(
+  deps: Deps,
+  _actor: Actor,
+  input: { telegramId: string; code: string },
+): Promise<{ verified: true; token: string } | { verified: false }> {
+  const now = deps.clock.now();
+  const failures = await loginCodesRepository.failuresSince(
+    deps.db,
+    input.telegramId,
+    new Date(now.getTime() - HOUR_MS),
+  );
+  if (failures.count >= MAX_FAILURES_PER_HOUR) {
+    const retryAfter = Math.max(
+      1,
+      Math.ceil(((failures.oldest?.getTime() ?? now.getTime()) + HOUR_MS - now.getTime()) / 1000),
+    );
+    throw new AppError(
+      'rate_limited',
+      `слишком много неверных попыток, попробуйте через ${retryAfter} с`,
+      [],
+      {
+        'retry-after': String(retryAfter),
+      },
+    );
+  }
+  const outcome = await inTransaction(deps, async (trx) => {
+    const result = await loginCodesRepository.attempt(
+      trx,
+      input.telegramId,
+      deps.tokens.codeDigest(input.telegramId, input.code),
+      now,
+      MAX_TRIES_PER_CODE,
+    );
+    if (result !== 'verified') {
+      await loginCodesRepository.recordFailure(trx, input.telegramId, now);
+      return null;
+    }
+    return (await clientsRepository.findOrCreateByTelegramId(trx, { telegramId: input.telegramId }, now))
+      .client;
+  });
+  if (!outcome) return { verified: false };
+  return { verified: true, token: await deps.tokens.issue({ clientId: outcome.id }, now) };
+}

@@ -1,0 +1,101 @@
+// SQL for Telegram login codes: one live code per Telegram id (a new one replaces the old), stored as
+// a digest, and the failed tries of the last hour that stop guessing.
+import { sql } from 'kysely';
+import type { Executor } from '../deps.ts';
+
+export type CodeAttempt = 'verified' | 'wrong' | 'unusable';
+
+export const loginCodesRepository = {
+  /**
+   * Stores a new code for the Telegram id unless one was issued less than `minInterval` ms ago.
+   * Returns false when the earlier code stands (the caller then sends nothing).
+   */
+  async issue(
+    db: Executor,
+    telegramId: string,
+    codeDigest: string,
+    expiresAt: Date,
+    now: Date,
+    minIntervalMs: number,
+  ): Promise<boolean> {
+    const issuedBefore = new Date(now.getTime() - minIntervalMs);
+    const row = await db
+      .insertInto('verification_codes')
+      .values({
+        telegram_id: telegramId,
+        code_hash: codeDigest,
+        expires_at: expiresAt,
+        attempts: 0,
+        spent_at: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) =>
+        oc
+          .column('telegram_id')
+          .doUpdateSet({
+            code_hash: codeDigest,
+            expires_at: expiresAt,
+            attempts: 0,
+            spent_at: null,
+            created_at: now,
+            updated_at: now,
+          })
+          .where('verification_codes.created_at', '<=', issuedBefore),
+      )
+      .returning('telegram_id')
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
+  /**
+   * One try of a code, decided in one statement under the row's lock, so parallel tries count one by
+   * one: the right code spends it; a wrong one uses up one of `maxAttempts`. A missing, expired, dead
+   * or spent code is `unusable`.
+   */
+  async attempt(
+    db: Executor,
+    telegramId: string,
+    codeDigest: string,
+    now: Date,
+    maxAttempts: number,
+  ): Promise<CodeAttempt> {
+    const row = await db
+      .updateTable('verification_codes')
+      .set({
+        attempts: sql`attempts + case when code_hash = ${codeDigest} then 0 else 1 end`,
+        spent_at: sql`case when code_hash = ${codeDigest} then ${now}::timestamptz else null end`,
+        updated_at: now,
+      })
+      .where('telegram_id', '=', telegramId)
+      .where('spent_at', 'is', null)
+      .where('attempts', '<', maxAttempts)
+      .where('expires_at', '>', now)
+      .returning(sql<boolean>`spent_at is not null`.as('verified'))
+      .executeTakeFirst();
+    if (!row) return 'unusable';
+    return row.verified ? 'verified' : 'wrong';
+  },
+
+  async recordFailure(db: Executor, telegramId: string, at: Date): Promise<void> {
+    await db
+      .insertInto('verification_failures')
+      .values({ telegram_id: telegramId, at, created_at: at, updated_at: at })
+      .execute();
+  },
+
+  /** Failed tries since `since`, and when the oldest of them was. */
+  async failuresSince(
+    db: Executor,
+    telegramId: string,
+    since: Date,
+  ): Promise<{ count: number; oldest: Date | null }> {
+    const row = await db
+      .selectFrom('verification_failures')
+      .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('at').as('oldest')])
+      .where('telegram_id', '=', telegramId)
+      .where('at', '>', since)
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.count), oldest: row.oldest ? new Date(row.oldest as Date) : null };
+  },
+};

@@ -1,0 +1,83 @@
+// A person's private chat with the bot: /start (with a ticket's or form's id from a deep link, or
+// alone), /code, a psychologist's /schedule, and any other text relayed to the operators.
+import { Composer, type Context } from 'grammy';
+import type { Deps } from '../deps.ts';
+import { relayClientMessage } from '../commands/admin-relay.ts';
+import { psychologistUpcoming, sendChatMessage } from '../commands/bot-actions.ts';
+import { requestLoginCode } from '../commands/login-code.ts';
+import { openTicketLink, registerTelegramClient, type TelegramUser } from '../commands/telegram-identity.ts';
+import { SERVICE } from '../domain/access.ts';
+import { AppError } from '../errors.ts';
+import { messages } from '../texts/messages.ts';
+import { LinkLookups } from './link-lookups.ts';
+import { updateKey } from './update-key.ts';
+
+const LINK_REF = /^[A-Za-z0-9_-]{1,64}$/;
+
+function userOf(ctx: Context): TelegramUser {
+  const from = ctx.from!;
+  return { telegramId: String(from.id), username: from.username ?? null, firstName: from.first_name ?? null };
+}
+
+export function clientChatFeature(deps: Deps): Composer<Context> {
+  const feature = new Composer<Context>();
+  const chat = feature.chatType('private');
+  const lookups = new LinkLookups();
+  const reply = (ctx: Context, text: string, suffix: string, clientId: string | null = null) =>
+    sendChatMessage(deps, {
+      chatId: String(ctx.chat!.id),
+      text,
+      dedupeKey: `bot:${updateKey(ctx)}:${suffix}`,
+      clientId,
+    });
+
+  chat.command('start', async (ctx) => {
+    const user = userOf(ctx);
+    const ref = ctx.match.trim();
+    if (!ref) {
+      const { client } = await registerTelegramClient(deps, SERVICE, user);
+      await reply(ctx, messages.bot.greeting(user.firstName ?? null), 'greeting', client.id);
+      return;
+    }
+    if (!LINK_REF.test(ref) || !lookups.mayTry(user.telegramId, Date.now())) {
+      await reply(ctx, LINK_REF.test(ref) ? messages.bot.tooManyLinks : messages.bot.ticketNotFound, 'link');
+      return;
+    }
+    try {
+      await openTicketLink(deps, SERVICE, { ...user, ref, updateKey: updateKey(ctx) });
+      deps.outbox.wake();
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      if (error.kind === 'not_found') lookups.missed(user.telegramId, Date.now());
+      await reply(
+        ctx,
+        error.kind === 'not_found' ? messages.bot.ticketNotFound : messages.bot.ticketLinkedElsewhere,
+        'link',
+      );
+    }
+  });
+
+  chat.command('code', async (ctx) => {
+    await requestLoginCode(deps, SERVICE, { telegramId: String(ctx.from!.id) });
+  });
+
+  chat.command('schedule', async (ctx) => {
+    const text = await psychologistUpcoming(deps, String(ctx.from!.id));
+    await reply(ctx, text ?? messages.bot.greeting(ctx.from!.first_name ?? null), 'schedule');
+  });
+
+  chat.on('message:text', async (ctx) => {
+    if (ctx.message.text.startsWith('/')) {
+      await reply(ctx, messages.bot.greeting(ctx.from.first_name ?? null), 'unknown-command');
+      return;
+    }
+    await relayClientMessage(deps, SERVICE, {
+      ...userOf(ctx),
+      text: ctx.message.text,
+      updateKey: updateKey(ctx),
+      acknowledge: true,
+    });
+  });
+
+  return feature;
+}

@@ -1,0 +1,339 @@
+// The bot end to end: updates posted to the webhook route with the secret header, grammY answering
+// button presses over real HTTP to a fake Bot API, every message the bot writes found in the outbox.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { FakeTelegram } from '../support/fake-telegram.ts';
+import { addSlots, createPsychologist, submitApplication } from '../support/fixtures.ts';
+import {
+  ADMIN_CHAT,
+  adminChatMessage,
+  botEnv,
+  buttonPress,
+  outboxTo,
+  postUpdate,
+  textMessage,
+  type TelegramPerson,
+} from '../support/telegram.ts';
+
+let t: TestApp;
+const fake = new FakeTelegram();
+let psychologist: { id: string; name: string };
+let slotIds: string[];
+
+beforeAll(async () => {
+  await fake.start();
+  t = await createTestApp(botEnv(fake.url));
+  psychologist = await createPsychologist(t, { name: 'Анна Ботова', telegram_id: '424242' });
+  slotIds = (
+    await addSlots(t, psychologist.id, [
+      '09.12 10:00',
+      '09.12 11:00',
+      '09.12 12:00',
+      '10.12 10:00',
+      '10.12 11:00',
+    ])
+  ).map((s) => s.id);
+});
+afterAll(async () => {
+  await t.close();
+  await fake.stop();
+});
+
+let nextPerson = 9_100_000;
+const person = (username?: string): TelegramPerson => ({
+  id: nextPerson++,
+  first_name: 'Вера',
+  ...(username ? { username } : {}),
+});
+
+async function clientOfTicket(ticketId: string) {
+  return t.deps.db
+    .selectFrom('hraniteli_tickets as t')
+    .innerJoin('hraniteli_clients as c', 'c.id', 't.client_id')
+    .select(['c.id', 'c.lead_number', 'c.telegram_id', 't.link_opened_at'])
+    .where('t.ticket_id', '=', ticketId)
+    .executeTakeFirstOrThrow();
+}
+
+async function book(leadNumber: string, ticketId: string, slotId: string) {
+  const res = await t.admin({
+    method: 'POST',
+    url: '/admin/sessions',
+    payload: { slot_id: slotId, lead_number: leadNumber, ticket_id: ticketId },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().session.id as string;
+}
+
+async function sessionStatus(id: string) {
+  return await t.deps.db
+    .selectFrom('hraniteli_sessions')
+    .select(['status', 'cancellation_reason'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+}
+
+/** The callback data of the button with this text in the newest message to the chat. */
+async function buttonData(chatId: number, text: string): Promise<string> {
+  const rows = await outboxTo(t, chatId);
+  for (const row of rows.reverse()) {
+    const buttons = (row.buttons ?? []) as { text: string; callback_data: string }[][];
+    const button = buttons.flat().find((b) => b.text === text);
+    if (button) return button.callback_data;
+  }
+  throw new Error(`no button "${text}" in chat ${chatId}`);
+}
+
+describe('the webhook', () => {
+  it('refuses updates without the secret header, or with a wrong one, and processes nothing', async () => {
+    const someone = person('no_secret_user');
+    for (const secret of [null, 'wrong-secret']) {
+      const res = await postUpdate(t, textMessage(someone, '/start'), secret);
+      expect(res.statusCode).toBe(401);
+    }
+    expect(await outboxTo(t, someone.id)).toHaveLength(0);
+    const clients = await t.deps.db
+      .selectFrom('hraniteli_clients')
+      .select('id')
+      .where('telegram_id', '=', String(someone.id))
+      .execute();
+    expect(clients).toHaveLength(0);
+  });
+});
+
+describe('/start', () => {
+  it('alone: registers the person once and greets them', async () => {
+    const someone = person('fresh_start');
+    expect((await postUpdate(t, textMessage(someone, '/start'))).statusCode).toBe(200);
+    expect((await postUpdate(t, textMessage(someone, '/start'))).statusCode).toBe(200);
+    const clients = await t.deps.db
+      .selectFrom('hraniteli_clients')
+      .select(['lead_number', 'telegram_username'])
+      .where('telegram_id', '=', String(someone.id))
+      .execute();
+    expect(clients).toHaveLength(1);
+    expect(clients[0]!.telegram_username).toBe('fresh_start');
+    const greetings = await outboxTo(t, someone.id);
+    expect(greetings).toHaveLength(2);
+    expect(greetings[0]!.text).toContain('Здравствуйте, Вера');
+  });
+
+  it('with a ticket id: ties the ticket to the account, welcomes the person, tells the operators once', async () => {
+    const submitted = await submitApplication(t, { contact: { type: 'phone', value: '+7 900 555-00-01' } });
+    const someone = person('deep_link');
+    const start = textMessage(someone, `/start ${submitted.ticket_id}`);
+    expect((await postUpdate(t, start)).statusCode).toBe(200);
+    // Telegram sends an update again when it missed our answer: nothing is written twice.
+    expect((await postUpdate(t, start)).statusCode).toBe(200);
+    await postUpdate(t, textMessage(someone, `/start ${submitted.ticket_id}`));
+
+    const owner = await clientOfTicket(submitted.ticket_id);
+    expect(owner.telegram_id).toBe(String(someone.id));
+    expect(owner.link_opened_at).not.toBeNull();
+    const welcomes = await outboxTo(t, someone.id);
+    expect(welcomes).toHaveLength(2);
+    expect(welcomes[0]!.text).toContain(`по заявке ${submitted.ticket_id}`);
+    const admin = (await outboxTo(t, ADMIN_CHAT)).filter((r) => r.text.includes('перешёл в бот'));
+    expect(admin.map((r) => r.text)).toEqual([
+      `Клиент ${owner.lead_number} перешёл в бот (заявка ${submitted.ticket_id}).`,
+    ]);
+  });
+
+  it('with the web form’s own id: finds the ticket submitted under it', async () => {
+    const submitted = await submitApplication(t, { ticket_id: 'kwqtt' });
+    const someone = person();
+    await postUpdate(t, textMessage(someone, '/start kwqtt'));
+    expect((await clientOfTicket(submitted.ticket_id)).telegram_id).toBe(String(someone.id));
+  });
+
+  it('by another account: the ticket stays where it is and the person is told kindly', async () => {
+    const submitted = await submitApplication(t);
+    const owner = person();
+    const stranger = person();
+    await postUpdate(t, textMessage(owner, `/start ${submitted.ticket_id}`));
+    await postUpdate(t, textMessage(stranger, `/start ${submitted.ticket_id}`));
+    expect((await clientOfTicket(submitted.ticket_id)).telegram_id).toBe(String(owner.id));
+    const told = await outboxTo(t, stranger.id);
+    expect(told.map((r) => r.text)).toEqual([expect.stringContaining('связана с другим аккаунтом')]);
+    expect(told[0]!.text).not.toContain(submitted.ticket_id);
+  });
+
+  it('of a ticket filed under a known person’s contact: only that ticket joins the account', async () => {
+    // The known person: a phone, an earlier ticket, no Telegram account on record.
+    const earlier = await submitApplication(t, {
+      contact: { type: 'phone', value: '+7 900 555-77-77' },
+      request_text: 'старая личная заявка',
+    });
+    const typedByOther = await submitApplication(t, {
+      contact: { type: 'phone', value: '+7 900 555-77-77' },
+    });
+    const opener = person('phone_typist');
+    await postUpdate(t, textMessage(opener, `/start ${typedByOther.ticket_id}`));
+
+    const moved = await clientOfTicket(typedByOther.ticket_id);
+    const known = await clientOfTicket(earlier.ticket_id);
+    expect(moved.telegram_id).toBe(String(opener.id));
+    expect(moved.id).not.toBe(known.id);
+    expect(known.telegram_id).toBeNull();
+    const welcome = await outboxTo(t, opener.id);
+    expect(welcome.map((r) => r.text).join()).not.toContain('старая личная заявка');
+  });
+
+  it('with an unknown id says so, and an account that keeps guessing is stopped', async () => {
+    const guesser = person();
+    for (let i = 0; i < 12; i++)
+      await postUpdate(t, textMessage(guesser, `/start 99999${String(i).padStart(2, '0')}`));
+    const answers = (await outboxTo(t, guesser.id)).map((r) => r.text);
+    expect(answers.slice(0, 10).every((a) => a.includes('Не нашли такую заявку'))).toBe(true);
+    expect(answers.slice(10).every((a) => a.includes('Слишком много попыток'))).toBe(true);
+  });
+});
+
+describe('session buttons', () => {
+  async function bookedSession() {
+    const submitted = await submitApplication(t);
+    const someone = person();
+    await postUpdate(t, textMessage(someone, `/start ${submitted.ticket_id}`));
+    const slot = slotIds.shift()!;
+    const sessionId = await book(submitted.lead_number, submitted.ticket_id, slot);
+    return { someone, sessionId, submitted };
+  }
+
+  it('"Подтвердить" confirms through the client’s own command and clears the buttons', async () => {
+    const { someone, sessionId } = await bookedSession();
+    const data = await buttonData(someone.id, 'Подтвердить');
+    const before = fake.calls.length;
+    expect((await postUpdate(t, buttonPress(someone, data))).statusCode).toBe(200);
+    expect((await sessionStatus(sessionId)).status).toBe('confirmed');
+    const calls = fake.calls.slice(before);
+    expect(calls.find((c) => c.method === 'answerCallbackQuery')?.body.text).toBe('Сессия подтверждена');
+    expect(calls.some((c) => c.method === 'editMessageReplyMarkup')).toBe(true);
+    const texts = (await outboxTo(t, someone.id)).map((r) => r.text);
+    expect(texts.some((x) => x.startsWith('Спасибо, запись подтверждена'))).toBe(true);
+  });
+
+  it('"Отменить" asks for a reason, and the reason cancels with it', async () => {
+    const { someone, sessionId } = await bookedSession();
+    await postUpdate(t, buttonPress(someone, await buttonData(someone.id, 'Отменить')));
+    expect((await sessionStatus(sessionId)).status).toBe('pending');
+    await postUpdate(t, buttonPress(someone, await buttonData(someone.id, 'Не подходит время')));
+    expect(await sessionStatus(sessionId)).toEqual({
+      status: 'cancelled',
+      cancellation_reason: 'не подходит время',
+    });
+  });
+
+  it('a forged button, or another person’s, does nothing and says so', async () => {
+    const { someone, sessionId } = await bookedSession();
+    const data = await buttonData(someone.id, 'Отменить');
+    const forged = data.replace('cancel', 'cxm');
+    const stranger = person();
+    await postUpdate(t, textMessage(stranger, '/start'));
+    const before = fake.calls.length;
+    await postUpdate(t, buttonPress(someone, forged));
+    await postUpdate(t, buttonPress(stranger, data.replace('cancel', 'confirm').replace(/:[^:]+$/, ':x')));
+    const realOfOther = await buttonData(someone.id, 'Подтвердить');
+    await postUpdate(t, buttonPress(stranger, realOfOther));
+    expect((await sessionStatus(sessionId)).status).toBe('pending');
+    const notices = fake.calls
+      .slice(before)
+      .filter((c) => c.method === 'answerCallbackQuery')
+      .map((c) => c.body.text);
+    expect(notices).toEqual([
+      expect.stringContaining('кнопка уже не действует'),
+      expect.stringContaining('кнопка уже не действует'),
+      expect.stringContaining('на другой аккаунт'),
+    ]);
+  });
+
+  it('the psychologist marks attendance; nobody else can', async () => {
+    const { sessionId } = await bookedSession();
+    await t.deps.db
+      .updateTable('hraniteli_sessions')
+      .set({ status: 'confirmed' })
+      .where('id', '=', sessionId)
+      .execute();
+    t.clock.advance(3 * 24 * 3_600_000);
+    const held = t.deps.callbacks.pack({ action: 'held', sessionId });
+    await postUpdate(t, buttonPress(person(), held));
+    expect((await sessionStatus(sessionId)).status).toBe('confirmed');
+    await postUpdate(t, buttonPress({ id: 424242, first_name: 'Анна' }, held));
+    expect((await sessionStatus(sessionId)).status).toBe('completed');
+    t.clock.advance(-3 * 24 * 3_600_000);
+  });
+});
+
+describe('the relay between a client and the operators', () => {
+  it('a client’s text goes to the admin chat under the lead code; the client is told', async () => {
+    const someone = person('relay_user');
+    await postUpdate(t, textMessage(someone, 'Мне тревожно, можно поговорить?'));
+    const lead = (
+      await t.deps.db
+        .selectFrom('hraniteli_clients')
+        .select('lead_number')
+        .where('telegram_id', '=', String(someone.id))
+        .executeTakeFirstOrThrow()
+    ).lead_number;
+    const admin = (await outboxTo(t, ADMIN_CHAT)).map((r) => r.text);
+    expect(admin).toContain(`${lead} (Вера, @relay_user): Мне тревожно, можно поговорить?`);
+    expect((await outboxTo(t, someone.id)).map((r) => r.text)).toEqual([
+      expect.stringContaining('передали администратору'),
+    ]);
+  });
+
+  it('"br0722: текст" in the admin chat, and a reply to a relayed message, reach the client', async () => {
+    const someone = person();
+    await postUpdate(t, textMessage(someone, 'Вопрос'));
+    const relayed = (await outboxTo(t, ADMIN_CHAT)).at(-1)!;
+    const client = await t.deps.db
+      .selectFrom('hraniteli_clients')
+      .select(['id', 'lead_number'])
+      .where('telegram_id', '=', String(someone.id))
+      .executeTakeFirstOrThrow();
+    const operator: TelegramPerson = { id: 1, first_name: 'Оператор' };
+    await postUpdate(
+      t,
+      adminChatMessage(operator, `${client.lead_number.toUpperCase()} :  Добрый день!\nЧем помочь?`),
+    );
+    // The sender records which client a delivered admin message belongs to; here, by hand.
+    await t.deps.db
+      .insertInto('admin_threads')
+      .values({ admin_message_id: '88001', client_id: client.id })
+      .execute();
+    expect(relayed.client_id).toBe(client.id);
+    await postUpdate(t, adminChatMessage(operator, 'Ответ без кода', { message_id: 88001, fromBot: true }));
+    await postUpdate(t, adminChatMessage(operator, 'просто разговор операторов'));
+    await postUpdate(t, adminChatMessage(operator, 'zz9999: кому-то неизвестному'));
+
+    const toClient = (await outboxTo(t, someone.id)).map((r) => r.text);
+    expect(toClient).toEqual([
+      expect.stringContaining('передали администратору'),
+      'Добрый день!\nЧем помочь?',
+      'Ответ без кода',
+    ]);
+    const adminTexts = (await outboxTo(t, ADMIN_CHAT)).map((r) => r.text);
+    expect(adminTexts.at(-1)).toBe('Клиент zz9999 не найден.');
+  });
+});
+
+describe('/code and /schedule', () => {
+  it('/code sends a login code that verify-code turns into a whole-client token', async () => {
+    const someone = person();
+    await postUpdate(t, textMessage(someone, '/code'));
+    const message = (await outboxTo(t, someone.id)).at(-1)!;
+    const code = /(\d{6})/.exec(message.text)![1]!;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/verify-code',
+      payload: { telegram_id: String(someone.id), code },
+    });
+    expect(res.json()).toMatchObject({ success: true, verified: true, token: expect.any(String) });
+  });
+
+  it('/schedule lists a psychologist’s upcoming sessions', async () => {
+    const psy: TelegramPerson = { id: 424242, first_name: 'Анна' };
+    await postUpdate(t, textMessage(psy, '/schedule'));
+    const text = (await outboxTo(t, psy.id)).at(-1)!.text;
+    expect(text).toMatch(/^Ваши ближайшие сессии:\n• \d\d\.\d\d \d\d:\d\d \(МСК\)/);
+  });
+});
