@@ -14,6 +14,17 @@ import {
 const at = (iso: string) => new Date(iso);
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
+describe('parseSlotTime — years the database and a person would mean', () => {
+  it('refuses year 0 and far-off years (a 500 from the database before)', () => {
+    const now = new Date('2026-06-15T12:00:00Z');
+    expect(parseSlotTime('0000-01-01 10:00', now)).toBeNull();
+    expect(parseSlotTime('0000-01-01T10:00:00Z', now)).toBeNull();
+    expect(parseSlotTime('01.01.1899 10:00', now)).toBeNull();
+    expect(parseSlotTime('9999-12-31 10:00', now)).toBeNull();
+    expect(parseSlotTime('2027-01-05 10:00', now)).not.toBeNull();
+  });
+});
+
 describe('parseSlotTime — "DD.MM HH:mm" (Moscow, year rule of SPEC §3)', () => {
   const midJune2026 = at('2026-06-15T09:00:00Z'); // 15.06.2026 12:00 Moscow
 

@@ -62,7 +62,7 @@ export function parseYmd(text: string): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
   if (!m) return null;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (!isValidDate(y, mo, d)) return null;
+  if (!isValidDate(y, mo, d) || y < 1900 || y > 2200) return null;
   return moscowMoment(y, mo, d, 0, 0);
 }
 
@@ -100,7 +100,19 @@ function validClock(hour: number, minute: number): boolean {
  * A slot time as the API accepts it: "DD.MM HH:mm" (Moscow, year rule), "YYYY-MM-DD HH:mm" (Moscow),
  * or ISO-8601 with an offset or Z. Returns null for anything else, including 31.02 and 24:00.
  */
+/** Slot times outside these years are typing mistakes (and year 0 is no date the database knows). */
+const SLOT_YEARS = { min: 2000, max: 2200 };
+const plausible = (date: Date | null): Date | null => {
+  if (!date || Number.isNaN(date.getTime())) return null;
+  const year = date.getUTCFullYear();
+  return year >= SLOT_YEARS.min && year <= SLOT_YEARS.max ? date : null;
+};
+
 export function parseSlotTime(input: string, now: Date): Date | null {
+  return plausible(parseSlotText(input, now));
+}
+
+function parseSlotText(input: string, now: Date): Date | null {
   const text = input.trim();
   let m = /^(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?[ T,]+(\d{1,2}):(\d{2})$/.exec(text);
   if (m) {

@@ -169,6 +169,8 @@ describe('access classes', () => {
       'POST /register-ticket-for-help-hand',
       'POST /diagnostic-session-request',
       'GET /get-ticket-info',
+      'POST /request-code',
+      'POST /verify-code',
     ]);
     const spec = (await t.app.inject({ url: '/openapi.json' })).json() as {
       paths: Record<string, Record<string, unknown>>;
