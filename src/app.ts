@@ -29,6 +29,8 @@ import { sessionRoutes } from './http/routes/sessions.ts';
 import { systemRoutes } from './http/routes/system.ts';
 import { profileRoutes } from './http/routes/profile.ts';
 import { communicationRoutes } from './http/routes/communication.ts';
+import { adminJobRoutes } from './http/routes/admin-jobs.ts';
+import { followupRoutes } from './http/routes/followups.ts';
 import { telegramRoutes } from './http/routes/telegram.ts';
 import type { HraniteliBot } from './telegram/bot.ts';
 
@@ -220,6 +222,8 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   await app.register(eventRoutes);
   await app.register(profileRoutes);
   await app.register(communicationRoutes);
+  await app.register(followupRoutes);
+  await app.register(adminJobRoutes);
   const webhookSecret = deps.config.telegram.webhookSecret;
   if (parts.bot && webhookSecret) await app.register(telegramRoutes(parts.bot, webhookSecret));
 

@@ -18,6 +18,8 @@ export interface Config {
     botUsername: string | undefined;
   };
   publicBaseUrl: string;
+  /** A page on preparing for a session, linked from the reminder (none when unset). */
+  preparationTipsUrl: string | undefined;
   zoom: {
     accountId: string | undefined;
     clientId: string | undefined;
@@ -171,6 +173,7 @@ export function loadConfig(env: Env = process.env): Config {
       botUsername: str(env, 'BOT_USERNAME')?.replace(/^@/, ''),
     },
     publicBaseUrl: requiredUrl(env, 'PUBLIC_BASE_URL', 'http://localhost:3000'),
+    preparationTipsUrl: url(env, 'PREPARATION_TIPS_URL', undefined),
     zoom: {
       accountId: str(env, 'ZOOM_ACCOUNT_ID'),
       clientId: str(env, 'ZOOM_CLIENT_ID'),

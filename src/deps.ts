@@ -10,6 +10,7 @@ import type { Effects } from './effects/events.ts';
 import type { CallbackCodec } from './texts/callback-data.ts';
 import type { VideoLinks } from './integrations/video.ts';
 import type { ListingCache } from './cache/listing-cache.ts';
+import type { JobName } from './domain/jobs.ts';
 
 export interface Deps {
   config: Config;
@@ -28,6 +29,12 @@ export interface Deps {
   listings: ListingCache;
   /** Delivery of outbox rows to Telegram (a no-op without a bot). */
   outbox: OutboxDelivery;
+  /** Wake-ups of jobs at due times (a no-op until the job system runs; the cron sweeps are the backstop). */
+  jobs: JobWakeups;
+}
+
+export interface JobWakeups {
+  wake(job: JobName, at: Date, key: string): void;
 }
 
 export interface OutboxDelivery {

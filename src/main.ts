@@ -11,6 +11,7 @@ import { isEmpty, loadDemoData } from './demo/demo-data.ts';
 import { createLogger } from './logger.ts';
 import { openRuntime } from './runtime.ts';
 import { createBot } from './telegram/bot.ts';
+import { startJobs } from './jobs/scheduler.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
   const app = await buildApp(deps, { bot });
   await app.listen({ port: config.port, host: config.host });
   await startBot(deps, bot);
+  // Jobs: this instance works them (JOBS=on), or only plans wake-ups for the instances that do.
+  const jobs =
+    config.jobs || deps.database.kind === 'postgres' ? await startJobs(deps, { work: config.jobs }) : null;
+  if (jobs) deps.jobs = jobs;
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   console.log(`Hraniteli is listening on ${base} (database: ${deps.database.kind}; docs: ${base}/docs)`);
   if (runtime.generatedApiKey) {
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping');
     if (bot?.isRunning()) await bot.stop();
+    await jobs?.stop();
     await app.close();
     await runtime.close();
     process.exit(0);

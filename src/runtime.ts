@@ -60,11 +60,13 @@ export function createDeps(
         'session-needs-link': async (event) => {
           await attachMeetingLink(deps, event);
         },
+        'job-due': (event) => deps.jobs.wake(event.job, event.at, event.key),
       },
       log,
     ),
     listings,
     outbox: { wake: () => {}, deliver: async () => false },
+    jobs: { wake: () => {} },
   };
   return deps;
 }

@@ -11,11 +11,14 @@ import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import {
   CANCEL_REASONS,
   cancelReasonButtons,
+  type Callback,
   type CancelReasonAction,
   type SessionCallback,
 } from '../texts/callback-data.ts';
 import { messages } from '../texts/messages.ts';
 import { cancelSession } from './cancel-session.ts';
+import { bookOfferedSlot } from './client-followups.ts';
+import { answerHelpHand } from './help-hand-checks.ts';
 import { confirmSession } from './confirm-session.ts';
 import { adminMessage, factsOf, loadParties, notify } from './session-processes.ts';
 import { setSessionStatus } from './set-session-status.ts';
@@ -50,11 +53,38 @@ export interface ButtonOutcome {
 }
 
 /**
- * A press of a session's button by a Telegram account. Client buttons act through the client's own
+ * A press of a button by a Telegram account: a session's, the helping-hand question's or an offered
+ * time's. Client buttons act through the client's own
  * commands (confirm, cancel with a reason); the psychologist's mark attendance. `updateKey` makes a
  * retried update send nothing twice.
  */
-export async function pressSessionButton(
+export async function pressButton(
+  deps: Deps,
+  telegramId: string,
+  press: Callback,
+  updateKey: string,
+): Promise<ButtonOutcome> {
+  if ('ticketId' in press) {
+    const actor = await telegramActor(deps, telegramId);
+    const { message } = await answerHelpHand(deps, actor, {
+      ticketId: press.ticketId,
+      stillWanted: press.action === 'hhyes',
+    });
+    return { notice: message, done: true };
+  }
+  if ('slotId' in press) {
+    const actor = await telegramActor(deps, telegramId);
+    const { message, booked } = await bookOfferedSlot(deps, actor, {
+      slotId: press.slotId,
+      chatId: telegramId,
+      updateKey,
+    });
+    return { notice: message, done: booked };
+  }
+  return pressSessionButton(deps, telegramId, press, updateKey);
+}
+
+async function pressSessionButton(
   deps: Deps,
   telegramId: string,
   press: SessionCallback,

@@ -9,7 +9,7 @@ import { messages } from '../texts/messages.ts';
 import { contactIdentity } from './contact.ts';
 import { typedContact } from './submit-application.ts';
 import { adminMessage, notify } from './session-processes.ts';
-import { botLink, linkCheckFields } from './ticket-links.ts';
+import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
 import type { Actor } from '../domain/access.ts';
 
@@ -40,7 +40,7 @@ export async function requestDiagnosticSession(deps: Deps, _actor: Actor, input:
   contact.type = primary.type;
   contact.value = primary.value;
 
-  const { ticketId, leadNumber, grant, link } = await inTransaction(deps, async (trx) => {
+  const { ticketId, leadNumber, grant, link } = await inTransaction(deps, async (trx, events) => {
     const now = deps.clock.now();
     const { client } = await clientsRepository.findOrCreate(
       trx,
@@ -63,6 +63,7 @@ export async function requestDiagnosticSession(deps: Deps, _actor: Actor, input:
       undefined,
       (ticketId) => ({ bot_link: botLink(deps, ticketId) }),
     );
+    recordTicketDueTimes(events, ticket);
     const text = messages.ticketCreatedAdmin({
       ticketId: ticket.ticket_id,
       kind: 'диагностическая сессия',

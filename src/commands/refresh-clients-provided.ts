@@ -1,7 +1,8 @@
 // number_of_clients_provided of one psychologist: their sessions this Moscow month that are completed
 // or confirmed and already started. Refreshed whenever a session becomes or stops being completed, and
 // by the daily job for everyone, so the coefficient is never a day behind.
-import type { Executor } from '../deps.ts';
+import type { Deps, Executor } from '../deps.ts';
+import { requireService, type Actor } from '../domain/access.ts';
 import { moscowDayStart, moscowNextMonthStart, partsAt } from '../domain/time.ts';
 import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
 
@@ -16,4 +17,16 @@ export async function refreshClientsProvided(
   now: Date,
 ): Promise<void> {
   await psychologistsRepository.refreshClientsProvided(trx, psychologistId, monthBounds(now), now);
+}
+
+/** update-sessions-count: every psychologist's count at once (the daily job). */
+export async function refreshAllClientsProvided(
+  deps: Deps,
+  actor: Actor,
+): Promise<{ psychologists: number }> {
+  requireService(actor);
+  const now = deps.clock.now();
+  return {
+    psychologists: await psychologistsRepository.refreshAllClientsProvided(deps.db, monthBounds(now), now),
+  };
 }

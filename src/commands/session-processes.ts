@@ -15,6 +15,7 @@ import { isActive, type CancelledBy } from '../domain/vocabulary.ts';
 import type { EventLog } from '../effects/events.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
+import { refreshClientsProvided } from './refresh-clients-provided.ts';
 
 /** What the messages about a session need to know of its client, psychologist and ticket. */
 export interface SessionParties {
@@ -100,6 +101,19 @@ export async function runBookingProcess(
   ) {
     await sessionsRepository.setDueTimes(trx, session.id, remindAt, feedbackAt);
   }
+  const start = session.start_at.toISOString();
+  events.record({
+    type: 'job-due',
+    job: 'session-reminders',
+    at: remindAt,
+    key: `remind:${session.id}:${start}`,
+  });
+  events.record({
+    type: 'job-due',
+    job: 'feedback-reminders',
+    at: feedbackAt,
+    key: `feedback:${session.id}:${start}`,
+  });
   events.record({ type: 'slots-changed' });
   const parties = await loadParties(trx, session);
   const facts = factsOf(parties);
@@ -228,4 +242,27 @@ export async function cancelActiveSession(
     ),
   ]);
   return cancelled;
+}
+
+/**
+ * A session that took place (`completed`) or not (`missed`): the ticket of a booked session is closed
+ * and the psychologist's count of clients this month refreshed. The slot stays booked (the time was used).
+ */
+export async function recordOutcome(
+  trx: Executor,
+  session: Session,
+  status: 'completed' | 'missed',
+  now: Date,
+): Promise<Session> {
+  const updated = await sessionsRepository.update(
+    trx,
+    session.id,
+    status === 'completed'
+      ? { status, completed_at: now, missed_at: null }
+      : { status, missed_at: now, completed_at: null },
+    now,
+  );
+  await ticketsRepository.closeIfBooked(trx, session.ticket_id, now);
+  await refreshClientsProvided(trx, session.psychologist_id, now);
+  return updated;
 }

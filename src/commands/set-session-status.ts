@@ -5,12 +5,10 @@ import type { Session } from '../db/types.ts';
 import { conflict, notFound } from '../errors.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { isAllowedTransition } from '../domain/session-state.ts';
-import { cancelActiveSession } from './session-processes.ts';
+import { cancelActiveSession, recordOutcome } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
-import { refreshClientsProvided } from './refresh-clients-provided.ts';
 import { requireService, type Actor } from '../domain/access.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
-import { ticketsRepository } from '../repositories/tickets.repository.ts';
 
 export async function setSessionStatus(
   deps: Deps,
@@ -39,16 +37,7 @@ export async function setSessionStatus(
         'сессия ещё не началась: отметить её состоявшейся или пропущенной нельзя',
       );
     }
-    const updated = await sessionsRepository.update(
-      trx,
-      session.id,
-      status === 'completed'
-        ? { status, completed_at: now, missed_at: null }
-        : { status, missed_at: now, completed_at: null },
-      now,
-    );
-    await ticketsRepository.closeIfBooked(trx, session.ticket_id, now);
-    await refreshClientsProvided(trx, session.psychologist_id, now);
+    const updated = await recordOutcome(trx, session, status, now);
     return updated;
   });
 }

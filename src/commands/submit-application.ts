@@ -13,7 +13,7 @@ import { clientsRepository } from '../repositories/clients.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { messages } from '../texts/messages.ts';
 import { contactIdentity } from './contact.ts';
-import { botLink, linkCheckFields } from './ticket-links.ts';
+import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
 import { findMatches, type Match } from './find-matches.ts';
 import { idempotencyRepository } from '../repositories/idempotency.repository.ts';
 import { bodyHash } from '../domain/body-hash.ts';
@@ -94,7 +94,7 @@ export async function submitApplication(
   const hash = bodyHash(input.raw);
   let answer: Answer;
   try {
-    answer = await inTransaction(deps, async (trx) => {
+    answer = await inTransaction(deps, async (trx, events) => {
       const now = deps.clock.now();
       const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
       if (key && !(await idempotencyRepository.claim(trx, key, hash, now, expiresAt)))
@@ -113,6 +113,7 @@ export async function submitApplication(
         helpHand: input.kind === 'help_hand',
       });
       const ticket = await createTicket(deps, trx, input, client, contact, matches, now);
+      recordTicketDueTimes(events, ticket);
       await notifyOperators(deps, trx, ticket, client, contact, input, matches);
       const result: Answer = {
         success: true,

@@ -73,6 +73,11 @@ export class PgliteGateway {
     const release = await this.acquire();
     try {
       return await this.runHeld(sql, params);
+    } catch (error) {
+      // A script with its own BEGIN … COMMIT (pg-boss's locked blocks) that failed half-way leaves the
+      // one session in an aborted transaction; a pool would drop that connection, here it is rolled back.
+      if (params.length === 0 && sql.includes(';')) await this.pglite.exec('rollback').catch(() => {});
+      throw error;
     } finally {
       release();
     }

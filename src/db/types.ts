@@ -265,6 +265,19 @@ export interface ClientFollowupsTable extends GenericRowTable {
   done_at: Date | null;
 }
 
+export interface JobRunsTable {
+  name: string;
+  last_started_at: Date | null;
+  last_finished_at: Date | null;
+  last_status: 'running' | 'ok' | 'failed' | null;
+  last_result: NullableJson;
+  last_error: string | null;
+  runs: Generated<number>;
+  failures: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface DB {
   hraniteli_psychologists: PsychologistsTable;
   hraniteli_clients: ClientsTable;
@@ -284,6 +297,7 @@ export interface DB {
   verification_failures: VerificationFailuresTable;
   admin_threads: AdminThreadsTable;
   client_followups: ClientFollowupsTable;
+  job_runs: JobRunsTable;
 }
 
 export type Psychologist = Selectable<PsychologistsTable>;

@@ -2,12 +2,15 @@
 // transaction runs; they are handled only after the commit (never for a rolled-back attempt), so no
 // external call — a video provider, a cache, later the job system's wake-ups — runs while rows are locked.
 import type { Logger } from 'pino';
+import type { JobName } from '../domain/jobs.ts';
 
 export type DomainEvent =
   /** Free slots may look different: listings must be rebuilt. */
   | { type: 'slots-changed' }
   /** A session was booked or moved and has no video link yet: make one, then tell the client and psychologist. */
-  | { type: 'session-needs-link'; sessionId: string; startAt: Date; previousStart: Date | null };
+  | { type: 'session-needs-link'; sessionId: string; startAt: Date; previousStart: Date | null }
+  /** A business row fell due at `at` for this job: wake the job then (the cron sweep is the backstop). */
+  | { type: 'job-due'; job: JobName; at: Date; key: string };
 
 export type EventType = DomainEvent['type'];
 type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;

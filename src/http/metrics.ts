@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Deps } from '../deps.ts';
 import { outboxRepository } from '../repositories/outbox.repository.ts';
+import { jobRuns } from '../commands/run-job.ts';
+import { SERVICE } from '../domain/access.ts';
 
 export function registerMetrics(app: FastifyInstance, deps: Deps): void {
   const registry = new Registry();
@@ -29,6 +31,21 @@ export function registerMetrics(app: FastifyInstance, deps: Deps): void {
       const rows = await outboxRepository.countByStatus(deps.db);
       this.reset();
       for (const row of rows) this.set({ status: row.status }, Number(row.n));
+    },
+  });
+
+  new Gauge({
+    name: 'job_runs_total',
+    help: 'Runs of each job by outcome (from job_runs, all instances)',
+    labelNames: ['job', 'result'],
+    registers: [registry],
+    async collect() {
+      const rows = await jobRuns(deps, SERVICE);
+      this.reset();
+      for (const row of rows) {
+        this.set({ job: row.name, result: 'ok' }, row.runs - row.failures);
+        this.set({ job: row.name, result: 'failed' }, row.failures);
+      }
     },
   });
 

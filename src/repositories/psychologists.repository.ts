@@ -78,6 +78,24 @@ export const psychologistsRepository = {
       .execute();
   },
 
+  /** The same count for every psychologist, in one statement; returns how many rows were refreshed. */
+  async refreshAllClientsProvided(
+    db: Executor,
+    month: { start: Date; end: Date },
+    now: Date,
+  ): Promise<number> {
+    const result = await db
+      .updateTable('hraniteli_psychologists as p')
+      .set({
+        number_of_clients_provided: sql<number>`(select count(*) from hraniteli_sessions s
+          where s.psychologist_id = p.id and s.start_at >= ${month.start} and s.start_at < ${month.end}
+          and (s.status = 'completed' or (s.status = 'confirmed' and s.start_at <= ${now})))::int`,
+        updated_at: now,
+      })
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  },
+
   async insert(db: Executor, values: Insertable<PsychologistsTable>): Promise<Psychologist | undefined> {
     return db
       .insertInto('hraniteli_psychologists')

@@ -239,4 +239,68 @@ export const sessionsRepository = {
       .orderBy('s.start_at', 'desc')
       .execute();
   },
+
+  /** Active sessions whose reminder is due and not sent, that have not started. */
+  async dueForReminder(db: Executor, now: Date, limit: number) {
+    return db
+      .selectFrom('hraniteli_sessions')
+      .select('id')
+      .where('remind_at', '<=', now)
+      .where('reminded_at', 'is', null)
+      .where('start_at', '>', now)
+      .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .orderBy('remind_at')
+      .limit(limit)
+      .execute();
+  },
+
+  /** Marks the reminder sent, unless someone else did (then undefined): one reminder per session and start. */
+  async claimReminder(db: Executor, id: string, now: Date): Promise<Session | undefined> {
+    return db
+      .updateTable('hraniteli_sessions')
+      .set({ reminded_at: now })
+      .where('id', '=', id)
+      .where('reminded_at', 'is', null)
+      .where('remind_at', '<=', now)
+      .where('start_at', '>', now)
+      .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  /** Sessions whose feedback request is due and not sent. */
+  async dueForFeedback(db: Executor, now: Date, limit: number) {
+    return db
+      .selectFrom('hraniteli_sessions')
+      .select('id')
+      .where('feedback_due_at', '<=', now)
+      .where('feedback_asked_at', 'is', null)
+      .orderBy('feedback_due_at')
+      .limit(limit)
+      .execute();
+  },
+
+  /** Marks the feedback request sent, unless someone else did (then undefined). */
+  async claimFeedback(db: Executor, id: string, now: Date): Promise<Session | undefined> {
+    return db
+      .updateTable('hraniteli_sessions')
+      .set({ feedback_asked_at: now })
+      .where('id', '=', id)
+      .where('feedback_asked_at', 'is', null)
+      .where('feedback_due_at', '<=', now)
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  /** The psychologist of the client's latest session (any status), if any. */
+  async latestPsychologistOfClient(db: Executor, clientId: string): Promise<string | undefined> {
+    const row = await db
+      .selectFrom('hraniteli_sessions')
+      .select('psychologist_id')
+      .where('client_id', '=', clientId)
+      .orderBy('start_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.psychologist_id;
+  },
 };

@@ -176,4 +176,58 @@ export const ticketsRepository = {
       .execute();
     await db.updateTable('outbox').set({ client_id: clientId }).where('ticket_id', '=', ticketId).execute();
   },
+
+  /** Tickets whose bot-link check is due and not done. */
+  async dueLinkChecks(db: Executor, now: Date, limit: number) {
+    return db
+      .selectFrom('hraniteli_tickets')
+      .select('ticket_id')
+      .where('link_check_due_at', '<=', now)
+      .where('link_checked_at', 'is', null)
+      .orderBy('link_check_due_at')
+      .limit(limit)
+      .execute();
+  },
+
+  /** Marks the link check done, unless someone else did (then undefined). */
+  async claimLinkCheck(db: Executor, ticketId: string, now: Date): Promise<Ticket | undefined> {
+    return db
+      .updateTable('hraniteli_tickets')
+      .set({ link_checked_at: now })
+      .where('ticket_id', '=', ticketId)
+      .where('link_checked_at', 'is', null)
+      .where('link_check_due_at', '<=', now)
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  /** Open helping-hand tickets whose next check is due. */
+  async dueHelpHand(db: Executor, now: Date, limit: number) {
+    return db
+      .selectFrom('hraniteli_tickets')
+      .select(['ticket_id', 'help_hand_stage'])
+      .where('type', '=', 'help_hand')
+      .where('help_hand_next_check_at', '<=', now)
+      .orderBy('help_hand_next_check_at')
+      .limit(limit)
+      .execute();
+  },
+
+  /** Moves a helping-hand ticket from one check stage to the next, unless someone else did. */
+  async advanceHelpHand(
+    db: Executor,
+    ticketId: string,
+    fromStage: number,
+    next: { stage: number; at: Date | null },
+    now: Date,
+  ): Promise<Ticket | undefined> {
+    return db
+      .updateTable('hraniteli_tickets')
+      .set({ help_hand_stage: next.stage, help_hand_next_check_at: next.at, updated_at: now })
+      .where('ticket_id', '=', ticketId)
+      .where('help_hand_stage', '=', fromStage)
+      .where('help_hand_next_check_at', '<=', now)
+      .returningAll()
+      .executeTakeFirst();
+  },
 };

@@ -2,7 +2,7 @@
 // stale button does nothing and says so kindly.
 import { Composer, type Context } from 'grammy';
 import type { Deps } from '../deps.ts';
-import { buttonFailureNotice, pressSessionButton } from '../commands/bot-actions.ts';
+import { buttonFailureNotice, pressButton } from '../commands/bot-actions.ts';
 import { messages } from '../texts/messages.ts';
 import { updateKey } from './update-key.ts';
 
@@ -18,7 +18,7 @@ export function buttonsFeature(deps: Deps): Composer<Context> {
       return;
     }
     try {
-      const outcome = await pressSessionButton(deps, String(ctx.from.id), press, updateKey(ctx));
+      const outcome = await pressButton(deps, String(ctx.from.id), press, updateKey(ctx));
       await ctx.answerCallbackQuery({ text: notice(outcome.notice) });
       if (outcome.done && ctx.callbackQuery.message) {
         // The buttons did their job; a second press would only confuse. Best effort.

@@ -26,30 +26,60 @@ export interface SessionCallback {
   sessionId: string;
 }
 
+/** The helping-hand question «заявка ещё актуальна?»: yes or no, about one ticket. */
+export const TICKET_ACTIONS = ['hhyes', 'hhno'] as const;
+export type TicketAction = (typeof TICKET_ACTIONS)[number];
+export interface TicketCallback {
+  action: TicketAction;
+  ticketId: string;
+}
+
+/** A free time offered in a follow-up: book it. */
+export interface SlotCallback {
+  action: 'book';
+  slotId: string;
+}
+
+export type Callback = SessionCallback | TicketCallback | SlotCallback;
+
 export interface CallbackCodec {
-  pack(data: SessionCallback): string;
+  pack(data: Callback): string;
   /** The button's meaning, or null for data that was not packed by us (forged, altered, unknown). */
-  unpack(data: string): SessionCallback | null;
+  unpack(data: string): Callback | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TICKET = /^(\d{7}|hh_[a-z0-9]{7})$/;
+
+const subjectOf = (data: Callback): string =>
+  'sessionId' in data ? data.sessionId : 'ticketId' in data ? data.ticketId : data.slotId;
+
+function callbackOf(action: string, subject: string): Callback | null {
+  if ((SESSION_ACTIONS as readonly string[]).includes(action) && UUID.test(subject))
+    return { action: action as SessionAction, sessionId: subject };
+  if ((TICKET_ACTIONS as readonly string[]).includes(action) && TICKET.test(subject))
+    return { action: action as TicketAction, ticketId: subject };
+  if (action === 'book' && UUID.test(subject)) return { action: 'book', slotId: subject };
+  return null;
+}
 
 export function createCallbackCodec(secret: string): CallbackCodec {
   const tag = (payload: string) =>
     createHmac('sha256', `callback-data:${secret}`).update(payload).digest('base64url').slice(0, 16);
   return {
-    pack({ action, sessionId }) {
-      const payload = `${action}:${sessionId}`;
+    pack(data) {
+      const payload = `${data.action}:${subjectOf(data)}`;
       return `${payload}:${tag(payload)}`;
     },
     unpack(data) {
-      const [action, sessionId, given, ...rest] = data.split(':');
-      if (rest.length || !action || !sessionId || !given) return null;
-      if (!(SESSION_ACTIONS as readonly string[]).includes(action) || !UUID.test(sessionId)) return null;
-      const expected = Buffer.from(tag(`${action}:${sessionId}`));
+      const [action, subject, given, ...rest] = data.split(':');
+      if (rest.length || !action || !subject || !given) return null;
+      const callback = callbackOf(action, subject);
+      if (!callback) return null;
+      const expected = Buffer.from(tag(`${action}:${subject}`));
       const presented = Buffer.from(given);
       if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return null;
-      return { action: action as SessionAction, sessionId };
+      return callback;
     },
   };
 }
@@ -86,3 +116,15 @@ export const attendanceButtons = (codec: CallbackCodec, sessionId: string) => [
     { text: 'Не пришёл', callback_data: codec.pack({ action: 'noshow', sessionId }) },
   ],
 ];
+
+/** «Да» / «Нет» under the helping-hand question. */
+export const helpHandButtons = (codec: CallbackCodec, ticketId: string) => [
+  [
+    { text: 'Да, актуальна', callback_data: codec.pack({ action: 'hhyes', ticketId }) },
+    { text: 'Нет', callback_data: codec.pack({ action: 'hhno', ticketId }) },
+  ],
+];
+
+/** One button per offered free time (label: "DD.MM HH:mm"). */
+export const slotButtons = (codec: CallbackCodec, slots: { id: string; label: string }[]) =>
+  slots.map((slot) => [{ text: slot.label, callback_data: codec.pack({ action: 'book', slotId: slot.id }) }]);

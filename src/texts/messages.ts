@@ -162,6 +162,35 @@ export const messages = {
         : '—'),
   },
 
+  /** What the jobs send. */
+  jobs: {
+    reminderClient: (f: SessionFacts, tipsUrl: string | null) =>
+      `Напоминаем: сегодня сессия 🌿\n\nКогда: ${when(f)}\nПсихолог: ${f.psychologistName}${link(f.meetingLink)}` +
+      (tipsUrl ? `\n\nКак подготовиться: ${tipsUrl}` : '') +
+      '\n\nЕсли планы изменились, напишите нам — перенесём.',
+    reminderPsychologist: (f: SessionFacts, lead: string) =>
+      `Напоминание: сессия ${short(f.startAt)} (МСК), клиент ${lead}.${link(f.meetingLink)}`,
+    feedbackClient: (f: SessionFacts) =>
+      `Как прошла встреча с психологом ${f.psychologistName}? Нам важно ваше мнение — оцените сессию, ` +
+      'пожалуйста, и напишите пару слов. Если захотите продолжить, просто ответьте здесь.',
+    feedbackPsychologist: (f: SessionFacts, lead: string) =>
+      `Сессия ${short(f.startAt)} (МСК) с клиентом ${lead} завершилась. Отметьте, пожалуйста, как она прошла, и заполните форму сессии.`,
+    linkNotOpenedAdmin: (ticketId: string, lead: string, contact: string | null) =>
+      `Клиент не перешёл по ссылке в бот: заявка ${ticketId}, лид ${lead}, контакт: ${contact ?? 'не указан'}.`,
+    helpHandStillWanted:
+      'Здравствуйте! Вы оставляли заявку на бесплатную поддержку. Мы всё ещё ищем для вас психолога. Заявка ещё актуальна?',
+    helpHandYes: 'Спасибо, что ответили. Продолжаем искать психолога — напишем, как только найдём 🌿',
+    helpHandNo: 'Поняли, закрываем заявку. Если поддержка снова понадобится — просто напишите нам.',
+    helpHandNobodyAdmin: (ticketId: string, lead: string) =>
+      `Заявке «Рука помощи» ${ticketId} (лид ${lead}) уже 21 день, а психолог так и не найден.`,
+    followupSlots: (psychologistName: string, hasSlots: boolean) =>
+      hasSlots
+        ? `Здравствуйте! Если хотите продолжить работу с психологом ${psychologistName}, выберите удобное время — кнопкой ниже.`
+        : `Здравствуйте! Если хотите продолжить работу с психологом ${psychologistName}, напишите нам — сейчас свободного времени нет, но мы подберём.`,
+    slotTakenRetry: 'Это время уже заняли. Вот что свободно сейчас:',
+    slotBooked: 'Готово, вы записаны 🌿 Подробности пришлём отдельным сообщением.',
+  },
+
   /** Short answers returned to the caller (the old clients showed them to people). */
   reply: {
     diagnosticRequestReceived:
