@@ -21,7 +21,7 @@ import { AppError, badRequest } from './errors.ts';
 import { clientErrorHandler, errorBody, registerErrorHandling } from './http/errors.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { decimalDigitsKeyword, RateLimitStore, rateLimited } from './http/schemas.ts';
-import { adminRoutes } from './http/routes/admin.ts';
+import { adminRoutes } from './http/routes/admin/index.ts';
 import { applicationRoutes } from './http/routes/applications.ts';
 import { eventRoutes } from './http/routes/events.ts';
 import { feedbackRoutes } from './http/routes/feedback.ts';
