@@ -12,6 +12,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   type FastifyHttpOptions,
+  type RouteOptions,
 } from 'fastify';
 import qs from 'qs';
 import type { Deps } from './deps.ts';
@@ -33,6 +34,8 @@ declare module 'fastify' {
     deps: Deps;
     /** Every API route as "METHOD /path" (the inventory the OpenAPI document must cover). */
     apiRoutes: string[];
+    /** Every route with its options as registered (tests check that each declares its answers). */
+    registeredRoutes: RouteOptions[];
   }
   interface FastifyContextConfig {
     /** The route's Cache-Control when its answers may be kept (a public listing); else no-store. */
@@ -76,7 +79,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const app = Fastify(options);
   app.decorate('deps', deps);
   app.decorate('apiRoutes', [] as string[]);
+  app.decorate('registeredRoutes', [] as RouteOptions[]);
   app.addHook('onRoute', (route) => {
+    app.registeredRoutes.push(route);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (route.url.startsWith('/docs') || route.url === '*') return;
     for (const method of methods)
