@@ -1,7 +1,9 @@
-// Operator routes for one person: everything held about them.
+// Operator routes for one person: everything held about them, and erasing it (the privacy operations
+// of spec/admin-api.md).
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { eraseClient } from '../../../commands/erase-client.ts';
 import { getClientRecord } from '../../../commands/get-client-record.ts';
 import { Iso, Nullable, Text } from '../../schemas.ts';
 import {
@@ -82,6 +84,28 @@ export async function clientRoutes(fastify: FastifyInstance): Promise<void> {
           updated_at: q.updated_at.toISOString(),
         })),
         messages: record.messages.map(presentOutboxMessage),
+      };
+    },
+  );
+
+  app.delete(
+    '/admin/clients/:lead_number',
+    {
+      schema: {
+        summary: "Erase the person's personal data everywhere; tickets and sessions stay, anonymous",
+        description: 'Erasing an erased client again succeeds and changes nothing.',
+        params,
+        response: {
+          200: Type.Object({ success: Type.Literal(true), lead_number: Type.String(), erased_at: Iso }),
+        },
+      },
+    },
+    async (request) => {
+      const erased = await eraseClient(deps, request.actor, { leadNumber: request.params.lead_number });
+      return {
+        success: true as const,
+        lead_number: erased.leadNumber,
+        erased_at: erased.erasedAt.toISOString(),
       };
     },
   );
