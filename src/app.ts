@@ -12,6 +12,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   type FastifyHttpOptions,
+  type RouteOptions,
 } from 'fastify';
 import qs from 'qs';
 import type { Deps } from './deps.ts';
@@ -21,7 +22,7 @@ import { AppError, badRequest } from './errors.ts';
 import { clientErrorHandler, errorBody, registerErrorHandling } from './http/errors.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { decimalDigitsKeyword, RateLimitStore, rateLimited } from './http/schemas.ts';
-import { adminRoutes } from './http/routes/admin.ts';
+import { adminRoutes } from './http/routes/admin/index.ts';
 import { applicationRoutes } from './http/routes/applications.ts';
 import { eventRoutes } from './http/routes/events.ts';
 import { feedbackRoutes } from './http/routes/feedback.ts';
@@ -29,7 +30,6 @@ import { sessionRoutes } from './http/routes/sessions.ts';
 import { systemRoutes } from './http/routes/system.ts';
 import { profileRoutes } from './http/routes/profile.ts';
 import { communicationRoutes } from './http/routes/communication.ts';
-import { adminJobRoutes } from './http/routes/admin-jobs.ts';
 import { followupRoutes } from './http/routes/followups.ts';
 import { telegramRoutes } from './http/routes/telegram.ts';
 import type { HraniteliBot } from './telegram/bot.ts';
@@ -39,6 +39,8 @@ declare module 'fastify' {
     deps: Deps;
     /** Every API route as "METHOD /path" (the inventory the OpenAPI document must cover). */
     apiRoutes: string[];
+    /** Every route with its options as registered (tests check that each declares its answers). */
+    registeredRoutes: RouteOptions[];
   }
   interface FastifyContextConfig {
     /** The route's Cache-Control when its answers may be kept (a public listing); else no-store. */
@@ -87,7 +89,9 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   const app = Fastify(options);
   app.decorate('deps', deps);
   app.decorate('apiRoutes', [] as string[]);
+  app.decorate('registeredRoutes', [] as RouteOptions[]);
   app.addHook('onRoute', (route) => {
+    app.registeredRoutes.push(route);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (route.url.startsWith('/docs') || route.url === '*') return;
     for (const method of methods)
@@ -223,7 +227,6 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   await app.register(profileRoutes);
   await app.register(communicationRoutes);
   await app.register(followupRoutes);
-  await app.register(adminJobRoutes);
   const webhookSecret = deps.config.telegram.webhookSecret;
   if (parts.bot && webhookSecret) await app.register(telegramRoutes(parts.bot, webhookSecret));
 

@@ -11,7 +11,7 @@ import { isEmpty, loadDemoData } from './demo/demo-data.ts';
 import { createLogger } from './logger.ts';
 import { openRuntime } from './runtime.ts';
 import { createBot } from './telegram/bot.ts';
-import { startJobs } from './jobs/scheduler.ts';
+import { startJobs, type JobSystem } from './jobs/scheduler.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -26,16 +26,27 @@ async function main(): Promise<void> {
   const app = await buildApp(deps, { bot });
   await app.listen({ port: config.port, host: config.host });
   await startBot(deps, bot);
-  // Jobs: this instance works them (JOBS=on), or only plans wake-ups for the instances that do.
-  const jobs =
-    config.jobs || deps.database.kind === 'postgres' ? await startJobs(deps, { work: config.jobs }) : null;
-  if (jobs) deps.jobs = jobs;
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   console.log(`Hraniteli is listening on ${base} (database: ${deps.database.kind}; docs: ${base}/docs)`);
   if (runtime.generatedApiKey) {
     console.log(
       `Generated API key (shown once; also kept in ${config.dataDir}/secrets.json): ${deps.apiKey}`,
     );
+  }
+
+  // Jobs: this instance works them (JOBS=on), or only plans wake-ups for the instances that do. They
+  // start after the server answers: a job system that cannot start is logged, the API keeps serving.
+  let jobs: JobSystem | null = null;
+  if (config.jobs || deps.database.kind === 'postgres') {
+    try {
+      jobs = await startJobs(deps, { work: config.jobs });
+      deps.jobs = jobs;
+    } catch (error) {
+      log.error(
+        { err: { name: (error as Error).name, code: (error as { code?: string }).code } },
+        'jobs not started',
+      );
+    }
   }
 
   // Sessions committed without a video link (a crash or a provider outage right after a booking) get

@@ -24,7 +24,7 @@ const STATUS: Record<ErrorKind, number> = {
 export const statusOf = (error: AppError): number => STATUS[error.kind];
 
 export function errorBody(statusCode: number, type: string, message: string, details: unknown[] = []) {
-  return { success: false, message, error: { code: statusCode, type, message, details } };
+  return { success: false as const, message, error: { code: statusCode, type, message, details } };
 }
 
 interface AjvIssue {

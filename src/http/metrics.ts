@@ -1,5 +1,6 @@
 // Prometheus metrics at /metrics: request counts and latencies per route, outbox backlog.
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Deps } from '../deps.ts';
 import { outboxRepository } from '../repositories/outbox.repository.ts';
@@ -55,8 +56,16 @@ export function registerMetrics(app: FastifyInstance, deps: Deps): void {
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', { config: { access: 'service' }, schema: { hide: true } }, async (_request, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    {
+      config: { access: 'service' },
+      // A text answer: Fastify sends a string with a non-JSON type as it is; the schema documents it.
+      schema: { hide: true, response: { 200: Type.String({ description: 'Prometheus text format' }) } },
+    },
+    async (_request, reply) => {
+      reply.type(registry.contentType);
+      return registry.metrics();
+    },
+  );
 }

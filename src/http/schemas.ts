@@ -44,6 +44,11 @@ export const Offset = Type.Number({ minimum: -15, maximum: 15, description: 'hou
 export const Loose = <T extends Record<string, TSchema>>(properties: T) =>
   Type.Object(properties, { additionalProperties: true });
 
+/** A value or null (a nullable column): fast-json-stringify would print a bare null as "" or 0. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** A moment in an answer: ISO-8601 UTC, turned into a string by the presenter. */
+export const Iso = Type.String({ format: 'date-time' });
+
 export const Ok = Type.Object({ success: Type.Literal(true), message: Type.String() });
 
 export const ErrorResponse = Type.Object({

@@ -85,6 +85,11 @@ export const clientsRepository = {
     return db.selectFrom('hraniteli_clients').selectAll().where('id', '=', id).executeTakeFirst();
   },
 
+  /** The client row locked for the rest of the transaction. */
+  async lock(db: Executor, id: string): Promise<Client | undefined> {
+    return db.selectFrom('hraniteli_clients').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  },
+
   async findByLeadNumber(db: Executor, leadNumber: string): Promise<Client | undefined> {
     return db
       .selectFrom('hraniteli_clients')
@@ -172,11 +177,6 @@ export const clientsRepository = {
       .selectAll()
       .where('telegram_id', '=', telegramId)
       .executeTakeFirst();
-  },
-
-  /** The client row locked for the rest of the transaction. */
-  async lock(db: Executor, id: string): Promise<Client | undefined> {
-    return db.selectFrom('hraniteli_clients').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
   },
 
   /** Gives a client without a Telegram account this one (the person proved it by opening the bot). */

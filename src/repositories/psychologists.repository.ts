@@ -105,13 +105,13 @@ export const psychologistsRepository = {
       .executeTakeFirst();
   },
 
-  async update(db: Executor, id: string, values: PsychologistUpdate): Promise<Psychologist | undefined> {
+  async update(db: Executor, id: string, values: PsychologistUpdate, now: Date): Promise<Psychologist> {
     return db
       .updateTable('hraniteli_psychologists')
-      .set({ ...values, updated_at: new Date() })
+      .set({ ...values, updated_at: now })
       .where('id', '=', id)
       .returningAll()
-      .executeTakeFirst();
+      .executeTakeFirstOrThrow();
   },
 
   async list(db: Executor, onlyActive: boolean): Promise<Psychologist[]> {
@@ -124,9 +124,11 @@ export const psychologistsRepository = {
     return db.selectFrom('hraniteli_psychologists').select('id').limit(1).executeTakeFirst();
   },
 
-  async findById(db: Executor, id: string): Promise<Psychologist | undefined> {
+  async findById(db: Executor, id: string, lock = false): Promise<Psychologist | undefined> {
     if (!isUuid(id)) return undefined;
-    return db.selectFrom('hraniteli_psychologists').selectAll().where('id', '=', id).executeTakeFirst();
+    let query = db.selectFrom('hraniteli_psychologists').selectAll().where('id', '=', id);
+    if (lock) query = query.forUpdate();
+    return query.executeTakeFirst();
   },
 
   async findByName(db: Executor, name: string): Promise<Psychologist | undefined> {

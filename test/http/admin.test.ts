@@ -69,6 +69,29 @@ describe('psychologists', () => {
       (await t.admin({ method: 'PATCH', url: `/admin/psychologists/${id}`, payload: {} })).statusCode,
     ).toBe(400);
   });
+  it('answers a rename to a name already taken with 409, also when two renames race', async () => {
+    const first = await createPsychologist(t, { name: 'Ирина Первая' });
+    const second = await createPsychologist(t, { name: 'Ольга Вторая' });
+    const rename = (id: string, name: string) =>
+      t.admin({ method: 'PATCH', url: `/admin/psychologists/${id}`, payload: { name } });
+
+    const taken = await rename(second.id, '  ирина   пёрвая ');
+    expect(taken.statusCode, taken.body).toBe(409);
+    expect(taken.json().error.type).toBe('duplicate_name');
+    const list = (await t.admin({ url: '/admin/psychologists' })).json().psychologists as {
+      id: string;
+      name: string;
+    }[];
+    expect(list.find((p) => p.id === second.id)?.name).toBe('Ольга Вторая');
+    // Its own name in another spelling is no duplicate.
+    const own = await rename(first.id, 'Ирина  ПЕРВАЯ');
+    expect(own.statusCode, own.body).toBe(200);
+    expect(own.json().psychologist.name).toBe('Ирина ПЕРВАЯ');
+
+    const raced = await Promise.all([rename(first.id, 'Алла Третья'), rename(second.id, 'алла третья')]);
+    expect(raced.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    expect(raced.find((r) => r.statusCode === 409)?.json().error.type).toBe('duplicate_name');
+  });
 });
 
 describe('slots', () => {

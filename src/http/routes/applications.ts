@@ -1,7 +1,7 @@
 // Applications (заявки): the public submission forms and the ticket lookup.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { requestDiagnosticSession } from '../../commands/diagnostic-request.ts';
 import { contactTypeOf } from '../../commands/contact.ts';
 import { collectUtm, submitApplication, type ApplicationInput } from '../../commands/submit-application.ts';
@@ -10,7 +10,7 @@ import { TicketInfo, TicketRecord, ticketRecord } from '../presenters.ts';
 import { GENDER_VALUES } from '../../domain/matching.ts';
 import { badRequest, tooLarge } from '../../errors.ts';
 import { BODY_LIMIT, unstorableField } from '../conventions.ts';
-import { Age, Loose, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
+import { Age, Loose, Nullable, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
 
 const CONTACT_TYPES = [
   'telegram',
@@ -27,26 +27,30 @@ const CONTACT_TYPES = [
   'Max',
 ];
 
-const applicationBody = (extra: Record<string, ReturnType<typeof Type.Optional>> = {}) =>
-  Loose({
-    name: Text(200),
-    age: Age,
-    contact: Loose({ type: Type.String({ enum: CONTACT_TYPES }), value: Text(200) }),
-    selected_slots: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
-    preferences: Type.Optional(
-      Loose({
-        gender: Type.Optional(Type.String({ enum: GENDER_VALUES })),
-        price_max: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000 })),
-        specializations: Type.Optional(Type.Array(Text(200), { maxItems: 50 })),
-      }),
-    ),
-    ticket_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
-    utm: Type.Optional(Loose({})),
-    promocode: Type.Optional(Text(100)),
-    request_text: Type.Optional(Text()),
-    userTimeOffsetMsk: Type.Optional(Offset),
-    ...extra,
-  });
+const applicationFields = {
+  name: Text(200),
+  age: Age,
+  contact: Loose({ type: Type.String({ enum: CONTACT_TYPES }), value: Text(200) }),
+  selected_slots: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
+  preferences: Type.Optional(
+    Loose({
+      gender: Type.Optional(Type.String({ enum: GENDER_VALUES })),
+      price_max: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000 })),
+      specializations: Type.Optional(Type.Array(Text(200), { maxItems: 50 })),
+    }),
+  ),
+  ticket_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+  utm: Type.Optional(Loose({})),
+  promocode: Type.Optional(Text(100)),
+  request_text: Type.Optional(Text()),
+  userTimeOffsetMsk: Type.Optional(Offset),
+};
+const ApplicationBody = Loose(applicationFields);
+const HelpHandBody = Loose({
+  ...applicationFields,
+  price_session: Type.Optional(Type.String({ enum: ['free', '300', '500', '1000', '1500'] })),
+});
+type ApplicationBody = Static<typeof ApplicationBody> & { price_session?: string };
 
 const ApplicationResponse = Type.Object({
   success: Type.Literal(true),
@@ -71,22 +75,11 @@ const ApplicationResponse = Type.Object({
   ),
 });
 
-type ApplicationBody = {
-  name: string;
-  age: number;
-  contact: { type: string; value: string };
-  selected_slots?: string[];
-  preferences?: { gender?: string; price_max?: number; specializations?: string[] };
-  ticket_id?: string;
-  promocode?: string;
-  request_text?: string;
-  userTimeOffsetMsk?: number;
-  price_session?: string;
-} & Record<string, unknown>;
-
-function applicationInput(request: FastifyRequest, kind: ApplicationInput['kind']): ApplicationInput {
-  const body = request.body as ApplicationBody;
-  const key = request.headers['idempotency-key'];
+function applicationInput(
+  body: ApplicationBody,
+  key: string | string[] | undefined,
+  kind: ApplicationInput['kind'],
+): ApplicationInput {
   if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 200)) {
     throw badRequest('Idempotency-Key', 'must be 1–200 characters');
   }
@@ -134,10 +127,12 @@ async function mergeGetBody(request: FastifyRequest): Promise<void> {
   // The app's input checks ran before this hook; the body's values join the query unchecked otherwise.
   const bad = unstorableField(parsed);
   if (bad) throw badRequest(bad.field, bad.problem);
-  const query = request.query as Record<string, unknown>;
+  // Fastify's query is a plain object; the body's fields join it where the query has no value.
+  const query = request.query;
+  if (typeof query !== 'object' || query === null) return;
   for (const [key, value] of Object.entries(parsed)) {
-    if (query[key] === undefined && value !== '' && value !== null)
-      query[key] = typeof value === 'number' ? String(value) : value;
+    if (Reflect.get(query, key) === undefined && value !== '' && value !== null)
+      Reflect.set(query, key, typeof value === 'number' ? String(value) : value);
   }
 }
 
@@ -152,11 +147,16 @@ export async function applicationRoutes(fastify: FastifyInstance): Promise<void>
       schema: {
         tags: ['applications'],
         summary: 'Submit an application: client, ticket, matching, bot link',
-        body: applicationBody(),
+        body: ApplicationBody,
         response: { 200: ApplicationResponse },
       },
     },
-    async (request) => submitApplication(deps, request.actor, applicationInput(request, 'application')),
+    async (request) =>
+      submitApplication(
+        deps,
+        request.actor,
+        applicationInput(request.body, request.headers['idempotency-key'], 'application'),
+      ),
   );
 
   app.post(
@@ -166,13 +166,16 @@ export async function applicationRoutes(fastify: FastifyInstance): Promise<void>
       schema: {
         tags: ['applications'],
         summary: 'Register a helping-hand (Рука помощи) request',
-        body: applicationBody({
-          price_session: Type.Optional(Type.String({ enum: ['free', '300', '500', '1000', '1500'] })),
-        }),
+        body: HelpHandBody,
         response: { 200: ApplicationResponse },
       },
     },
-    async (request) => submitApplication(deps, request.actor, applicationInput(request, 'help_hand')),
+    async (request) =>
+      submitApplication(
+        deps,
+        request.actor,
+        applicationInput(request.body, request.headers['idempotency-key'], 'help_hand'),
+      ),
   );
 
   app.post(
@@ -198,16 +201,20 @@ export async function applicationRoutes(fastify: FastifyInstance): Promise<void>
             }),
           ),
         }),
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            message: Type.String(),
+            ticket_id: Type.String(),
+            lead_number: Type.String(),
+            client_token: Type.String(),
+            bot_link: Nullable(Type.String()),
+          }),
+        },
       },
     },
     async (request) => {
-      const body = request.body as {
-        client_name: string;
-        client_phone?: string;
-        client_telegram?: string;
-        client_email?: string;
-        request_text: string;
-      } & Record<string, unknown>;
+      const body = request.body;
       const utm = collectUtm(body);
       return requestDiagnosticSession(deps, request.actor, {
         clientName: body.client_name.trim(),

@@ -1,13 +1,18 @@
 // Events from the database webhook (Supabase-style) about slot changes made outside the service.
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { handleSlotEvent, type SlotEvent } from '../../commands/handle-slot-event.ts';
+import { handleSlotEvent } from '../../commands/handle-slot-event.ts';
 import { presentsServiceKey, secretMatches } from '../auth.ts';
 import { unauthorized } from '../../errors.ts';
 import { SERVICE } from '../../domain/access.ts';
 import { Enum } from '../schemas.ts';
 
-export async function eventRoutes(app: FastifyInstance): Promise<void> {
+/** A row as the webhook sends it: any columns (at least id and state for a slot). */
+const Row = Type.Record(Type.String(), Type.Unknown());
+
+export async function eventRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = app;
 
   app.post(
@@ -36,10 +41,8 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
             type: Enum(['INSERT', 'UPDATE', 'DELETE']),
             table: Type.String({ minLength: 1, maxLength: 200 }),
             schema: Type.Optional(Type.String({ maxLength: 200 })),
-            record: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])),
-            old_record: Type.Optional(
-              Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
-            ),
+            record: Type.Optional(Type.Union([Row, Type.Null()])),
+            old_record: Type.Optional(Type.Union([Row, Type.Null()])),
           },
           { additionalProperties: true },
         ),
@@ -53,10 +56,10 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const action = await handleSlotEvent(deps, request.actor, {
-        event: request.body as SlotEvent,
+        event: request.body,
         rawBody: JSON.stringify(request.body),
       });
-      return { success: true, action };
+      return { success: true as const, action };
     },
   );
 }

@@ -1,5 +1,6 @@
 // Feedback: rating a session and the client's session history.
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { rateSession } from '../../commands/rate-session.ts';
 import { formatDateTime } from '../../domain/time.ts';
@@ -9,7 +10,8 @@ import { mayAccessClient } from '../../domain/access.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { Ok, Text, TicketId } from '../schemas.ts';
 
-export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
+export async function feedbackRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = app;
 
   app.post(
@@ -31,10 +33,10 @@ export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const body = request.body as { ticket_id: string; rating: number; feedback?: string };
+      const body = request.body;
       const feedback = body.feedback?.trim() || null;
       return {
-        success: true,
+        success: true as const,
         ...(await rateSession(deps, request.actor, {
           ticketId: body.ticket_id,
           rating: body.rating,
@@ -69,7 +71,7 @@ export async function feedbackRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const { client_telegram } = request.query as { client_telegram: string };
+      const { client_telegram } = request.query;
       const client = await clientsRepository.findByTelegram(deps.db, client_telegram);
       if (request.actor.kind === 'client') {
         if (!client) throw notFound('client', 'клиент не найден');

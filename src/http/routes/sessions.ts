@@ -1,5 +1,6 @@
 // Sessions: free slots, booking a diagnostic session, and the client's confirm / cancel / reschedule.
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { bookSlotFor } from '../../commands/book-slot.ts';
 import { cancelSession } from '../../commands/cancel-session.ts';
@@ -22,7 +23,7 @@ import { psychologistsRepository } from '../../repositories/psychologists.reposi
 import { slotsRepository, type FreeSlotRow } from '../../repositories/slots.repository.ts';
 import { normalizeName } from '../../domain/names.ts';
 import { badRequest, notFound } from '../../errors.ts';
-import { Offset, Ok, rateLimited, SlotTime, Text, TicketId, Uuid, Ymd, Enum } from '../schemas.ts';
+import { Nullable, Offset, Ok, rateLimited, SlotTime, Text, TicketId, Uuid, Ymd, Enum } from '../schemas.ts';
 
 const SlotOut = Type.Object({
   id: Type.String(),
@@ -36,6 +37,14 @@ const SlotOut = Type.Object({
   local_date: Type.Optional(Type.String()),
   local_time: Type.Optional(Type.String()),
 });
+
+/**
+ * The listing's answer. The handler sends the JSON bytes the listing cache holds (a Buffer, which Fastify
+ * sends as it is); the schema says what those bytes are.
+ */
+const SlotListing = Type.Unsafe<Buffer>(
+  Type.Object({ success: Type.Literal(true), slots: Type.Array(SlotOut) }),
+);
 
 const EMPTY_LISTING = Buffer.from('{"success":true,"slots":[]}');
 
@@ -63,7 +72,8 @@ export function parseTimeField(value: string, field: string, now: Date): Date {
   return at;
 }
 
-export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { deps } = app;
 
   app.get(
@@ -83,20 +93,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           gender: Type.Optional(Enum(GENDER_VALUES)),
           specializations: Type.Optional(Type.String({ maxLength: 2000 })),
         }),
-        response: { 200: Type.Object({ success: Type.Literal(true), slots: Type.Array(SlotOut) }) },
+        response: { 200: SlotListing },
       },
     },
     async (request, reply) => {
-      const q = request.query as {
-        psychologist?: string;
-        psychologist_id?: string;
-        from?: string;
-        to?: string;
-        userTimeOffsetMsk?: number;
-        price_max?: number;
-        gender?: string;
-        specializations?: string;
-      };
+      const q = request.query;
       const now = deps.clock.now();
       const from = q.from ? parseYmd(q.from) : moscowDayStart(now);
       if (!from) throw badRequest('from', 'must be a real date YYYY-MM-DD');
@@ -151,8 +152,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         throw notFound('psychologist', 'психолог не найден');
       }
       // The body is JSON bytes already (see ListingCache), sent as they are.
-      reply.type('application/json; charset=utf-8');
-      return body;
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   );
 
@@ -176,16 +176,26 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           },
           { additionalProperties: true },
         ),
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            ticket_id: Type.String(),
+            session: Type.Object({
+              id: Type.String(),
+              date: Type.String(),
+              time: Type.String(),
+              start_iso: Type.String(),
+              psychologist: Nullable(Type.String()),
+              client_name: Nullable(Type.String()),
+              status: Type.String(),
+              meeting_link: Nullable(Type.String()),
+            }),
+          }),
+        },
       },
     },
     async (request) => {
-      const body = request.body as {
-        client_id: string;
-        psychologist_id: string;
-        slot_id: string;
-        payment_info: { amount: number; status: 'pending' | 'completed' };
-        ticket_id?: string;
-      };
+      const body = request.body;
       const client = await clientsRepository.findByLeadOrId(deps.db, body.client_id);
       if (!client) throw notFound('client', 'клиент не найден');
       // Only the service records payment_info; a client's booking leaves it to the operators.
@@ -198,7 +208,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         payment: body.payment_info,
       });
       return {
-        success: true,
+        success: true as const,
         ticket_id: ticket.ticket_id,
         session: {
           id: session.id,
@@ -228,10 +238,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const body = request.body as { ticket_id: string; slot_time: string };
+      const body = request.body;
       const at = parseTimeField(body.slot_time, 'slot_time', deps.clock.now());
       return {
-        success: true,
+        success: true as const,
         ...(await confirmSession(deps, request.actor, { ticketId: body.ticket_id, slotTime: at })),
       };
     },
@@ -252,10 +262,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const body = request.body as { ticket_id: string; cancellation_reason: string };
+      const body = request.body;
       const reason = body.cancellation_reason.trim();
       return {
-        success: true,
+        success: true as const,
         ...(await cancelSession(deps, request.actor, { ticketId: body.ticket_id, reason })),
       };
     },
@@ -273,10 +283,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const body = request.body as { ticket_id: string; new_slot_time: string };
+      const body = request.body;
       const at = parseTimeField(body.new_slot_time, 'new_slot_time', deps.clock.now());
       return {
-        success: true,
+        success: true as const,
         ...(await rescheduleSession(deps, request.actor, { ticketId: body.ticket_id, newStart: at })),
       };
     },

@@ -1,0 +1,61 @@
+// An operator moves a ticket through its lifecycle (SPEC §4) or chooses its psychologist — e.g. assigns
+// one to a helping-hand ticket. A ticket with an active session keeps its status until that session is
+// cancelled: the session and the ticket must not tell different stories.
+import type { Deps } from '../deps.ts';
+import type { Ticket } from '../db/types.ts';
+import { requireService, type Actor } from '../domain/access.ts';
+import type { TicketStatus } from '../domain/vocabulary.ts';
+import { conflict, notFound } from '../errors.ts';
+import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
+import { sessionsRepository } from '../repositories/sessions.repository.ts';
+import { ticketsRepository } from '../repositories/tickets.repository.ts';
+import { inTransaction } from './transaction.ts';
+
+export interface MoveTicketInput {
+  ticketId: string;
+  status?: Exclude<TicketStatus, 'booked'>;
+  /** The chosen psychologist, by id or name; a `new` ticket becomes `matched` unless a status is given. */
+  psychologist?: string;
+  note?: string;
+}
+
+export async function moveTicket(deps: Deps, actor: Actor, input: MoveTicketInput): Promise<Ticket> {
+  requireService(actor);
+  return inTransaction(deps, async (trx) => {
+    const ticket = await ticketsRepository.lock(trx, input.ticketId);
+    if (!ticket) throw notFound('ticket');
+    let psychologistId: string | undefined;
+    if (input.psychologist) {
+      const p = await psychologistsRepository.findByIdOrName(trx, input.psychologist);
+      if (!p) throw notFound('psychologist');
+      psychologistId = p.id;
+    }
+    if (input.status && input.status !== ticket.status) {
+      const active = await sessionsRepository.activeOfTicket(trx, ticket.ticket_id);
+      if (active) {
+        throw conflict(
+          'ticket_has_active_session',
+          `заявка в статусе ${ticket.status} с активной сессией: сначала отмените сессию`,
+        );
+      }
+    }
+    return ticketsRepository.update(
+      trx,
+      ticket.ticket_id,
+      {
+        ...(input.status ? { status: input.status } : {}),
+        ...(psychologistId
+          ? {
+              psychologist_id: psychologistId,
+              matched_psychologists: ticket.matched_psychologists.includes(psychologistId)
+                ? ticket.matched_psychologists
+                : [...ticket.matched_psychologists, psychologistId],
+              ...(!input.status && ticket.status === 'new' ? { status: 'matched' as const } : {}),
+            }
+          : {}),
+        ...(input.note !== undefined ? { note: input.note } : {}),
+      },
+      deps.clock.now(),
+    );
+  });
+}

@@ -1,0 +1,161 @@
+// Operator routes for tickets: the paged queue, one ticket with everything around it, and moving it.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { moveTicket } from '../../../commands/move-ticket.ts';
+import { TICKET_STATUSES, TICKET_TYPES } from '../../../domain/vocabulary.ts';
+import { notFound } from '../../../errors.ts';
+import { clientsRepository } from '../../../repositories/clients.repository.ts';
+import { formsRepository } from '../../../repositories/forms.repository.ts';
+import { outboxRepository } from '../../../repositories/outbox.repository.ts';
+import { sessionsRepository } from '../../../repositories/sessions.repository.ts';
+import { ticketsRepository } from '../../../repositories/tickets.repository.ts';
+import { Enum, Iso, Nullable, Text, TicketId, Ymd } from '../../schemas.ts';
+import { dayBound, decodeCursor, encodeCursor } from './query.ts';
+import {
+  ClientOut,
+  OutboxMessageOut,
+  presentClient,
+  presentOutboxMessage,
+  presentSession,
+  presentTicket,
+  SessionOut,
+  TicketOut,
+} from './presenters.ts';
+
+const TicketListItem = Type.Object({
+  ticket_id: Type.String(),
+  type: Type.String(),
+  status: Type.String(),
+  created_at: Iso,
+  updated_at: Iso,
+  form_ticket_id: Nullable(Type.String()),
+  lead_number: Type.String(),
+  client_name: Nullable(Type.String()),
+  psychologist_name: Nullable(Type.String()),
+});
+
+const TrackingStep = Type.Object({ form_type: Type.String(), step: Type.String(), at: Iso });
+
+export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { deps } = app;
+
+  app.get(
+    '/admin/tickets',
+    {
+      schema: {
+        summary: 'Tickets, newest first, a page at a time (next_cursor until the end)',
+        querystring: Type.Object({
+          status: Type.Optional(Enum(TICKET_STATUSES)),
+          type: Type.Optional(Enum(TICKET_TYPES)),
+          from: Type.Optional(Ymd),
+          to: Type.Optional(Ymd),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          cursor: Type.Optional(Type.String({ maxLength: 200 })),
+        }),
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            tickets: Type.Array(TicketListItem),
+            next_cursor: Nullable(Type.String()),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const limit = q.limit ?? 50;
+      const from = dayBound(q.from, 'from');
+      const to = dayBound(q.to, 'to', true);
+      const rows = await ticketsRepository.list(deps.db, {
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.type ? { type: q.type } : {}),
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        ...(q.cursor ? { cursor: decodeCursor(q.cursor) } : {}),
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        success: true as const,
+        tickets: page.map((t) => ({
+          ...t,
+          created_at: t.created_at.toISOString(),
+          updated_at: t.updated_at.toISOString(),
+        })),
+        next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.ticket_id) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/admin/tickets/:ticket_id',
+    {
+      schema: {
+        summary: 'One ticket with its client, sessions, form tracking steps and messages',
+        params: Type.Object({ ticket_id: TicketId }),
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            ticket: TicketOut,
+            client: ClientOut,
+            sessions: Type.Array(SessionOut),
+            tracking: Type.Array(TrackingStep),
+            messages: Type.Array(OutboxMessageOut),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const ticket = await ticketsRepository.find(deps.db, request.params.ticket_id);
+      if (!ticket) throw notFound('ticket');
+      const [client, sessions, tracking, messages] = await Promise.all([
+        clientsRepository.findById(deps.db, ticket.client_id),
+        sessionsRepository.ofTicket(deps.db, ticket.ticket_id),
+        formsRepository.trackingSteps(deps.db, [
+          ticket.ticket_id,
+          ...(ticket.form_ticket_id ? [ticket.form_ticket_id] : []),
+        ]),
+        outboxRepository.list(deps.db, { ticketId: ticket.ticket_id, limit: 200 }),
+      ]);
+      // The foreign key keeps every ticket's client.
+      if (!client) throw notFound('client');
+      return {
+        success: true as const,
+        ticket: presentTicket(ticket),
+        client: presentClient(client),
+        sessions: sessions.map(presentSession),
+        tracking: tracking.map((s) => ({ form_type: s.form_type, step: s.step, at: s.at.toISOString() })),
+        messages: messages.map(presentOutboxMessage),
+      };
+    },
+  );
+
+  app.patch(
+    '/admin/tickets/:ticket_id',
+    {
+      schema: {
+        summary: 'Move a ticket (status) or choose its psychologist (name or id)',
+        params: Type.Object({ ticket_id: TicketId }),
+        body: Type.Object(
+          {
+            status: Type.Optional(Enum(['new', 'matched', 'closed', 'cancelled'])),
+            psychologist: Type.Optional(Text(200)),
+            note: Type.Optional(Text(5000)),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: Type.Object({ success: Type.Literal(true), ticket: TicketOut }) },
+      },
+    },
+    async (request) => {
+      const ticket = await moveTicket(deps, request.actor, {
+        ticketId: request.params.ticket_id,
+        ...request.body,
+      });
+      return { success: true as const, ticket: presentTicket(ticket) };
+    },
+  );
+}
