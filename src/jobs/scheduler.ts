@@ -10,6 +10,8 @@ import { JOB_NAMES, JOB_SCHEDULES, JOB_TIME_ZONE, type JobName } from '../domain
 import { runJob } from '../commands/run-job.ts';
 
 export interface JobSystem extends JobWakeups {
+  /** The cron schedules pg-boss keeps (one per job). */
+  schedules(): Promise<{ name: string; cron: string; timezone: string }[]>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,9 @@ export async function startJobs(deps: Deps, options: JobSystemOptions): Promise<
       boss
         .send(job, { key }, { startAfter: at, singletonKey: key })
         .catch((error: unknown) => deps.log.error({ err: errorFields(error), job }, 'wake-up not planned'));
+    },
+    async schedules() {
+      return (await boss.getSchedules()).map((s) => ({ name: s.name, cron: s.cron, timezone: s.timezone }));
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 5_000 });
