@@ -2,7 +2,7 @@
 // reachable or can be started, on PostgreSQL. The server under test is a child process
 // (bench/server.ts); the load comes from autocannon in this process.
 //
-//   npm run bench                         B0 B1 S1 S1nc S2 S3 S3r S4 S8 on PGlite, then on PostgreSQL
+//   npm run bench                         B0 B1 S1 S1nc S2 S3 S3r S4 S5 S8 on PGlite, then on PostgreSQL
 //   npm run bench -- S1 S4                a subset (B1 is added when a ratio to it is needed)
 //   npm run bench -- --db pglite          one database (pglite | postgres | both)
 //   npm run bench -- --profile            CPU profile per scenario + top SQL statements (PostgreSQL)
@@ -42,12 +42,12 @@ import type { CallMessage, ServerMessage, ServerMethod } from './protocol.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
 
-const SCENARIOS = ['B0', 'B1', 'S1', 'S1nc', 'S2', 'S3', 'S3r', 'S4', 'S8'] as const;
+const SCENARIOS = ['B0', 'B1', 'S1', 'S1nc', 'S2', 'S3', 'S3r', 'S4', 'S5', 'S8'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type DatabaseKind = 'pglite' | 'postgres';
 
 /** The scenarios judged against B1. */
-const RELATIVE: Scenario[] = ['S1', 'S1nc', 'S2', 'S3', 'S3r'];
+const RELATIVE: Scenario[] = ['S1', 'S1nc', 'S2', 'S3', 'S3r', 'S5'];
 
 const STORM_ATTEMPTS = 2_000;
 const STORM_SLOTS = 200;
@@ -84,7 +84,7 @@ function startFlags(): string[] {
 function usage(message?: string): never {
   if (message) console.error(message);
   console.error(
-    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S3 S3r S4 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
+    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S3 S3r S4 S5 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
       '                       [--duration <s>] [--warmup <s>] [--connections <n>] [--pool <n>]\n' +
       '                       [--node-options "<flags for the server process>"]',
   );
@@ -721,6 +721,12 @@ async function runScenario(name: Scenario, deps: RunContext): Promise<ScenarioOu
     }
     case 'S4':
       return bookingStorm(deps);
+    case 'S5':
+      // Every psychologist's four weekly schedule messages, rotating over all names.
+      return runReads(
+        deps,
+        deps.data.names.map((n) => `/get-schedule?psychologist=${encodeURIComponent(n)}`),
+      );
     case 'S8':
       throw new Error('S8 starts servers of its own (startUp)');
   }
@@ -909,6 +915,8 @@ function targetOf(name: Scenario | StartUp, db: DatabaseKind): Target | undefine
         return withRss({ minRate: 95, maxP99: 50 }, '100 req/s kept, p99 ≤ 50 ms');
       case 'S4':
         return { minAttempts: 1500, text: '200×2xx, 1800×409, 0×5xx, invariants; ≥ 1500 attempts/s' };
+      case 'S5':
+        return withRss({ minRatio: 0.5 }, '≥ 50 % of B1');
       default:
         return undefined;
     }
@@ -926,6 +934,8 @@ function targetOf(name: Scenario | StartUp, db: DatabaseKind): Target | undefine
       return withRss({ minRate: 47.5, maxP99: 100 }, '50 req/s kept, p99 ≤ 100 ms');
     case 'S4':
       return { minAttempts: 200, text: '200×2xx, 1800×409, 0×5xx, invariants; ≥ 200 attempts/s' };
+    case 'S5':
+      return withRss({ minRps: 800 }, '≥ 800 req/s');
     default:
       return undefined;
   }

@@ -31,6 +31,7 @@ import { systemRoutes } from './http/routes/system.ts';
 import { profileRoutes } from './http/routes/profile.ts';
 import { communicationRoutes } from './http/routes/communication.ts';
 import { followupRoutes } from './http/routes/followups.ts';
+import { reassignmentRoutes } from './http/routes/reassignment.ts';
 import { telegramRoutes } from './http/routes/telegram.ts';
 import type { HraniteliBot } from './telegram/bot.ts';
 
@@ -227,6 +228,7 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   await app.register(profileRoutes);
   await app.register(communicationRoutes);
   await app.register(followupRoutes);
+  await app.register(reassignmentRoutes);
   const webhookSecret = deps.config.telegram.webhookSecret;
   if (parts.bot && webhookSecret) await app.register(telegramRoutes(parts.bot, webhookSecret));
 

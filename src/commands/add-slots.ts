@@ -47,7 +47,8 @@ export async function addSlots(
   // PGlite has no autovacuum: a bulk load would leave the planner without statistics (seen: a listing
   // by name walking every free slot). PostgreSQL's autovacuum catches up by itself.
   if (deps.database.kind === 'pglite' && created.length >= BULK_ANALYZE_ROWS) await analyzeHotTables(deps.db);
-  deps.listings.invalidate();
+  // Committed outside a transaction: the after-commit effect runs here.
+  await deps.effects.run([{ type: 'slots-changed' }]);
   return {
     created: created.sort((a, b) => a.start_at.getTime() - b.start_at.getTime()),
     skipped: input.slots.length - created.length,

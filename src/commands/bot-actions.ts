@@ -22,6 +22,7 @@ import { answerHelpHand } from './help-hand-checks.ts';
 import { confirmSession } from './confirm-session.ts';
 import { adminMessage, factsOf, loadParties, notify } from './session-processes.ts';
 import { setSessionStatus } from './set-session-status.ts';
+import { scheduleMessages } from './schedules.ts';
 import { inTransaction } from './transaction.ts';
 
 /** The actor of a Telegram account: its client with a whole-client grant, or nobody known. */
@@ -171,15 +172,9 @@ export function buttonFailureNotice(error: unknown): string {
   return messages.bot.somethingWrong;
 }
 
-/** The psychologist's /schedule: their upcoming sessions (null when the account is no psychologist). */
-export async function psychologistUpcoming(deps: Deps, telegramId: string): Promise<string | null> {
+/** The psychologist's /schedule: their get-schedule messages (null when the account is no psychologist). */
+export async function psychologistScheduleOf(deps: Deps, telegramId: string): Promise<string[] | null> {
   const psychologist = await psychologistsRepository.findByTelegramId(deps.db, telegramId);
   if (!psychologist) return null;
-  const sessions = await sessionsRepository.upcomingOfPsychologist(
-    deps.db,
-    psychologist.id,
-    deps.clock.now(),
-    20,
-  );
-  return messages.bot.psychologistSchedule(sessions.map((s) => ({ startAt: s.start_at, status: s.status })));
+  return scheduleMessages(deps, SERVICE, { psychologist });
 }

@@ -10,7 +10,7 @@ import {
   type CandidateFilter,
 } from '../repositories/psychologists.repository.ts';
 import { slotsRepository, type FreeSlotRow } from '../repositories/slots.repository.ts';
-import { monthBounds } from './refresh-clients-provided.ts';
+import { assignedWindow } from '../domain/coefficient.ts';
 
 export interface MatchRequest {
   gender?: string;
@@ -51,7 +51,7 @@ export async function findMatches(deps: Deps, db: Executor, request: MatchReques
     helpHandOnly: request.helpHand,
     specializations: request.specializations,
   };
-  const month = { now, end: monthBounds(now).end };
+  const assigned = assignedWindow(now);
   const from = new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
 
   // With chosen times only psychologists free at one of them are offered; without, every candidate is,
@@ -62,7 +62,7 @@ export async function findMatches(deps: Deps, db: Executor, request: MatchReques
       db,
       candidates,
       { from, to: new Date(now.getTime() + 366 * DAY_MS), slotIds, startTimes },
-      month,
+      assigned,
     );
     for (const { coefficient, ...slot } of free) {
       const match = byPsychologist.get(slot.psychologist_id);
@@ -81,7 +81,7 @@ export async function findMatches(deps: Deps, db: Executor, request: MatchReques
       db,
       candidates,
       { from, to: new Date(now.getTime() + 29 * DAY_MS), perPsychologist: OFFERED_WITHOUT_CHOICE },
-      month,
+      assigned,
     );
     for (const row of rows) {
       let match = byPsychologist.get(row.id);

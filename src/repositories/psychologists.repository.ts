@@ -50,12 +50,17 @@ export function candidateFilterSql(filter: CandidateFilter) {
 
 /**
  * The remaining assignment coefficient of `p` (get-assigment-coeff): debt − clients provided − active
- * sessions from now to the end of the Moscow month (an index-only count, see migration 002).
+ * sessions after today to the end of the Moscow month (an index-only count, see migration 002).
  */
-export function coefficientSql(now: Date, monthEnd: Date) {
-  return sql<number>`p.debt - p.number_of_clients_provided - (select count(*) from hraniteli_sessions x
+export function coefficientSql(assigned: { from: Date; to: Date }) {
+  return sql<number>`p.debt - p.number_of_clients_provided - ${assignedCountSql(assigned)}`;
+}
+
+/** Active sessions of `p` in the assigned window (src/domain/coefficient.ts). */
+function assignedCountSql(assigned: { from: Date; to: Date }) {
+  return sql<number>`(select count(*) from hraniteli_sessions x
     where x.psychologist_id = p.id and x.status in (${ACTIVE_STATUSES_SQL})
-    and x.start_at >= ${now} and x.start_at < ${monthEnd})::int`;
+    and x.start_at >= ${assigned.from} and x.start_at < ${assigned.to})::int`;
 }
 
 export const psychologistsRepository = {
@@ -162,10 +167,10 @@ export const psychologistsRepository = {
     db: Executor,
     candidates: CandidateFilter,
     window: { from: Date; to: Date; perPsychologist: number },
-    month: { now: Date; end: Date },
+    assigned: { from: Date; to: Date },
   ): Promise<CandidateWithSlotRow[]> {
     const result = await sql<CandidateWithSlotRow>`
-      select p.id, p.name, p.min_price, ${coefficientSql(month.now, month.end)} as coefficient,
+      select p.id, p.name, p.min_price, ${coefficientSql(assigned)} as coefficient,
         s.id as slot_id, (extract(epoch from s.start_at) * 1000)::float8 as start_ms,
         s.duration_minutes, s.price
       from hraniteli_psychologists p
@@ -179,5 +184,26 @@ export const psychologistsRepository = {
       where ${candidateFilterSql(candidates)}
       order by s.start_at, p.name`.execute(db);
     return result.rows;
+  },
+
+  /** The parts of one psychologist's coefficient. */
+  async coefficientParts(db: Executor, psychologistId: string, assigned: { from: Date; to: Date }) {
+    const result = await sql<{ debt: number; clients_provided: number; assigned: number }>`
+      select p.debt, p.number_of_clients_provided as clients_provided, ${assignedCountSql(assigned)} as assigned
+      from hraniteli_psychologists p where p.id = ${psychologistId}`.execute(db);
+    return result.rows[0];
+  },
+
+  /** Names of these psychologists, in the given order (unknown ids left out). */
+  async namesOf(db: Executor, ids: string[]): Promise<string[]> {
+    const valid = ids.filter(isUuid);
+    if (!valid.length) return [];
+    const rows = await db
+      .selectFrom('hraniteli_psychologists')
+      .select(['id', 'name'])
+      .where('id', '=', (eb) => eb.fn.any(eb.val(valid)))
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, r.name]));
+    return valid.flatMap((id) => byId.get(id) ?? []);
   },
 };

@@ -303,4 +303,32 @@ export const sessionsRepository = {
       .executeTakeFirst();
     return row?.psychologist_id;
   },
+
+  /** The client's latest session with its psychologist's name, or null. */
+  async latestOfClient(db: Executor, clientId: string) {
+    const row = await db
+      .selectFrom('hraniteli_sessions as s')
+      .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
+      .select(['s.id', 's.ticket_id', 's.start_at', 's.status', 's.kind', 'p.name as psychologist_name'])
+      .where('s.client_id', '=', clientId)
+      .orderBy('s.start_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ?? null;
+  },
+
+  /** The client's session with this psychologist at that start, else their latest one together. */
+  async ofClientWithPsychologist(db: Executor, clientId: string, psychologistId: string, at: Date | null) {
+    let query = db
+      .selectFrom('hraniteli_sessions')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .where('psychologist_id', '=', psychologistId);
+    if (at) {
+      const exact = await query.where('start_at', '=', at).limit(1).executeTakeFirst();
+      if (exact) return exact;
+    }
+    query = query.orderBy('start_at', 'desc').limit(1);
+    return query.executeTakeFirst();
+  },
 };

@@ -54,11 +54,11 @@ export const slotsRepository = {
     db: Executor,
     candidates: CandidateFilter,
     choice: { from: Date; to: Date; slotIds: string[]; startTimes: Date[] },
-    month: { now: Date; end: Date },
+    assigned: { from: Date; to: Date },
   ): Promise<(FreeSlotRow & { coefficient: number })[]> {
     const result = await sql<FreeSlotRow & { coefficient: number }>`
       select s.id, ${START_MS} as start_ms, s.duration_minutes, s.price, s.psychologist_id,
-        p.name as psychologist, p.min_price, ${coefficientSql(month.now, month.end)} as coefficient
+        p.name as psychologist, p.min_price, ${coefficientSql(assigned)} as coefficient
       from hraniteli_slots s
       join hraniteli_psychologists p on p.id = s.psychologist_id
       where s.state = 'free' and s.start_at >= ${choice.from} and s.start_at < ${choice.to}
@@ -244,6 +244,17 @@ export const slotsRepository = {
       .where('s.id', '=', (eb) => eb.fn.any(eb.val(valid)))
       .execute();
     return new Map(rows.map((r) => [r.id, { startAt: r.start_at, psychologistName: r.name }]));
+  },
+  /** A psychologist's slots in [from, to), free and booked, by time. */
+  async ofPsychologistBetween(db: Executor, psychologistId: string, from: Date, to: Date) {
+    return db
+      .selectFrom('hraniteli_slots')
+      .select(['start_at', 'state'])
+      .where('psychologist_id', '=', psychologistId)
+      .where('start_at', '>=', from)
+      .where('start_at', '<', to)
+      .orderBy('start_at')
+      .execute();
   },
 };
 

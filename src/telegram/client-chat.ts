@@ -3,7 +3,7 @@
 import { Composer, type Context } from 'grammy';
 import type { Deps } from '../deps.ts';
 import { relayClientMessage } from '../commands/admin-relay.ts';
-import { psychologistUpcoming, sendChatMessage } from '../commands/bot-actions.ts';
+import { psychologistScheduleOf, sendChatMessage } from '../commands/bot-actions.ts';
 import { requestLoginCode } from '../commands/login-code.ts';
 import { openTicketLink, registerTelegramClient, type TelegramUser } from '../commands/telegram-identity.ts';
 import { SERVICE } from '../domain/access.ts';
@@ -62,8 +62,9 @@ export function clientChatFeature(deps: Deps): Composer<Context> {
   });
 
   chat.command('schedule', async (ctx) => {
-    const text = await psychologistUpcoming(deps, String(ctx.from!.id));
-    await reply(ctx, text ?? messages.bot.greeting(ctx.from!.first_name ?? null), 'schedule');
+    const weeks = await psychologistScheduleOf(deps, String(ctx.from!.id));
+    if (!weeks) return reply(ctx, messages.bot.greeting(ctx.from!.first_name ?? null), 'schedule');
+    for (const [i, week] of weeks.entries()) await reply(ctx, week, `schedule:${i}`);
   });
 
   chat.on('message:text', async (ctx) => {

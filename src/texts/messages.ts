@@ -128,10 +128,6 @@ export const messages = {
     rescheduleRequestedAdmin: (lead: string, f: SessionFacts) =>
       `${lead} просит перенести сессию ${short(f.startAt)} (${f.psychologistName}). Предложите, пожалуйста, другое время.`,
     linkOpenedAdmin: (lead: string, ticketId: string) => `Клиент ${lead} перешёл в бот (заявка ${ticketId}).`,
-    psychologistSchedule: (sessions: { startAt: Date; status: string }[]) =>
-      sessions.length
-        ? `Ваши ближайшие сессии:\n${sessions.map((s) => `• ${short(s.startAt)} (МСК)${s.status === 'confirmed' ? ' — подтверждена' : ' — ждёт подтверждения'}`).join('\n')}`
-        : 'Ближайших сессий пока нет.',
     sessionMarked: (status: string) =>
       status === 'completed'
         ? 'Спасибо! Отметили, что сессия состоялась.'
@@ -189,6 +185,30 @@ export const messages = {
         : `Здравствуйте! Если хотите продолжить работу с психологом ${psychologistName}, напишите нам — сейчас свободного времени нет, но мы подберём.`,
     slotTakenRetry: 'Это время уже заняли. Вот что свободно сейчас:',
     slotBooked: 'Готово, вы записаны 🌿 Подробности пришлём отдельным сообщением.',
+  },
+
+  reassignment: {
+    offer: (names: string[], hasSlots: boolean) =>
+      `Мы подобрали для вас ${names.length > 1 ? 'психологов' : 'психолога'}: ${names.join(', ')} 🌿\n\n` +
+      (hasSlots ? 'Выберите удобное время кнопкой ниже.' : 'Свободное время уточним и напишем вам здесь.'),
+    anotherWanted: 'Понимаем. Вот свободное время других психологов — выберите удобное кнопкой ниже.',
+  },
+
+  questionnaire: {
+    adminSummary: (q: {
+      lead: string;
+      psychologist: string | null;
+      sessionAt: Date | null;
+      answers: [string, string | null][];
+      wantsAnother: boolean;
+    }) =>
+      `Анкета после сессии: ${q.lead}, психолог ${q.psychologist ?? 'не указан'}` +
+      `${q.sessionAt ? `, сессия ${short(q.sessionAt)}` : ''}` +
+      (q.wantsAnother ? '\n❗ Клиент просит другого психолога' : '') +
+      `\n\n${q.answers
+        .filter(([, value]) => value)
+        .map(([label, value]) => `${label}: ${value}`)
+        .join('\n')}`,
   },
 
   /** Short answers returned to the caller (the old clients showed them to people). */

@@ -330,10 +330,12 @@ describe('/code and /schedule', () => {
     expect(res.json()).toMatchObject({ success: true, verified: true, token: expect.any(String) });
   });
 
-  it('/schedule lists a psychologist’s upcoming sessions', async () => {
+  it('/schedule sends a psychologist their four weekly schedule messages', async () => {
     const psy: TelegramPerson = { id: 424242, first_name: 'Анна' };
     await postUpdate(t, textMessage(psy, '/schedule'));
-    const text = (await outboxTo(t, psy.id)).at(-1)!.text;
-    expect(text).toMatch(/^Ваши ближайшие сессии:\n• \d\d\.\d\d \d\d:\d\d \(МСК\)/);
+    const texts = (await outboxTo(t, psy.id)).map((r) => r.text).filter((x) => x.startsWith('Расписание'));
+    expect(texts).toHaveLength(4);
+    expect(texts[0]).toMatch(/^Расписание на первую неделю \(07\.12-13\.12\)\n\n🟩 Свободно:\n\n/);
+    expect(texts[0]).toContain('09.12 Ср: ');
   });
 });

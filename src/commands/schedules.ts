@@ -1,0 +1,61 @@
+// GET /get-schedule and GET /get-assigment-coeff: a psychologist's four weekly schedule messages, and
+// the parts of their assignment coefficient.
+import type { Deps } from '../deps.ts';
+import type { Psychologist } from '../db/types.ts';
+import { requireService, type Actor } from '../domain/access.ts';
+import { assignedWindow, remainingCoefficient } from '../domain/coefficient.ts';
+import { notFound } from '../errors.ts';
+import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
+import { slotsRepository } from '../repositories/slots.repository.ts';
+import { scheduleWindow, weeklySchedule } from '../texts/schedule.ts';
+
+async function psychologistNamed(deps: Deps, name: string): Promise<Psychologist> {
+  const psychologist = await psychologistsRepository.findByName(deps.db, name);
+  if (!psychologist) throw notFound('psychologist', `психолог «${name}» не найден`);
+  return psychologist;
+}
+
+/** The four weekly messages of a psychologist's slots (public: times only, no clients). */
+export async function scheduleMessages(
+  deps: Deps,
+  _actor: Actor,
+  input: { psychologistName: string } | { psychologist: Psychologist },
+): Promise<string[]> {
+  const psychologist =
+    'psychologist' in input ? input.psychologist : await psychologistNamed(deps, input.psychologistName);
+  const now = deps.clock.now();
+  const window = scheduleWindow(now);
+  // The messages change with the slots and with the Moscow day; both are in the key or invalidate it.
+  return deps.schedules.get(`${psychologist.id}:${window.from.getTime()}`, async () => {
+    const slots = await slotsRepository.ofPsychologistBetween(
+      deps.db,
+      psychologist.id,
+      window.from,
+      window.to,
+    );
+    return weeklySchedule(
+      now,
+      slots.map((s) => ({ startAt: s.start_at, booked: s.state === 'booked' })),
+    );
+  });
+}
+
+export async function assignmentCoefficient(deps: Deps, actor: Actor, input: { psychologistName: string }) {
+  requireService(actor);
+  const psychologist = await psychologistNamed(deps, input.psychologistName);
+  const parts = await psychologistsRepository.coefficientParts(
+    deps.db,
+    psychologist.id,
+    assignedWindow(deps.clock.now()),
+  );
+  const debt = Number(parts?.debt ?? 0);
+  const clientsProvided = Number(parts?.clients_provided ?? 0);
+  const assigned = Number(parts?.assigned ?? 0);
+  return {
+    psychologist: psychologist.name,
+    coefficient: remainingCoefficient({ debt, clientsProvided, assigned }),
+    debt,
+    clientsProvided,
+    assigned,
+  };
+}
