@@ -36,18 +36,22 @@ async function main(): Promise<void> {
 
   // Jobs: this instance works them (JOBS=on), or only plans wake-ups for the instances that do. They
   // start after the server answers: a job system that cannot start is logged, the API keeps serving.
-  let jobs: JobSystem | null = null;
-  if (config.jobs || deps.database.kind === 'postgres') {
-    try {
-      jobs = await startJobs(deps, { work: config.jobs });
-      deps.jobs = jobs;
-    } catch (error) {
-      log.error(
-        { err: { name: (error as Error).name, code: (error as { code?: string }).code } },
-        'jobs not started',
-      );
-    }
-  }
+  const jobsStarted: Promise<JobSystem | null> =
+    config.jobs || deps.database.kind === 'postgres'
+      ? startJobs(deps, { work: config.jobs }).then(
+          (jobs) => {
+            deps.jobs = jobs;
+            return jobs;
+          },
+          (error: unknown) => {
+            log.error(
+              { err: { name: (error as Error).name, code: (error as { code?: string }).code } },
+              'jobs not started',
+            );
+            return null;
+          },
+        )
+      : Promise.resolve(null);
 
   // Sessions committed without a video link (a crash or a provider outage right after a booking) get
   // theirs now; the jobs issue runs the same sweep on a schedule.
@@ -65,7 +69,8 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping');
     if (bot?.isRunning()) await bot.stop();
-    await jobs?.stop();
+    // A stop during the jobs' start waits for it, so the database is not closed under pg-boss.
+    await (await jobsStarted)?.stop();
     await app.close();
     await runtime.close();
     process.exit(0);

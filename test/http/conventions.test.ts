@@ -171,6 +171,7 @@ describe('access classes', () => {
       'GET /get-ticket-info',
       'POST /request-code',
       'POST /verify-code',
+      'GET /get-schedule',
     ]);
     const spec = (await t.app.inject({ url: '/openapi.json' })).json() as {
       paths: Record<string, Record<string, unknown>>;
