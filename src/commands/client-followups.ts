@@ -14,6 +14,7 @@ import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { slotButtons } from '../texts/callback-data.ts';
+import { freeWeeks } from '../texts/schedule.ts';
 import { messages } from '../texts/messages.ts';
 import { bookSlotFor } from './book-slot.ts';
 import { notify } from './session-processes.ts';
@@ -64,15 +65,24 @@ export async function planFollowup(
   return { scheduledAt: dueAt, jobId };
 }
 
-/** The psychologist's next free times as "book" buttons (none when nothing is free). */
-async function offeredSlots(deps: Deps, db: Executor, psychologistId: string, now: Date) {
+/** The psychologist's free times of the coming weeks: the first ones become "book" buttons. */
+async function freeTimes(deps: Deps, db: Executor, psychologistId: string, now: Date) {
   const from = new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
-  const rows = await slotsRepository.listFree(
-    db,
-    { from, to: new Date(now.getTime() + OFFER_WINDOW_DAYS * DAY_MS), psychologistIds: [psychologistId] },
-    OFFERED_SLOTS,
-  );
-  return rows.map((r) => ({ id: r.id, label: formatDateTime(new Date(r.start_ms)) }));
+  const rows = await slotsRepository.listFree(db, {
+    from,
+    to: new Date(now.getTime() + OFFER_WINDOW_DAYS * DAY_MS),
+    psychologistIds: [psychologistId],
+  });
+  return {
+    starts: rows.map((r) => new Date(r.start_ms)),
+    buttons: rows
+      .slice(0, OFFERED_SLOTS)
+      .map((r) => ({ id: r.id, label: formatDateTime(new Date(r.start_ms)) })),
+  };
+}
+
+async function offeredSlots(deps: Deps, db: Executor, psychologistId: string, now: Date) {
+  return (await freeTimes(deps, db, psychologistId, now)).buttons;
 }
 
 /** Sends every due follow-up: the psychologist's free times with buttons. */
@@ -93,13 +103,13 @@ export async function sendDueFollowups(deps: Deps, actor: Actor): Promise<{ sent
         ? await psychologistsRepository.findById(trx, psychologistId)
         : undefined;
       if (!client || !psychologist) return true;
-      const slots = await offeredSlots(deps, trx, psychologist.id, now);
+      const { starts, buttons: slots } = await freeTimes(deps, trx, psychologist.id, now);
       await notify(deps, trx, [
         {
           dedupeKey: `followup:${followup.id}:${followup.due_at.toISOString()}`,
           recipient: 'client',
           chatId: client.telegram_id,
-          text: messages.jobs.followupSlots(psychologist.name, slots.length > 0),
+          text: messages.jobs.followupSlots(psychologist.name, slots.length > 0, freeWeeks(now, starts)),
           ...(slots.length ? { buttons: slotButtons(deps.callbacks, slots) } : {}),
           clientId: client.id,
         },

@@ -179,9 +179,9 @@ export const messages = {
     helpHandNo: 'Поняли, закрываем заявку. Если поддержка снова понадобится — просто напишите нам.',
     helpHandNobodyAdmin: (ticketId: string, lead: string) =>
       `Заявке «Рука помощи» ${ticketId} (лид ${lead}) уже 21 день, а психолог так и не найден.`,
-    followupSlots: (psychologistName: string, hasSlots: boolean) =>
+    followupSlots: (psychologistName: string, hasSlots: boolean, schedule: string) =>
       hasSlots
-        ? `Здравствуйте! Если хотите продолжить работу с психологом ${psychologistName}, выберите удобное время — кнопкой ниже.`
+        ? `Здравствуйте! Если хотите продолжить работу с психологом ${psychologistName}, выберите удобное время — кнопкой ниже.\n\n${schedule}`
         : `Здравствуйте! Если хотите продолжить работу с психологом ${psychologistName}, напишите нам — сейчас свободного времени нет, но мы подберём.`,
     slotTakenRetry: 'Это время уже заняли. Вот что свободно сейчас:',
     slotBooked: 'Готово, вы записаны 🌿 Подробности пришлём отдельным сообщением.',

@@ -36,6 +36,20 @@ export function weeklySchedule(now: Date, slots: ScheduleSlot[]): string[] {
   });
 }
 
+/** The free part only, for `weeks` weeks (the follow-ups: "format of GET /get-schedule, free part only"). */
+export function freeWeeks(now: Date, starts: Date[], weeks = 3): string {
+  const today = moscowDayStart(now);
+  return ORDINALS.slice(0, weeks)
+    .map((ordinal, week) => {
+      const from = today.getTime() + week * 7 * DAY_MS;
+      const to = from + 7 * DAY_MS;
+      const inWeek = starts.filter((s) => s.getTime() >= from && s.getTime() < to);
+      const title = `Расписание на ${ordinal} неделю (${formatDate(new Date(from))}-${formatDate(new Date(to - DAY_MS))})`;
+      return `${title}\n\n🟩 Свободно:\n\n${part(inWeek)}`;
+    })
+    .join('\n\n');
+}
+
 /** The window the four weeks cover: today's Moscow midnight and 28 days later. */
 export function scheduleWindow(now: Date): { from: Date; to: Date } {
   const from = moscowDayStart(now);

@@ -263,6 +263,8 @@ describe('client follow-ups', () => {
       const offer = (await outboxTo(t, booked.telegramId)).find((r) =>
         r.text.includes('выберите удобное время'),
       )!;
+      // The free part of the psychologist's schedule, as get-schedule writes it, then the buttons.
+      expect(offer.text).toContain('🟩 Свободно:\n\n26.12 Сб: 10:00, 11:00');
       const buttons = (offer.buttons as { text: string; callback_data: string }[][]).flat();
       expect(buttons.map((b) => b.text)).toContain('26.12 10:00');
       const press = buttons.find((b) => b.text === '26.12 10:00')!;
