@@ -58,6 +58,15 @@ export function coefficientSql(now: Date, monthEnd: Date) {
     and x.start_at >= ${now} and x.start_at < ${monthEnd})::int`;
 }
 
+/**
+ * The education entries are a JSON column: the admin API hands them over as an array, which the drivers
+ * would send as a PostgreSQL array.
+ */
+function withJsonColumns<T extends { education?: unknown }>(values: T): T {
+  if (values.education === undefined || typeof values.education === 'string') return values;
+  return { ...values, education: JSON.stringify(values.education) };
+}
+
 export const psychologistsRepository = {
   /** Counts the psychologist's sessions of the month that took place (or, confirmed, have started). */
   async refreshClientsProvided(
@@ -81,7 +90,7 @@ export const psychologistsRepository = {
   async insert(db: Executor, values: Insertable<PsychologistsTable>): Promise<Psychologist | undefined> {
     return db
       .insertInto('hraniteli_psychologists')
-      .values(values)
+      .values(withJsonColumns(values))
       .onConflict((oc) => oc.column('name_normalized').doNothing())
       .returningAll()
       .executeTakeFirst();
@@ -90,7 +99,7 @@ export const psychologistsRepository = {
   async update(db: Executor, id: string, values: PsychologistUpdate): Promise<Psychologist | undefined> {
     return db
       .updateTable('hraniteli_psychologists')
-      .set({ ...values, updated_at: new Date() })
+      .set({ ...withJsonColumns(values), updated_at: new Date() })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();
@@ -130,6 +139,19 @@ export const psychologistsRepository = {
   },
 
   /** By UUID or by name, as many endpoints accept either. */
+  /** Ids of the psychologists with these names (unknown names are left out), in the order given. */
+  async idsByNames(db: Executor, names: string[]): Promise<{ id: string; name: string }[]> {
+    const wanted = [...new Set(names.map(normalizeName))];
+    if (!wanted.length) return [];
+    const rows = await db
+      .selectFrom('hraniteli_psychologists')
+      .select(['id', 'name', 'name_normalized'])
+      .where('name_normalized', 'in', wanted)
+      .execute();
+    const byName = new Map(rows.map((r) => [r.name_normalized, { id: r.id, name: r.name }]));
+    return wanted.flatMap((n) => byName.get(n) ?? []);
+  },
+
   async findByIdOrName(db: Executor, idOrName: string): Promise<Psychologist | undefined> {
     return isUuid(idOrName) ? this.findById(db, idOrName) : this.findByName(db, idOrName);
   },

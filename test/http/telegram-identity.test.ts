@@ -131,7 +131,11 @@ describe('tokens: a proven identity opens the whole client, a submission only it
     expect((await read(other.ticket_id, token)).statusCode).toBe(403);
     // The submission's own token stays on its ticket.
     expect((await read(b.ticket_id, a.client_token)).statusCode).toBe(403);
-    const cancel = await post('/cancel-session', { ticket_id: other.ticket_id, cancellation_reason: 'x' }, bearer(token));
+    const cancel = await post(
+      '/cancel-session',
+      { ticket_id: other.ticket_id, cancellation_reason: 'x' },
+      bearer(token),
+    );
     expect(cancel.statusCode).toBe(403);
   });
 });

@@ -19,6 +19,7 @@ import { formsRepository } from '../../repositories/forms.repository.ts';
 import { ticketsRepository } from '../../repositories/tickets.repository.ts';
 import { badRequest, conflict, notFound } from '../../errors.ts';
 import { Text, TicketId, Uuid, Ymd, Enum } from '../schemas.ts';
+import { profileFields } from '../psychologist-profile.ts';
 
 const Sex = Enum(['male', 'female']);
 const Price = Type.Integer({ minimum: 0, maximum: 10_000_000 });
@@ -35,6 +36,7 @@ const psychologistFields = {
   debt: Type.Optional(Type.Integer({ minimum: -100_000, maximum: 100_000 })),
   is_active: Type.Optional(Type.Boolean()),
   zoom_account: Type.Optional(Text(200)),
+  ...profileFields,
 };
 const TicketStatusSchema = Enum(['new', 'matched', 'booked', 'closed', 'cancelled']);
 const service = { access: 'service' as const };
