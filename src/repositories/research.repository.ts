@@ -3,6 +3,8 @@
 import type { Executor } from '../deps.ts';
 import { newResearchRowId, withFreshId } from '../domain/ids.ts';
 
+const MAX_ROW_NUMBER = 2_147_483_647;
+
 export interface ResearchRowIds {
   row_number: number;
   id: number;
@@ -66,6 +68,8 @@ export const researchRepository = {
 
   /** The row both ids name, locked, or undefined when they name none (or different rows). */
   async findPair(db: Executor, rowNumber: number, id: number) {
+    // Row numbers are an integer column: a larger number names no row (and must not reach the cast).
+    if (rowNumber > MAX_ROW_NUMBER) return undefined;
     return db
       .selectFrom('research_responses')
       .select(['id', 'row_number', 'client_id', 'ticket_id', 'created_at'])
