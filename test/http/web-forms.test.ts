@@ -1,5 +1,6 @@
 // The web front end's endpoints one by one (spec/web-form.md A; spec/endpoints.md, Research and
 // Analytics): happy paths, the quirks they must accept and the errors they must give.
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { addSlots, createPsychologist, type PsychologistFixture } from '../support/fixtures.ts';
@@ -411,6 +412,21 @@ describe('schedule endpoints', () => {
       .where('ticket_id', '=', 'sch8')
       .executeTakeFirstOrThrow();
     expect(record.offered_psychologists).toEqual([boris.name]);
+  });
+
+  it('answers gzipped to a client that accepts it (browsers do), the same JSON', async () => {
+    const body = scheduleRequest(person('sch10'), TODAY);
+    const plain = await schedule('get-agregated-schedule-v2', body);
+    const zipped = await t.app.inject({
+      method: 'POST',
+      url: n8n('get-agregated-schedule-v2'),
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+      payload: body,
+    });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toContain('accept-encoding');
+    expect(gunzipSync(zipped.rawPayload).toString()).toBe(plain.body);
   });
 
   it('refuses bad dates and windows over 62 days, naming the field', async () => {

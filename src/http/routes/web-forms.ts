@@ -19,7 +19,7 @@ import {
   updateResearchContacts,
 } from '../../commands/research.ts';
 import { submitWebForm, type WebFormInput } from '../../commands/submit-web-form.ts';
-import { webSchedule, type ScheduleMode } from '../../commands/web-schedule.ts';
+import { webSchedule, type ScheduleAnswer, type ScheduleMode } from '../../commands/web-schedule.ts';
 import {
   FORM_ID,
   FORM_ID_PATTERN,
@@ -154,6 +154,16 @@ function sendTagged(reply: FastifyReply, ifNoneMatch: string | undefined, answer
 /** An answer that is JSON text already (built once per listing, see web-schedule.ts), sent as it is. */
 function sendJson(reply: FastifyReply, json: Buffer | string) {
   return reply.type('application/json; charset=utf-8').send(json);
+}
+
+/** A schedule answer, gzipped for a client that accepts it. */
+function sendSchedule(reply: FastifyReply, acceptEncoding: string | undefined, answer: ScheduleAnswer) {
+  reply.header('vary', 'accept-encoding');
+  if (/\bgzip\b/i.test(acceptEncoding ?? '')) {
+    reply.header('content-encoding', 'gzip');
+    return sendJson(reply, answer.gzipped());
+  }
+  return sendJson(reply, answer.json);
 }
 
 /** A lenient body's fields, whatever the schema declared of them. */
@@ -376,7 +386,7 @@ export async function webFormRoutes(fastify: FastifyInstance): Promise<void> {
           ...(body.show_only_psy ? { onlyName: body.show_only_psy } : {}),
           ...(ticketId ? { ticketId } : {}),
         });
-        return sendJson(reply, answer);
+        return sendSchedule(reply, request.headers['accept-encoding'], answer);
       },
     );
   }
@@ -406,7 +416,7 @@ export async function webFormRoutes(fastify: FastifyInstance): Promise<void> {
         offsetHours: offset,
         diagnoses: [],
       });
-      return sendJson(reply, answer);
+      return sendSchedule(reply, request.headers['accept-encoding'], answer);
     },
   );
 
