@@ -582,6 +582,30 @@ describe('tilda-zayavka', () => {
     expect(told.text).toContain(vera.name);
   });
 
+  it('people racing for one time: one is booked, everyone gets 200 and a ticket', async () => {
+    const [slot] = await addSlots(t, vera.id, ['11.12 16:00']);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        submit(applicationBody(person(`race${i}`), vera.name, '11.12 16:00', [vera.name])),
+      ),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(6).fill(200));
+    expect(answers.filter((a) => a.json().booked)).toHaveLength(1);
+    expect(answers.filter((a) => a.json().reason === 'slot_taken')).toHaveLength(5);
+    const sessions = await t.deps.db
+      .selectFrom('hraniteli_sessions')
+      .select('id')
+      .where('slot_id', '=', slot!.id)
+      .execute();
+    expect(sessions).toHaveLength(1);
+    const tickets = await t.deps.db
+      .selectFrom('hraniteli_tickets')
+      .select('ticket_id')
+      .where('form_ticket_id', 'like', 'race%')
+      .execute();
+    expect(tickets).toHaveLength(6);
+  });
+
   it('a slot within the lead time, an unknown name or no slot at all still stores the application', async () => {
     const soon = await submit(applicationBody(person('tk_b1'), anna.name, '07.12 12:00', [anna.name]));
     expect(soon.json()).toMatchObject({ booked: false, reason: 'slot_not_found' });
