@@ -2,7 +2,7 @@
 // reachable or can be started, on PostgreSQL. The server under test is a child process
 // (bench/server.ts); the load comes from autocannon in this process.
 //
-//   npm run bench                         B0 B1 S1 S1nc S2 S3 S3r S4 S5 S8 on PGlite, then on PostgreSQL
+//   npm run bench                         B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S8 on PGlite, then on PostgreSQL
 //   npm run bench -- S1 S4                a subset (B1 is added when a ratio to it is needed)
 //   npm run bench -- --db pglite          one database (pglite | postgres | both)
 //   npm run bench -- --profile            CPU profile per scenario + top SQL statements (PostgreSQL)
@@ -42,12 +42,12 @@ import type { CallMessage, ServerMessage, ServerMethod } from './protocol.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
 
-const SCENARIOS = ['B0', 'B1', 'S1', 'S1nc', 'S2', 'S3', 'S3r', 'S4', 'S5', 'S8'] as const;
+const SCENARIOS = ['B0', 'B1', 'S1', 'S1nc', 'S2', 'S2w', 'S3', 'S3r', 'S4', 'S5', 'S8'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type DatabaseKind = 'pglite' | 'postgres';
 
 /** The scenarios judged against B1. */
-const RELATIVE: Scenario[] = ['S1', 'S1nc', 'S2', 'S3', 'S3r', 'S5'];
+const RELATIVE: Scenario[] = ['S1', 'S1nc', 'S2', 'S2w', 'S3', 'S3r', 'S5'];
 
 const STORM_ATTEMPTS = 2_000;
 const STORM_SLOTS = 200;
@@ -84,7 +84,7 @@ function startFlags(): string[] {
 function usage(message?: string): never {
   if (message) console.error(message);
   console.error(
-    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S3 S3r S4 S5 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
+    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
       '                       [--duration <s>] [--warmup <s>] [--connections <n>] [--pool <n>]\n' +
       '                       [--node-options "<flags for the server process>"]',
   );
@@ -700,6 +700,25 @@ async function runScenario(name: Scenario, deps: RunContext): Promise<ScenarioOu
     }
     case 'S2':
       return runReads(deps, [`/get-available-slots?from=${deps.data.tomorrow}&to=${deps.data.tomorrow}`]);
+    case 'S2w': {
+      const load = webScheduleLoad();
+      const answer = await probe(deps, load);
+      if (answer.status !== 200)
+        throw new Error(
+          `POST /get-agregated-schedule-v2 answered ${answer.status}: ${JSON.stringify(answer.body)}`,
+        );
+      const [first] = answer.body as {
+        name_order: string[];
+        items: { slots: Record<string, unknown[]> }[];
+      }[];
+      const slots = (first?.items ?? []).reduce(
+        (sum, day) => sum + Object.values(day.slots).reduce((n, list) => n + list.length, 0),
+        0,
+      );
+      const shape = `${first?.name_order.length ?? 0} psychologists, ${slots} free slots, ${(answer.bytes / 1024).toFixed(0)} KB of JSON, sent gzipped`;
+      const measurement = await measureLoad(deps, load, { duration: deps.options.duration });
+      return { measurement, shape, problems: [] };
+    }
     case 'S3': {
       const load = applicationLoad(deps.data);
       const answer = await probe(deps, load);
@@ -730,6 +749,91 @@ async function runScenario(name: Scenario, deps: RunContext): Promise<ScenarioOu
     case 'S8':
       throw new Error('S8 starts servers of its own (startUp)');
   }
+}
+
+/**
+ * S2w: the application form's schedule request (spec/web-form.md B.2.2) for a typical answer: a woman
+ * of 30 who wants a female psychologist, no diagnosis, from today (UTC date, as the browser computes it)
+ * to a month later, Moscow time — the same body every time, as one form page would send it.
+ */
+function webScheduleLoad(): Load {
+  const start = new Date().toISOString().split('T')[0]!;
+  const end = new Date(`${start}T00:00:00Z`);
+  end.setUTCMonth(end.getUTCMonth() + 1);
+  const body = JSON.stringify({
+    startDate: start,
+    endDate: end.toISOString().split('T')[0],
+    ageFilter: '30',
+    formPsyClientInfo: {
+      age: '30',
+      city: '',
+      sex: 'Женский',
+      psychoEducated: '',
+      anxieties: [],
+      customAnexiety: '',
+      hasPsychoExperience: '',
+      meetType: '',
+      selectionСriteria: '',
+      custmCreteria: '',
+      importancePsycho: ['Чуткость, мягкость, умение выслушивать'],
+      customImportance: '',
+      agePsycho: '',
+      sexPsycho: 'Женский',
+      priceLastSession: '',
+      durationSession: '',
+      reasonCancel: '',
+      pricePsycho: '',
+      reasonNonApplication: '',
+      contactType: 'Telegram',
+      contact: '',
+      name: 'Анна',
+      is_adult: true,
+      is_last_page: false,
+      occupation: '',
+    },
+    form: {
+      anxieties: [],
+      questions: ['Тревога перед экзаменами'],
+      customQuestion: [],
+      diagnoses: [],
+      diagnoseInfo: '',
+      diagnoseMedicaments: '',
+      traumaticEvents: ['Ничего из вышеперечисленного'],
+      clientStates: ['Ничего из вышеперечисленного'],
+      selectedPsychologistsNames: [],
+      shownPsychologists: '',
+      psychos: [],
+      lastExperience: '',
+      amountExpectations: '',
+      age: '30',
+      slots: [],
+      contactType: 'Telegram',
+      contact: '',
+      name: 'Анна',
+      promocode: '',
+      ticket_id: 'bench1',
+      emptySlots: false,
+      userTimeZone: 'МСК',
+      bid: 0,
+      rid: 0,
+      categoryType: '',
+      customCategory: '',
+      question_to_psychologist: 'Тревога перед экзаменами',
+      filtered_by_automatch_psy_names: [],
+      _queries: '',
+      customTraumaticEvent: '',
+      customState: '',
+    },
+    ticket_id: 'bench1',
+    userTimeOffsetMsk: 0,
+  });
+  // A browser's fetch always offers gzip, and the service then answers gzipped.
+  const headers = { ...json(), 'accept-encoding': 'gzip, deflate, br' };
+  return {
+    method: 'POST',
+    headers,
+    requests: [{ method: 'POST', path: '/webhook/get-agregated-schedule-v2', headers, body }],
+  };
 }
 
 /** S3: a new person per request (unique Telegram username), 1–3 specializations, 2 chosen free slots. */
@@ -908,6 +1012,7 @@ function targetOf(name: Scenario | StartUp, db: DatabaseKind): Target | undefine
       case 'S1nc':
         return withRss({ minRatio: 0.1 }, 'cache off: ≥ 10 % of B1');
       case 'S2':
+      case 'S2w':
         return withRss({ minRatio: 0.25, maxP99: 60 }, '≥ 25 % of B1, p99 ≤ 60 ms');
       case 'S3':
         return withRss({ minRatio: 0.1 }, '≥ 10 % of B1');
@@ -927,6 +1032,7 @@ function targetOf(name: Scenario | StartUp, db: DatabaseKind): Target | undefine
     case 'S1nc':
       return withRss({ minRps: 300 }, 'cache off: ≥ 300 req/s');
     case 'S2':
+    case 'S2w':
       return withRss({ minRps: 200 }, '≥ 200 req/s');
     case 'S3':
       return withRss({ minRps: 150 }, '≥ 150 req/s');

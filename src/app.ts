@@ -23,6 +23,7 @@ import { clientErrorHandler, errorBody, registerErrorHandling } from './http/err
 import { registerMetrics } from './http/metrics.ts';
 import { decimalDigitsKeyword, RateLimitStore, rateLimited } from './http/schemas.ts';
 import { adminRoutes } from './http/routes/admin/index.ts';
+import { adminReportRoutes } from './http/routes/admin-reports.ts';
 import { applicationRoutes } from './http/routes/applications.ts';
 import { eventRoutes } from './http/routes/events.ts';
 import { feedbackRoutes } from './http/routes/feedback.ts';
@@ -33,6 +34,7 @@ import { communicationRoutes } from './http/routes/communication.ts';
 import { followupRoutes } from './http/routes/followups.ts';
 import { reassignmentRoutes } from './http/routes/reassignment.ts';
 import { telegramRoutes } from './http/routes/telegram.ts';
+import { webFormRoutes } from './http/routes/web-forms.ts';
 import type { HraniteliBot } from './telegram/bot.ts';
 
 declare module 'fastify' {
@@ -100,10 +102,15 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   });
   /** "METHOD /path" of the public routes: the preflights that CORS answers without CORS_ORIGINS. */
   const publicRoutes = new Set<string>();
+  /** The same for routes with path parameters (/convert-schedule-timezone/:offset), as patterns. */
+  const publicPatterns: RegExp[] = [];
   app.addHook('onRoute', (route) => {
     if (route.config?.access !== 'public') return;
-    for (const method of Array.isArray(route.method) ? route.method : [route.method])
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
       publicRoutes.add(`${method} ${route.url}`);
+      if (route.url.includes(':'))
+        publicPatterns.push(new RegExp(`^${method} ${route.url.replace(/:[^/]+/g, '[^/]+')}$`));
+    }
   });
 
   // Request log lines carry the path only: query strings hold usernames and contacts.
@@ -173,7 +180,8 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
     if (request.method !== 'OPTIONS') return request.routeOptions.config?.access === 'public';
     const method = String(request.headers['access-control-request-method'] ?? '').toUpperCase();
     const path = pathOnly(request.url).replace(/(.)\/+$/, '$1');
-    return publicRoutes.has(`${method} ${path}`);
+    const key = `${method} ${path}`;
+    return publicRoutes.has(key) || publicPatterns.some((pattern) => pattern.test(key));
   };
   await app.register(cors, {
     delegator: (request, callback) =>
@@ -221,6 +229,7 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
 
   await app.register(systemRoutes);
   await app.register(adminRoutes);
+  await app.register(adminReportRoutes);
   await app.register(sessionRoutes);
   await app.register(applicationRoutes);
   await app.register(feedbackRoutes);
@@ -229,6 +238,7 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   await app.register(communicationRoutes);
   await app.register(followupRoutes);
   await app.register(reassignmentRoutes);
+  await app.register(webFormRoutes);
   const webhookSecret = deps.config.telegram.webhookSecret;
   if (parts.bot && webhookSecret) await app.register(telegramRoutes(parts.bot, webhookSecret));
 

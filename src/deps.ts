@@ -10,7 +10,6 @@ import type { Effects } from './effects/events.ts';
 import type { CallbackCodec } from './texts/callback-data.ts';
 import type { VideoLinks } from './integrations/video.ts';
 import type { ListingCache } from './cache/listing-cache.ts';
-import type { ReadCache } from './cache/read-cache.ts';
 import type { JobName } from './domain/jobs.ts';
 
 export interface Deps {
@@ -28,8 +27,6 @@ export interface Deps {
   effects: Effects;
   /** Free-slot listings; invalidated after commits that change slots, sessions or psychologists. */
   listings: ListingCache;
-  /** get-schedule's weekly messages per psychologist and Moscow day; invalidated like the listings. */
-  schedules: ReadCache<string[]>;
   /** Delivery of outbox rows to Telegram (a no-op without a bot). */
   outbox: OutboxDelivery;
   /** Wake-ups of jobs at due times (a no-op until the job system runs; the cron sweeps are the backstop). */

@@ -29,6 +29,7 @@ const CODES = {
   session_not_found: 'not_found',
   slot_not_found: 'not_found',
   ticket_not_found: 'not_found',
+  research_row_not_found: 'not_found',
   duplicate_name: 'conflict',
   no_active_session: 'conflict',
   no_session_to_rate: 'conflict',
@@ -83,7 +84,7 @@ export class AppError extends Error {
   }
 }
 
-type NotFoundSubject = 'client' | 'psychologist' | 'session' | 'slot' | 'ticket';
+type NotFoundSubject = 'client' | 'psychologist' | 'session' | 'slot' | 'ticket' | 'research_row';
 type ConflictCode = { [C in ErrorCode]: (typeof CODES)[C] extends 'conflict' ? C : never }[ErrorCode];
 
 export const badRequest = (field: string, message: string) =>

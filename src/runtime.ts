@@ -11,7 +11,6 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import { createTokenService } from './tokens.ts';
 import { createJitsiLinks, firstAvailable } from './integrations/video.ts';
 import { ListingCache } from './cache/listing-cache.ts';
-import { ReadCache } from './cache/read-cache.ts';
 import { attachMeetingLink } from './commands/attach-meeting-link.ts';
 import { createEffects } from './effects/events.ts';
 import { createCallbackCodec } from './texts/callback-data.ts';
@@ -45,7 +44,6 @@ export function createDeps(
   clock: Clock = systemClock,
 ): Deps {
   const listings = new ListingCache(config.slotsCacheMs);
-  const schedules = new ReadCache<string[]>(config.slotsCacheMs);
   const deps: Deps = {
     config,
     database,
@@ -58,10 +56,7 @@ export function createDeps(
     video: firstAvailable([createJitsiLinks(config.jitsi)], VIDEO_TIMEOUT_MS),
     effects: createEffects(
       {
-        'slots-changed': () => {
-          listings.invalidate();
-          schedules.invalidate();
-        },
+        'slots-changed': () => listings.invalidate(),
         'session-needs-link': async (event) => {
           await attachMeetingLink(deps, event);
         },
@@ -70,7 +65,6 @@ export function createDeps(
       log,
     ),
     listings,
-    schedules,
     outbox: { wake: () => {}, deliver: async () => false },
     jobs: { wake: () => {} },
   };

@@ -18,13 +18,18 @@ export interface CachedSlot {
   json: string;
 }
 
-interface Entry {
+/** A stored free-slot listing with the last answer built from it. */
+interface SlotListing {
   slots: CachedSlot[];
-  storedAt: number;
-  /** The last answer built from this entry, by the index of its first slot. */
+  /** The last answer built from this listing, by the index of its first slot. */
   lastFrom: number;
   /** Kept as bytes: a 140 KB answer is then not re-encoded to UTF-8 for every request. */
   lastBody: Buffer;
+}
+
+interface Entry {
+  value: unknown;
+  storedAt: number;
 }
 
 interface Load {
@@ -58,8 +63,21 @@ export class ListingCache {
    * `earliestMs`; `load` builds the slots on a miss (they must be sorted by start).
    */
   async body(key: string, earliestMs: number, load: () => Promise<CachedSlot[]>): Promise<Buffer> {
-    if (this.ttlMs <= 0)
-      return answer({ slots: await load(), storedAt: 0, lastFrom: -1, lastBody: EMPTY }, earliestMs);
+    const listing = await this.value<SlotListing>(key, async () => ({
+      slots: await load(),
+      lastFrom: -1,
+      lastBody: EMPTY,
+    }));
+    return answer(listing, earliestMs);
+  }
+
+  /**
+   * Any listing-like value for `key` (keys of different kinds must not collide), with the same freshness
+   * rules as body(): built by `load` on a miss, shared by concurrent misses, dropped on invalidate().
+   * The value is shared by every caller until it expires: callers must not change it.
+   */
+  async value<T>(key: string, load: () => Promise<T>): Promise<T> {
+    if (this.ttlMs <= 0) return load();
     let entry = this.entries.get(key);
     if (entry) {
       const age = this.monotonicNow() - entry.storedAt;
@@ -79,19 +97,19 @@ export class ListingCache {
       entry = await (running && running.generation === this.generation ? running : this.start(key, load))
         .entry;
     }
-    return answer(entry, earliestMs);
+    return entry.value as T;
   }
 
   /** Loads `key` once and stores it, unless a write committed meanwhile. */
-  private start(key: string, load: () => Promise<CachedSlot[]>): Load {
+  private start(key: string, load: () => Promise<unknown>): Load {
     const generation = this.generation;
     const storedAt = this.monotonicNow();
     const running: Load = {
       generation,
       entry: load().then(
-        (slots) => {
+        (value) => {
           if (this.loads.get(key) === running) this.loads.delete(key);
-          const entry: Entry = { slots, storedAt, lastFrom: -1, lastBody: EMPTY };
+          const entry: Entry = { value, storedAt };
           // A write committed while this listing was read: the listing may predate it, so it is not kept.
           if (generation === this.generation) {
             if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.entries.clear();
@@ -110,24 +128,25 @@ export class ListingCache {
   }
 }
 
-/** The answer from `entry`, memoized on it for the same first slot. */
-function answer(entry: Entry, earliestMs: number): Buffer {
-  const from = firstAtOrAfter(entry.slots, earliestMs);
-  if (from !== entry.lastFrom) {
-    entry.lastBody = Buffer.from(
-      `{"success":true,"slots":[${entry.slots
+/** The answer from `listing`, memoized on it for the same first slot. */
+function answer(listing: SlotListing, earliestMs: number): Buffer {
+  const from = firstAtOrAfter(listing.slots, earliestMs);
+  if (from !== listing.lastFrom) {
+    listing.lastBody = Buffer.from(
+      `{"success":true,"slots":[${listing.slots
         .slice(from)
         .map((s) => s.json)
         .join(',')}]}`,
     );
-    entry.lastFrom = from;
+    listing.lastFrom = from;
   }
-  return entry.lastBody;
+  return listing.lastBody;
 }
 
 const EMPTY = Buffer.alloc(0);
 
-function firstAtOrAfter(slots: CachedSlot[], ms: number): number {
+/** The index of the first item starting at or after `ms` in items sorted by start. */
+function firstAtOrAfter(slots: readonly { startMs: number }[], ms: number): number {
   let low = 0;
   let high = slots.length;
   while (low < high) {

@@ -55,3 +55,21 @@ export function contactTypeOf(value: string): ContactType | null {
   };
   return map[v] ?? null;
 }
+
+/**
+ * A web form's contact, never refused: the forms check it themselves (Telegram, VK or Max, non-empty),
+ * and an application must not be lost over a handle we would have written differently. A value our
+ * rules cannot read (a Max nickname, an odd VK link) is still a contact, known by its lower-cased text;
+ * a missing or unknown type is read from the value.
+ */
+export function webFormContact(typeText: string | undefined, value: string): ContactIdentity {
+  const raw = value.trim();
+  const type =
+    (typeText ? contactTypeOf(typeText) : null) ??
+    (normalizePhone(raw) ? 'phone' : normalizeEmail(raw) ? 'email' : 'telegram');
+  try {
+    return contactIdentity(type, raw);
+  } catch {
+    return { key: `${type}:${raw.toLowerCase()}`, type, value: raw };
+  }
+}

@@ -64,5 +64,7 @@ export async function createPsychologist(
     updated_at: now,
   });
   if (!created) throw duplicateName(input.name);
+  // A new psychologist shows in listings, the catalog and schedules at once (committed: the effect runs now).
+  await deps.effects.run([{ type: 'slots-changed' }]);
   return created;
 }

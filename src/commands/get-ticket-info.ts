@@ -12,13 +12,16 @@ import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 
-/** The ticket, unless a client token of someone else asks (403); anonymous callers get it reduced. */
+/**
+ * The ticket (by our id or the web form's own id), unless a client token of someone else asks (403);
+ * anonymous callers get it reduced.
+ */
 async function visibleTicket(
   deps: Deps,
   actor: Actor,
   ticketId: string,
 ): Promise<{ ticket: Ticket; personal: boolean }> {
-  const ticket = await ticketsRepository.find(deps.db, ticketId);
+  const ticket = await ticketsRepository.findByRef(deps.db, ticketId);
   if (!ticket) throw notFound('ticket', `заявка ${ticketId} не найдена`);
   const personal = mayAccessTicket(actor, ticket);
   if (actor.kind === 'client' && !personal) throw forbidden();

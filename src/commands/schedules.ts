@@ -26,7 +26,7 @@ export async function scheduleMessages(
   const now = deps.clock.now();
   const window = scheduleWindow(now);
   // The messages change with the slots and with the Moscow day; both are in the key or invalidate it.
-  return deps.schedules.get(`${psychologist.id}:${window.from.getTime()}`, async () => {
+  return deps.listings.value(`schedule:${psychologist.id}:${window.from.getTime()}`, async () => {
     const slots = await slotsRepository.ofPsychologistBetween(
       deps.db,
       psychologist.id,

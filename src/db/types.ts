@@ -38,8 +38,32 @@ export interface PsychologistsTable {
   debt: Generated<number>;
   number_of_clients_provided: Generated<number>;
   zoom_account: string | null;
+  /** The catalog's profile (GET /cards, migration 008). */
+  group: Generated<string>;
+  age: number | null;
+  experience: string | null;
+  verified: Generated<boolean>;
+  main_modal: string | null;
+  additional_modals: TextArray;
+  vk: string | null;
+  site: string | null;
+  telegram: string | null;
+  personal_therapy_duration: string | null;
+  is_married: boolean | null;
+  has_children: boolean | null;
+  /** Offered by the diagnostic form (schedule-diagnosis-v2). */
+  takes_diagnostic: Generated<boolean>;
+  /** Education entries (GET /edu-keys-pipeline-batch): [{program_title, year, title, doc_type}]. */
+  education: ColumnType<EducationEntry[], string | undefined, string>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+export interface EducationEntry {
+  program_title: string;
+  year: number;
+  title: string;
+  doc_type: string;
 }
 
 export interface ClientsTable {
@@ -191,6 +215,25 @@ export interface FormTrackingTable extends GenericRowTable {
   ticket_id: string;
   form_type: string;
   current_step: string;
+  /** The psychologists the form's schedule request was offered, best first. */
+  offered_psychologists: string[] | null;
+}
+
+export interface FormStepAnswersTable {
+  form_ticket_id: string;
+  field: string;
+  value: Json;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface WebFormSubmissionsTable {
+  form_ticket_id: string;
+  ticket_id: string | null;
+  body_hash: string;
+  answer: NullableJson;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
 }
 
 export interface FormTrackingStepsTable {
@@ -220,6 +263,10 @@ export interface ResearchResponsesTable {
   age: string | null;
   form_psy_client_info: NullableJson;
   contacts_updated_at: Date | null;
+  /** A keyed hash of the client address and User-Agent that posted the row. */
+  requester: string | null;
+  client_id: string | null;
+  ticket_id: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -290,6 +337,8 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   form_tracking: FormTrackingTable;
   form_tracking_steps: FormTrackingStepsTable;
+  form_step_answers: FormStepAnswersTable;
+  web_form_submissions: WebFormSubmissionsTable;
   client_questionnaires: ClientQuestionnairesTable;
   research_responses: ResearchResponsesTable;
   analytics_snapshots: AnalyticsSnapshotsTable;

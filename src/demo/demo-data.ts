@@ -6,6 +6,7 @@ import { SERVICE } from '../domain/access.ts';
 import { analyzeHotTables } from '../db/database.ts';
 import { normalizeName } from '../domain/names.ts';
 import { moscowDayStart, partsAt } from '../domain/time.ts';
+import { WORKS_WITH_PSYCHIATRIC } from '../domain/web-form.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
 import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
@@ -93,11 +94,142 @@ const PSYCHOLOGISTS = [
   },
 ] as const;
 
+/** The catalog profile of each psychologist above, in the same order (what /cards shows). */
+const PROFILES = [
+  {
+    age: 38,
+    experience: '3 года',
+    main: 'Гештальт',
+    more: ['КПТ'],
+    married: true,
+    children: true,
+    diagnostic: true,
+  },
+  {
+    age: 45,
+    experience: '4 года',
+    main: 'Психоанализ',
+    more: [],
+    married: true,
+    children: true,
+    diagnostic: true,
+  },
+  {
+    age: 31,
+    experience: '2 года',
+    main: 'КПТ',
+    more: ['Схема-терапия'],
+    married: false,
+    children: false,
+    diagnostic: true,
+  },
+  {
+    age: 52,
+    experience: '5 лет',
+    main: 'Системная семейная терапия',
+    more: ['Гештальт'],
+    married: true,
+    children: true,
+    diagnostic: false,
+  },
+  {
+    age: 29,
+    experience: '1 год',
+    main: 'Аналитическая психология',
+    more: [],
+    married: null,
+    children: null,
+    diagnostic: true,
+  },
+  {
+    age: 41,
+    experience: '3 года',
+    main: 'КПТ',
+    more: ['Эмоционально-фокусированная терапия'],
+    married: true,
+    children: false,
+    diagnostic: false,
+  },
+  {
+    age: 44,
+    experience: '4 года',
+    main: 'Психоанализ',
+    more: ['Аналитическая психология'],
+    married: false,
+    children: true,
+    diagnostic: true,
+  },
+  {
+    age: 35,
+    experience: '2 года',
+    main: 'Гештальт',
+    more: ['Телесно-ориентированная терапия'],
+    married: true,
+    children: true,
+    diagnostic: true,
+  },
+] as const;
+
+/** Where each modality is taught, for believable education entries. */
+const SCHOOLS: Record<string, { program: string; school: string }> = {
+  Гештальт: { program: 'Гештальт-терапия', school: 'Московский Гештальт Институт' },
+  Психоанализ: {
+    program: 'Психоаналитическая психотерапия',
+    school: 'Институт практической психологии и психоанализа',
+  },
+  КПТ: {
+    program: 'Когнитивно-поведенческая терапия',
+    school: 'Ассоциация когнитивно-поведенческой психотерапии',
+  },
+  'Системная семейная терапия': {
+    program: 'Системная семейная психотерапия',
+    school: 'Институт интегративной семейной терапии',
+  },
+  'Аналитическая психология': {
+    program: 'Юнгианский анализ',
+    school: 'Московская ассоциация аналитической психологии',
+  },
+};
+
 const CLIENTS = [
   { name: 'Ирина', age: 29, telegram: 'demo_irina' },
   { name: 'Павел', age: 34, telegram: 'demo_pavel' },
   { name: 'Наталья', age: 41, telegram: 'demo_natalya' },
 ];
+
+function demoProfile(index: number, years: number) {
+  const profile = PROFILES[index]!;
+  const school = SCHOOLS[profile.main]!;
+  const graduated = 2025 - years;
+  return {
+    age: profile.age,
+    experience: profile.experience,
+    verified: index % 3 !== 2,
+    main_modal: profile.main,
+    additional_modals: [...profile.more],
+    // Every third works with a diagnosed psychiatric illness (the forms' "diagnose" answer).
+    works_with: index % 3 === 0 ? ['Взрослые', WORKS_WITH_PSYCHIATRIC] : ['Взрослые'],
+    personal_therapy_duration: `${2 + (index % 4)} года`,
+    is_married: profile.married,
+    has_children: profile.children,
+    takes_diagnostic: profile.diagnostic,
+    group: index === 3 ? 'Группы' : 'Сообщество',
+    education: JSON.stringify([
+      {
+        program_title: 'Психология',
+        year: graduated,
+        title: 'Московский государственный университет',
+        doc_type: 'Диплом специалиста',
+      },
+      {
+        program_title: school.program,
+        year: graduated + 2,
+        title: school.school,
+        doc_type: 'Диплом о профессиональной переподготовке',
+      },
+    ]),
+  };
+}
 
 /** True when the database has no psychologists yet (then the demo set may be loaded). */
 export async function isEmpty(deps: Deps): Promise<boolean> {
@@ -120,11 +252,11 @@ export async function loadDemoData(
         min_price: p.min,
         max_price: p.max,
         queries: [...p.queries],
-        works_with: ['Взрослые'],
         description: `Практикующий психолог, опыт ${p.years} лет.`,
         experience_years: p.years,
         help_hand: p.help,
         debt: 6 + (index % 3) * 2,
+        ...demoProfile(index, p.years),
       })) ?? (await psychologistsRepository.findByName(deps.db, p.name));
     if (!psychologist) continue;
     const starts: Date[] = [];

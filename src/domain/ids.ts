@@ -38,3 +38,8 @@ export async function withFreshId<T>(
   }
   throw new Error('could not find a free identifier after 20 attempts');
 }
+
+/** A research row's database id (`baserowId`): random, so a (row number, id) pair cannot be guessed. */
+export function newResearchRowId(): number {
+  return randomInt(1_000_000, 2 ** 47);
+}

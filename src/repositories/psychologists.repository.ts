@@ -63,6 +63,15 @@ function assignedCountSql(assigned: { from: Date; to: Date }) {
     and x.start_at >= ${assigned.from} and x.start_at < ${assigned.to})::int`;
 }
 
+/**
+ * The education entries are a JSON column: the admin API hands them over as an array, which the drivers
+ * would send as a PostgreSQL array.
+ */
+function withJsonColumns<T extends { education?: unknown }>(values: T): T {
+  if (values.education === undefined || typeof values.education === 'string') return values;
+  return { ...values, education: JSON.stringify(values.education) };
+}
+
 export const psychologistsRepository = {
   /** Counts the psychologist's sessions of the month that took place (or, confirmed, have started). */
   async refreshClientsProvided(
@@ -104,7 +113,7 @@ export const psychologistsRepository = {
   async insert(db: Executor, values: Insertable<PsychologistsTable>): Promise<Psychologist | undefined> {
     return db
       .insertInto('hraniteli_psychologists')
-      .values(values)
+      .values(withJsonColumns(values))
       .onConflict((oc) => oc.column('name_normalized').doNothing())
       .returningAll()
       .executeTakeFirst();
@@ -113,7 +122,7 @@ export const psychologistsRepository = {
   async update(db: Executor, id: string, values: PsychologistUpdate, now: Date): Promise<Psychologist> {
     return db
       .updateTable('hraniteli_psychologists')
-      .set({ ...values, updated_at: now })
+      .set({ ...withJsonColumns(values), updated_at: now })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -155,6 +164,19 @@ export const psychologistsRepository = {
   },
 
   /** By UUID or by name, as many endpoints accept either. */
+  /** Ids of the psychologists with these names (unknown names are left out), in the order given. */
+  async idsByNames(db: Executor, names: string[]): Promise<{ id: string; name: string }[]> {
+    const wanted = [...new Set(names.map(normalizeName))];
+    if (!wanted.length) return [];
+    const rows = await db
+      .selectFrom('hraniteli_psychologists')
+      .select(['id', 'name', 'name_normalized'])
+      .where('name_normalized', 'in', wanted)
+      .execute();
+    const byName = new Map(rows.map((r) => [r.name_normalized, { id: r.id, name: r.name }]));
+    return wanted.flatMap((n) => byName.get(n) ?? []);
+  },
+
   async findByIdOrName(db: Executor, idOrName: string): Promise<Psychologist | undefined> {
     return isUuid(idOrName) ? this.findById(db, idOrName) : this.findByName(db, idOrName);
   },

@@ -153,6 +153,71 @@ export const ticketsRepository = {
       .executeTakeFirst();
   },
 
+  /** A ticket by our id or by the web form's own id (the newest ticket submitted under it). */
+  async findByRef(db: Executor, ref: string): Promise<Ticket | undefined> {
+    if (TICKET_ID_PATTERN.test(ref)) {
+      const own = await this.find(db, ref);
+      if (own) return own;
+    }
+    return db
+      .selectFrom('hraniteli_tickets')
+      .selectAll()
+      .where('form_ticket_id', '=', ref)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  },
+
+  /**
+   * Tickets created in [from, to), oldest first, with the client's lead number, the chosen
+   * psychologist, the latest session and the linked research row (the operators' applications export).
+   */
+  async exportRows(db: Executor, filter: { from?: Date; to?: Date; type?: TicketType }) {
+    let query = db
+      .selectFrom('hraniteli_tickets as t')
+      .innerJoin('hraniteli_clients as c', 'c.id', 't.client_id')
+      .leftJoin('hraniteli_psychologists as p', 'p.id', 't.psychologist_id')
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('hraniteli_sessions as s')
+            .innerJoin('hraniteli_psychologists as sp', 'sp.id', 's.psychologist_id')
+            .select(['s.start_at', 's.status', 's.kind', 'sp.name'])
+            .whereRef('s.ticket_id', '=', 't.ticket_id')
+            .orderBy('s.created_at', 'desc')
+            .limit(1)
+            .as('se'),
+        (join) => join.onTrue(),
+      )
+      .select((eb) => [
+        't.ticket_id',
+        't.form_ticket_id',
+        't.created_at',
+        't.type',
+        't.status',
+        'c.lead_number',
+        't.typed_contact',
+        't.request_text',
+        't.preferences',
+        't.promocode',
+        't.utm',
+        'p.name as psychologist_name',
+        'se.name as session_psychologist',
+        'se.start_at as session_start',
+        'se.status as session_status',
+        'se.kind as session_kind',
+        eb
+          .selectFrom('research_responses as r')
+          .select((r) => r.fn.min('r.row_number').as('row'))
+          .whereRef('r.ticket_id', '=', 't.ticket_id')
+          .as('research_row'),
+      ]);
+    if (filter.type) query = query.where('t.type', '=', filter.type);
+    if (filter.from) query = query.where('t.created_at', '>=', filter.from);
+    if (filter.to) query = query.where('t.created_at', '<', filter.to);
+    return query.orderBy('t.created_at').orderBy('t.ticket_id').execute();
+  },
+
   async countOfClient(db: Executor, clientId: string): Promise<number> {
     const row = await db
       .selectFrom('hraniteli_tickets')

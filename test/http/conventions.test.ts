@@ -172,6 +172,24 @@ describe('access classes', () => {
       'POST /request-code',
       'POST /verify-code',
       'GET /get-schedule',
+      // The web front end's endpoints (spec/web-form.md): the browser sends no credentials.
+      'POST /init-form-tracking',
+      'PUT /update-tracking-step',
+      'PUT /update-analytics-before-slots',
+      'PUT /step-analytics',
+      'POST /research-tilda-zayavka',
+      'GET /get-sheets-row-number',
+      'PUT /update-contacts-stb',
+      'POST /tilda-zayavka',
+      'POST /tilda-zayavka-diagnostic-v2',
+      'POST /tilda-zayavka-diagnostic',
+      'POST /get-agregated-schedule-v2',
+      'POST /get-agregated-schedule-cards',
+      'POST /schedule-diagnosis-v2',
+      'POST /get-aggregated-all',
+      'POST /convert-schedule-timezone/{offset}',
+      'GET /cards',
+      'GET /edu-keys-pipeline-batch',
     ]);
     const spec = (await t.app.inject({ url: '/openapi.json' })).json() as {
       paths: Record<string, Record<string, unknown>>;

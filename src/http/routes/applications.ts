@@ -10,7 +10,14 @@ import { TicketInfo, TicketRecord, ticketRecord } from '../presenters.ts';
 import { GENDER_VALUES } from '../../domain/matching.ts';
 import { badRequest, tooLarge } from '../../errors.ts';
 import { BODY_LIMIT, unstorableField } from '../conventions.ts';
-import { Age, Loose, Nullable, Offset, rateLimited, Text, TicketId } from '../schemas.ts';
+import { Age, Loose, Nullable, Offset, rateLimited, Text } from '../schemas.ts';
+import { FORM_ID_PATTERN } from '../../domain/web-form.ts';
+
+/** Our 7-digit ticket id, or the id a web form generated for it (its form_ticket_id). */
+const TicketOrFormId = Type.String({
+  pattern: FORM_ID_PATTERN,
+  description: 'a ticket id or a form’s own id',
+});
 
 const CONTACT_TYPES = [
   'telegram',
@@ -238,9 +245,9 @@ export async function applicationRoutes(fastify: FastifyInstance): Promise<void>
         summary: 'A ticket: by ticket_id, or by client_id (lead number) + link_id (the stored record)',
         description: 'Personal fields are null without the service key or the ticket’s own token.',
         querystring: Type.Object({
-          ticket_id: Type.Optional(TicketId),
+          ticket_id: Type.Optional(TicketOrFormId),
           client_id: Type.Optional(Text(64)),
-          link_id: Type.Optional(TicketId),
+          link_id: Type.Optional(TicketOrFormId),
         }),
         response: {
           200: Type.Union([Type.Object({ success: Type.Literal(true), ticket: TicketInfo }), TicketRecord]),

@@ -7,6 +7,7 @@ import { updatePsychologist } from '../../../commands/update-psychologist.ts';
 import { psychologistsRepository } from '../../../repositories/psychologists.repository.ts';
 import { Enum, Text, Uuid } from '../../schemas.ts';
 import { PsychologistOut, presentPsychologist } from './presenters.ts';
+import { profileFields } from '../../psychologist-profile.ts';
 
 const Sex = Enum(['male', 'female']);
 const Price = Type.Integer({ minimum: 0, maximum: 10_000_000 });
@@ -23,6 +24,7 @@ const optionalFields = {
   debt: Type.Optional(Type.Integer({ minimum: -100_000, maximum: 100_000 })),
   is_active: Type.Optional(Type.Boolean()),
   zoom_account: Type.Optional(Text(200)),
+  ...profileFields,
 };
 const OnePsychologist = Type.Object({ success: Type.Literal(true), psychologist: PsychologistOut });
 

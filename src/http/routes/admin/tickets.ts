@@ -2,6 +2,24 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { ticketTracking } from '../../../commands/form-tracking.ts';
+
+const FormRecordOut = Type.Object({
+  tracking: Type.Array(
+    Type.Object({
+      form_type: Type.String(),
+      current_step: Type.String(),
+      offered_psychologists: Nullable(Type.Array(Type.String())),
+      started_at: Iso,
+      steps: Type.Array(Type.Object({ step: Type.String(), at: Iso })),
+    }),
+  ),
+  step_answers: Type.Array(Type.Object({ field: Type.String(), value: Type.Unknown(), updated_at: Iso })),
+  before_slots: Type.Unknown(),
+  research_rows: Type.Array(
+    Type.Object({ row: Type.Integer(), baserow_id: Type.Integer(), created_at: Iso }),
+  ),
+});
 import { moveTicket } from '../../../commands/move-ticket.ts';
 import { TICKET_STATUSES, TICKET_TYPES } from '../../../domain/vocabulary.ts';
 import { notFound } from '../../../errors.ts';
@@ -103,6 +121,8 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
             client: ClientOut,
             sessions: Type.Array(SessionOut),
             tracking: Type.Array(TrackingStep),
+            /** What the web form recorded: tracking records with their steps, step answers, research rows. */
+            form: FormRecordOut,
             messages: Type.Array(OutboxMessageOut),
           }),
         },
@@ -111,7 +131,7 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
     async (request) => {
       const ticket = await ticketsRepository.find(deps.db, request.params.ticket_id);
       if (!ticket) throw notFound('ticket');
-      const [client, sessions, tracking, messages] = await Promise.all([
+      const [client, sessions, tracking, messages, form] = await Promise.all([
         clientsRepository.findById(deps.db, ticket.client_id),
         sessionsRepository.ofTicket(deps.db, ticket.ticket_id),
         formsRepository.trackingSteps(deps.db, [
@@ -119,6 +139,7 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
           ...(ticket.form_ticket_id ? [ticket.form_ticket_id] : []),
         ]),
         outboxRepository.list(deps.db, { ticketId: ticket.ticket_id, limit: 200 }),
+        ticketTracking(deps, request.actor, { ticketRef: ticket.ticket_id }),
       ]);
       // The foreign key keeps every ticket's client.
       if (!client) throw notFound('client');
@@ -128,6 +149,12 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
         client: presentClient(client),
         sessions: sessions.map(presentSession),
         tracking: tracking.map((s) => ({ form_type: s.form_type, step: s.step, at: s.at.toISOString() })),
+        form: {
+          tracking: form.tracking,
+          step_answers: form.step_answers,
+          before_slots: form.before_slots,
+          research_rows: form.research_rows,
+        },
         messages: messages.map(presentOutboxMessage),
       };
     },

@@ -1,0 +1,32 @@
+// Texts of the web forms' flows that people read: what the operators' chat is told about applications
+// from the site, and the names of what went wrong with a chosen time.
+import { formatDate, formatTime } from '../domain/time.ts';
+
+/** Why the time a person chose on the site was not booked. */
+export type NotBookedReason = 'slot_taken' | 'slot_unavailable' | 'slot_not_found' | 'no_slot_chosen';
+
+const REASONS: Record<NotBookedReason, string> = {
+  slot_taken: 'это время уже заняли',
+  slot_unavailable: 'на это время уже нельзя записаться',
+  slot_not_found: 'такого слота в расписании нет',
+  no_slot_chosen: 'время не выбрано',
+};
+
+export const webFormTexts = {
+  kind: (diagnostic: boolean) => (diagnostic ? 'диагностика с сайта' : 'заявка с сайта'),
+  slotNotBookedAdmin: (t: {
+    ticketId: string;
+    lead: string;
+    psychologist: string | null;
+    startAt: Date | null;
+    slotText: string | null;
+    reason: NotBookedReason;
+  }) => {
+    const wanted = t.startAt ? `${formatDate(t.startAt)} ${formatTime(t.startAt)}` : (t.slotText ?? '—');
+    return (
+      `Заявка ${t.ticketId} (${t.lead}): выбранное время не забронировано — ${REASONS[t.reason]}.\n` +
+      `Психолог: ${t.psychologist ?? '—'}, время: ${wanted} (МСК).\n` +
+      'Предложите, пожалуйста, клиенту другое время.'
+    );
+  },
+};

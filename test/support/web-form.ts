@@ -1,0 +1,392 @@
+// The public web front end's requests, built field by field as spec/web-form.md B says its source builds
+// them (quirks included), and the way it reads the schedule answer (B.2.3). The flow tests replay these.
+import type { LightMyRequestResponse } from 'fastify';
+import type { TestApp } from './app.ts';
+
+/** The two hosts' paths: {n8n}/webhook/<name> and {cache}/<path>. */
+export const n8n = (name: string) => `/webhook/${name}`;
+
+/** What the form keeps in localStorage (app_*) and redux for one person. */
+export interface Person {
+  ticketId: string;
+  name: string;
+  age: string;
+  gender: 'male' | 'female';
+  genderPsychologist: 'male' | 'female' | 'other';
+  request: string;
+  conditions: string[];
+  traumatic: string[];
+  diagnosis: 'nothing' | 'diseases2';
+  medications?: 'yes' | 'no';
+  contactType: 'Telegram' | 'VK' | 'Max';
+  contact: string;
+  /** Raw ls:app_promocode as PromocodeStage stores it (JSON-encoded), or a research/zapis note. */
+  promocode: string;
+  research?: {
+    city: string;
+    education: string;
+    experience: 'earlier' | 'supposed';
+    meetType: string;
+    criteria: string;
+    price: string;
+    duration: string;
+    reason: string;
+    occupation: string;
+  };
+}
+
+const SEX = { male: 'Мужской', female: 'Женский' } as const;
+const SCHEDULE_SEX = { male: 'Мужской', female: 'Женский', other: 'Не имеет значения' } as const;
+const APPLICATION_SEX = { male: 'Мужчина', female: 'Женщина', other: 'Не имеет значения' } as const;
+export const DIAGNOSE = {
+  nothing: ['Нет диагноза'],
+  diseases2: ['Есть диагностированное психиатрическое заболевание'],
+} as const;
+
+const utm = () => ({
+  utm_client: 'null',
+  utm_campaign: 'null',
+  utm_content: 'null',
+  utm_medium: 'null',
+  utm_source: 'null',
+  utm_term: 'null',
+});
+
+/** formPsyClientInfo of tilda-zayavka and update-contacts-stb (B.1.2), with the Cyrillic С key. */
+export function formPsyClientInfo(p: Person) {
+  const r = p.research;
+  const earlier = r?.experience === 'earlier';
+  return {
+    age: p.age,
+    city: '',
+    sex: SEX[p.gender],
+    psychoEducated: r?.education ?? '',
+    anxieties: [],
+    customAnexiety: '',
+    hasPsychoExperience: r
+      ? earlier
+        ? 'Да, я работал(а) с психологом/психотерапевтом'
+        : 'Нет, но рассматривал(а) такую возможность'
+      : '',
+    meetType: r?.meetType ?? '',
+    selectionСriteria: r?.criteria ?? '',
+    custmCreteria: '',
+    importancePsycho: { preferences: ['Чуткость, мягкость, умение выслушивать'], customPreferences: '' },
+    customImportance: '',
+    agePsycho: '',
+    sexPsycho: APPLICATION_SEX[p.genderPsychologist],
+    priceLastSession: earlier ? r.price : '',
+    durationSession: earlier ? r.duration : '',
+    reasonCancel: earlier ? r.reason : '',
+    pricePsycho: r && !earlier ? r.price : '',
+    reasonNonApplication: r && !earlier ? r.reason : '',
+    contactType: p.contactType,
+    contact: p.contact,
+    name: p.name,
+    is_adult: Number(p.age) >= 18,
+    is_last_page: true,
+    occupation: r?.occupation ?? '',
+  };
+}
+
+/** The body of get-agregated-schedule-v2 and its siblings (B.2.2), as submitQuestionnaire builds it. */
+export function scheduleRequest(p: Person, today: string, extra: Record<string, unknown> = {}) {
+  const end = new Date(`${today}T00:00:00Z`);
+  end.setUTCMonth(end.getUTCMonth() + 1);
+  return {
+    startDate: today,
+    endDate: end.toISOString().split('T')[0],
+    ageFilter: p.age,
+    formPsyClientInfo: {
+      age: p.age,
+      city: '',
+      sex: SEX[p.gender],
+      psychoEducated: '',
+      anxieties: [],
+      customAnexiety: '',
+      hasPsychoExperience: '',
+      meetType: '',
+      selectionСriteria: '',
+      custmCreteria: '',
+      importancePsycho: ['Чуткость, мягкость, умение выслушивать'],
+      customImportance: '',
+      agePsycho: '',
+      sexPsycho: SCHEDULE_SEX[p.genderPsychologist],
+      priceLastSession: '',
+      durationSession: '',
+      reasonCancel: '',
+      pricePsycho: '',
+      reasonNonApplication: '',
+      contactType: 'Telegram',
+      contact: '',
+      name: p.name,
+      is_adult: Number(p.age) >= 18,
+      is_last_page: false,
+      occupation: p.research?.occupation ?? '',
+    },
+    form: {
+      anxieties: [],
+      questions: [p.request],
+      customQuestion: [],
+      // Stale by one submit: the first request sends [] (B.2.2).
+      diagnoses: [],
+      diagnoseInfo: '',
+      diagnoseMedicaments: '',
+      traumaticEvents: p.traumatic,
+      clientStates: p.conditions,
+      selectedPsychologistsNames: [],
+      shownPsychologists: '',
+      psychos: [],
+      lastExperience: '',
+      amountExpectations: '',
+      age: p.age,
+      slots: [],
+      contactType: 'Telegram',
+      contact: '',
+      name: p.name,
+      promocode: '',
+      ticket_id: p.ticketId,
+      emptySlots: false,
+      userTimeZone: 'МСК',
+      bid: 0,
+      rid: 0,
+      categoryType: '',
+      customCategory: '',
+      question_to_psychologist: p.request,
+      filtered_by_automatch_psy_names: [],
+      _queries: '',
+      customTraumaticEvent: '',
+      customState: '',
+    },
+    ticket_id: p.ticketId,
+    userTimeOffsetMsk: 0,
+    ...extra,
+  };
+}
+
+/** The body of tilda-zayavka (B.1.2), for the slot string `slot` of psychologist `chosen`. */
+export function applicationBody(
+  p: Person,
+  chosen: string | null,
+  slot: string | null,
+  matched: string[],
+  ids: { rid?: number; bid?: number } = {},
+) {
+  const r = p.research;
+  const duration = r?.duration ?? '';
+  return {
+    ...utm(),
+    anxieties: [],
+    questions: [p.request],
+    customQuestion: [],
+    diagnoses: [],
+    diagnoseInfo: '',
+    ...(p.medications ? { diagnoseMedicaments: p.medications } : {}),
+    traumaticEvents: p.traumatic,
+    clientStates: p.conditions,
+    selectedPsychologistsNames: [chosen],
+    shownPsychologists: chosen ?? '',
+    top_3_psychologists: matched,
+    lastExperience:
+      r?.experience === 'earlier'
+        ? `Да, я работал(а) с психологом/психотерапевтом.${duration}`
+        : r
+          ? 'Нет, я не работал(а) с психологом/психотерапевтом'
+          : '',
+    amountExpectations: '',
+    age: p.age,
+    slots: [slot],
+    slots_objects: [],
+    contactType: p.contactType,
+    contact: p.contact,
+    name: p.name,
+    promocode: p.promocode,
+    ticket_id: p.ticketId,
+    emptySlots: false,
+    userTimeZone: 'МСК',
+    userTimeOffsetMsk: '0',
+    bid: ids.bid ?? 0,
+    rid: ids.rid ?? 0,
+    categoryType: '',
+    customCategory: '',
+    question_to_psychologist: p.request,
+    filtered_by_automatch_psy_names: [chosen],
+    _queries: '',
+    customTraumaticEvent: '',
+    customState: '',
+    formPsyClientInfo: formPsyClientInfo(p),
+  };
+}
+
+/** The research form's flat body (B.8), sent when its final stage mounts. */
+export function researchBody(p: Person) {
+  const r = p.research!;
+  const earlier = r.experience === 'earlier';
+  return {
+    age: '',
+    city: r.city,
+    sex: '',
+    psychoEducated: r.education,
+    anxieties: [],
+    customAnexiety: '',
+    hasPsychoExperience: earlier
+      ? 'Да, я работал(а) с психологом/психотерапевтом'
+      : 'Нет, но рассматривал(а) такую возможность',
+    meetType: r.meetType,
+    selectionСriteria: r.criteria,
+    custmCreteria: '',
+    importancePsycho: [],
+    customImportance: '',
+    agePsycho: '',
+    sexPsycho: '',
+    priceLastSession: earlier ? r.price : '',
+    durationSession: earlier ? r.duration : '',
+    reasonCancel: earlier ? r.reason : '',
+    pricePsycho: earlier ? '' : r.price,
+    reasonNonApplication: earlier ? '' : r.reason,
+    contactType: '',
+    contact: '',
+    name: '',
+    is_adult: false,
+    is_last_page: false,
+    occupation: r.occupation,
+    ...utm(),
+    referer: 'https://hrani.live/psy-client-info',
+  };
+}
+
+export const APPLICATION_STEPS = [
+  'Возраст клиента',
+  'Пол клиента',
+  'Что важно в психологе',
+  'Пол психолога',
+  'Запрос клиента',
+  'Состояние клиента',
+  'Травматическое событие',
+  'Психические заболевания',
+] as const;
+export const RESEARCH_STEPS = [
+  'Город клиента',
+  'Психологическое образование',
+  'Опыт работы с психологом',
+  'Формат сессии',
+  'Критерии отбора клиентов',
+  'Сумма за сессию',
+  'Продолжительность терапии',
+  'Почему не ходили на сессию',
+  'Трудовое положение',
+  'Исследовательская часть отправлена',
+] as const;
+
+/** The step-analytics value a stage sends with a tracking step (B.5), if it sends one. */
+export function stepAnswer(p: Person, step: string): [string, unknown] | null {
+  switch (step) {
+    case 'Возраст клиента':
+      return ['client_age', p.age];
+    case 'Пол клиента':
+      return ['client_sex', SEX[p.gender]];
+    case 'Что важно в психологе':
+      return ['client_preferences', 'Чуткость, мягкость, умение выслушивать;;'];
+    case 'Пол психолога':
+      return ['psychologist_sex', p.genderPsychologist];
+    case 'Запрос клиента':
+      return ['psy_queries', p.request];
+    case 'Состояние клиента':
+      return ['client_state', p.conditions];
+    case 'Травматическое событие':
+      return ['traumatic_events', p.traumatic];
+    case 'Психические заболевания':
+      return [
+        'diagnose',
+        p.diagnosis === 'nothing'
+          ? DIAGNOSE.nothing
+          : [
+              ...DIAGNOSE.diseases2,
+              p.medications === 'yes' ? 'Принимает медикаменты' : 'Не принимает медикаменты',
+            ],
+      ];
+    case 'Опыт работы с психологом':
+      return ['client_experience', 'Да, я работал(а) с психологом/психотерапевтом'];
+    case 'Сумма за сессию':
+      return ['psychologist_category', '<3000'];
+    default:
+      return null;
+  }
+}
+
+/** A browser's request: JSON with the front end's origin. */
+export function browser(
+  t: TestApp,
+  method: 'GET' | 'POST' | 'PUT',
+  url: string,
+  payload?: unknown,
+  client: { ip?: string; userAgent?: string } = {},
+): Promise<LightMyRequestResponse> {
+  return t.app.inject({
+    method,
+    url,
+    headers: {
+      origin: 'https://hrani.live',
+      'user-agent': client.userAgent ?? 'Mozilla/5.0 (test browser)',
+      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    remoteAddress: client.ip ?? '203.0.113.7',
+    ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
+  });
+}
+
+/** Fire-and-forget calls of the front end still have to succeed. */
+export async function ok(response: Promise<LightMyRequestResponse>): Promise<LightMyRequestResponse> {
+  const res = await response;
+  if (res.statusCode !== 200) throw new Error(`${res.statusCode}: ${res.body}`);
+  return res;
+}
+
+export interface ScheduleSlot {
+  id: string;
+  psychologist: string;
+  date: string;
+  time: string;
+  state: string;
+}
+
+/**
+ * How ApplicationStages/DiseasesPsychologistStage reads a schedule answer (B.2.3): `data[0].items`,
+ * free slots only, per psychologist `{pretty_date: {time: first free slot}}`, names joined with /cards
+ * (a name missing there is dropped), sorted by name_order. Returns the psychologists the person sees.
+ */
+export function readSchedule(
+  data: unknown,
+  cards: { name: string }[],
+): { name: string; schedule: Record<string, Record<string, ScheduleSlot>> }[] {
+  if (!Array.isArray(data) || !data[0] || !Array.isArray(data[0].items)) return [];
+  const items = data[0].items as { pretty_date: string; slots: Record<string, unknown> }[];
+  const order: string[] = Array.isArray(data[0].name_order) ? data[0].name_order : [];
+  const byName = new Map<string, Record<string, Record<string, ScheduleSlot>>>();
+  for (const day of items) {
+    for (const [time, slots] of Object.entries(day.slots)) {
+      if (!Array.isArray(slots)) continue;
+      for (const slot of slots as ScheduleSlot[]) {
+        if (slot.state !== 'Свободен') continue;
+        const schedule = byName.get(slot.psychologist) ?? {};
+        byName.set(slot.psychologist, schedule);
+        schedule[day.pretty_date] ??= {};
+        schedule[day.pretty_date]![time] ??= slot;
+      }
+    }
+  }
+  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : Number.MAX_SAFE_INTEGER);
+  return cards
+    .filter((card) => byName.has(card.name))
+    .map((card) => ({ name: card.name, schedule: byName.get(card.name)! }))
+    .sort((a, b) => rank(a.name) - rank(b.name));
+}
+
+/** date-fns `format(new Date(`${date}T${time}`), 'dd.M HH:00')`, as PsychologistStage makes the slot string. */
+export function slotString(slot: ScheduleSlot): string {
+  const at = new Date(`${slot.date}T${slot.time}`);
+  if (Number.isNaN(at.getTime())) throw new Error(`the slot does not parse: ${slot.date} ${slot.time}`);
+  const dd = String(at.getDate()).padStart(2, '0');
+  const hh = String(at.getHours()).padStart(2, '0');
+  return `${dd}.${at.getMonth() + 1} ${hh}:00`;
+}
