@@ -26,6 +26,15 @@ export interface Deps {
   effects: Effects;
   /** Free-slot listings; invalidated after commits that change slots, sessions or psychologists. */
   listings: ListingCache;
+  /** Delivers outbox rows to Telegram (src/telegram/outbox-sender.ts); does nothing without a bot token. */
+  outbox: OutboxDelivery;
+}
+
+export interface OutboxDelivery {
+  /** Look for deliverable rows now (called after a commit that wrote messages). */
+  wake(): void;
+  /** Try to deliver these rows now, waiting up to waitMs; true when all were sent. */
+  deliver(ids: number[], waitMs: number): Promise<boolean>;
 }
 
 /** A Kysely handle that may be the whole database or an open transaction. */
