@@ -90,6 +90,9 @@ export class FakeBotApi {
         );
       });
     });
+    // Idle keep-alive connections stay open until stop(): a server closing one just as the sender reuses
+    // it would fail that request with a reset and delay the message by a retry.
+    this.server.keepAliveTimeout = 0;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }

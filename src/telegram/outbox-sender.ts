@@ -97,6 +97,8 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
   const answered: number[] = [];
   const totals: DrainSummary = { sent: 0, failed: 0, retried: 0 };
   let listeners: (() => void)[] = [];
+  /** Sends finished so far: a waiter compares it to see whether one finished while it was busy. */
+  let finished = 0;
 
   // Claims run one at a time in this process, so two callers never spend the same room twice.
   let claimLock: Promise<unknown> = Promise.resolve();
@@ -180,6 +182,7 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
       )
       .finally(() => {
         inflight.delete(row.id);
+        finished++;
         for (const listener of listeners.slice()) listener();
         schedule(0);
       });
@@ -187,6 +190,10 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
   }
 
   async function send(row: ClaimedMessage): Promise<Outcome> {
+    // The chat may have had its previous message answered while this claim was on its way to the
+    // database (the claim skips only chats that were pausing when it started).
+    const pause = (cooling.get(row.chat_id) ?? 0) - elapsed();
+    if (pause > 0) await sleep(pause);
     try {
       const message = await api.sendMessage(
         row.chat_id,
@@ -346,8 +353,9 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
         if (left <= 0) return false;
         // The chats' older messages go first: claiming the chats' oldest rows keeps their order.
         const chats = [...new Set(pending.map((s) => s.chat_id!))];
+        const before = finished;
         await claimAndSend(chats);
-        await nextChange(Math.min(left, pacingPause(chats) ?? DELIVER_RECHECK_MS));
+        if (finished === before) await nextChange(Math.min(left, pacingPause(chats) ?? DELIVER_RECHECK_MS));
       }
     },
 
@@ -372,7 +380,10 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
     async drain() {
       const before = { ...totals };
       for (;;) {
+        const before = finished;
         const { outOfRoom, skipped } = await claimAndSend();
+        // A send that finished while the claim ran may have made its chat's next message due.
+        if (finished !== before) continue;
         if (inflight.size > 0) {
           await nextChange(settings.sendTimeoutMs);
           continue;
