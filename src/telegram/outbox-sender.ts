@@ -21,7 +21,7 @@ export interface OutboxSenderOptions {
   maxAttempts?: number;
   /** The pause between two messages to one chat, counted from Telegram's answer to the first. */
   chatIntervalMs?: number;
-  /** Messages started in any second, over all chats. */
+  /** Messages per second over all chats: a send counts from its start until a second after its answer. */
   perSecond?: number;
   /** Requests to Telegram in flight at once. */
   concurrency?: number;
@@ -216,8 +216,8 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
     if (error instanceof GrammyError) {
       const code = error.error_code;
       const text = `${code}: ${error.description}`.slice(0, 300);
-      // Telegram asks for a pause: the message waits that long (holding back its chat) and is never given
-      // up on for it — a pause is not a failure.
+      // Telegram asks for a pause: the message waits that long (holding back its chat). It counts as an
+      // attempt, but a pause is not a failure: a 429 alone never gives a message up.
       if (code === 429) {
         const seconds = Math.max(1, error.parameters?.retry_after ?? 1);
         return { kind: 'retry', delayMs: seconds * 1000, error: text, code };
