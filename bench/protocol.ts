@@ -5,6 +5,7 @@ export type ServerMethod =
   | 'loadBookings'
   | 'invariants'
   | 'stormOutcome'
+  | 'deliverOutbox'
   | 'resetListingCache'
   | 'profileStart'
   | 'profileStop'

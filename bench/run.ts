@@ -2,7 +2,7 @@
 // reachable or can be started, on PostgreSQL. The server under test is a child process
 // (bench/server.ts); the load comes from autocannon in this process.
 //
-//   npm run bench                         B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S8 on PGlite, then on PostgreSQL
+//   npm run bench                         B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S7 S8 on PGlite, then on PostgreSQL
 //   npm run bench -- S1 S4                a subset (B1 is added when a ratio to it is needed)
 //   npm run bench -- --db pglite          one database (pglite | postgres | both)
 //   npm run bench -- --profile            CPU profile per scenario + top SQL statements (PostgreSQL)
@@ -29,6 +29,7 @@ import {
   seededRandom,
   CLIENTS,
 } from './dataset.ts';
+import { FakeBotApi, judgeDelivery, S7_CHATS, S7_MESSAGES, type S7Delivery } from './outbox.ts';
 import { freePort, openBenchPostgres, type PostgresServer } from './postgres.ts';
 import {
   formatProfile,
@@ -42,7 +43,7 @@ import type { CallMessage, ServerMessage, ServerMethod } from './protocol.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
 
-const SCENARIOS = ['B0', 'B1', 'S1', 'S1nc', 'S2', 'S2w', 'S3', 'S3r', 'S4', 'S5', 'S8'] as const;
+const SCENARIOS = ['B0', 'B1', 'S1', 'S1nc', 'S2', 'S2w', 'S3', 'S3r', 'S4', 'S5', 'S7', 'S8'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type DatabaseKind = 'pglite' | 'postgres';
 
@@ -84,7 +85,7 @@ function startFlags(): string[] {
 function usage(message?: string): never {
   if (message) console.error(message);
   console.error(
-    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
+    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S7 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
       '                       [--duration <s>] [--warmup <s>] [--connections <n>] [--pool <n>]\n' +
       '                       [--node-options "<flags for the server process>"]',
   );
@@ -746,6 +747,8 @@ async function runScenario(name: Scenario, deps: RunContext): Promise<ScenarioOu
         deps,
         deps.data.names.map((n) => `/get-schedule?psychologist=${encodeURIComponent(n)}`),
       );
+    case 'S7':
+      return outboxDelivery(deps);
     case 'S8':
       throw new Error('S8 starts servers of its own (startUp)');
   }
@@ -978,6 +981,54 @@ async function bookingStorm(deps: RunContext): Promise<ScenarioOutcome> {
   };
 }
 
+/**
+ * S7: 3 000 messages over 300 chats, written to the outbox at once and delivered by the service's
+ * outbox sender (its own pacing: a second between two messages to one chat, ≤ 30 per second in all) to
+ * a fake Bot API in this process that accepts everything. Every message must arrive exactly once and in
+ * its chat's order; the rate is delivered messages per second from the sender's start to the last
+ * arrival, and no chat may get more than one message within any second.
+ */
+async function outboxDelivery(deps: RunContext): Promise<ScenarioOutcome> {
+  const botApi = new FakeBotApi();
+  const apiRoot = await botApi.start();
+  try {
+    const resources = sampleResources(deps.server, deps.databasePids);
+    const delivery = await deps.server.call<S7Delivery>('deliverOutbox', apiRoot);
+    const use = resources.stop();
+    const outcome = judgeDelivery(botApi.arrivals, delivery);
+    const problems: string[] = [];
+    if (outcome.missing) problems.push(`${outcome.missing} of ${S7_MESSAGES} messages never arrived`);
+    if (outcome.duplicates) problems.push(`${outcome.duplicates} messages arrived twice`);
+    if (outcome.outOfOrderChats) problems.push(`${outcome.outOfOrderChats} chats got messages out of order`);
+    if (delivery.failed) problems.push(`${delivery.failed} messages marked failed`);
+    const measurement: Measurement = {
+      reqPerSec: outcome.messagesPerSec,
+      p50: 0,
+      p90: 0,
+      p99: 0,
+      max: 0,
+      requests: botApi.arrivals.length,
+      errors: 0,
+      timeouts: 0,
+      non2xx: 0,
+      statusCodes: {},
+      seconds: outcome.seconds,
+      ...use,
+    };
+    return {
+      measurement,
+      shape:
+        `${S7_MESSAGES} messages to ${S7_CHATS} chats (written in ${delivery.writeSeconds.toFixed(1)} s), ` +
+        `delivered in ${outcome.seconds.toFixed(1)} s; busiest second: ${outcome.maxPerSecond} messages in all, ` +
+        `${outcome.maxPerChatPerSecond} to one chat`,
+      checks: { ...outcome, sent: delivery.sent, failed: delivery.failed },
+      problems,
+    };
+  } finally {
+    await botApi.stop();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Targets (quality.md, Performance)
 
@@ -992,12 +1043,18 @@ interface Target {
   minRps?: number;
   minAttempts?: number;
   maxRssMb?: number;
+  /** S7: delivered messages per second, and the most one chat may get within any second. */
+  minMessages?: number;
+  maxPerChatPerSecond?: number;
 }
 
 function targetOf(name: Scenario | StartUp, db: DatabaseKind): Target | undefined {
   if (name === 'S8 cold' || name === 'S8 warm') {
     const limit = name === 'S8 warm' ? 2 : db === 'postgres' ? 3 : 8;
     return { maxSeconds: limit, text: `≤ ${limit} s to /ready` };
+  }
+  if (name === 'S7') {
+    return { minMessages: 25, maxPerChatPerSecond: 1, text: '≥ 25 msg/s, ≤ 1 per second to one chat' };
   }
   const rss = db === 'postgres' ? 250 : 400;
   const withRss = (t: Omit<Target, 'text'>, text: string): Target => ({
@@ -1094,6 +1151,15 @@ function judge(row: Row, target: Target | undefined): void {
     row.misses.push(`${row.reqPerSec.toFixed(0)} req/s < ${target.minRps}`);
   if (target.minAttempts !== undefined && row.reqPerSec < target.minAttempts)
     row.misses.push(`${row.reqPerSec.toFixed(0)} attempts/s < ${target.minAttempts}`);
+  if (target.minMessages !== undefined && row.reqPerSec < target.minMessages)
+    row.misses.push(`${row.reqPerSec.toFixed(1)} msg/s < ${target.minMessages}`);
+  const perChat = row.checks?.maxPerChatPerSecond as number | undefined;
+  if (
+    target.maxPerChatPerSecond !== undefined &&
+    perChat !== undefined &&
+    perChat > target.maxPerChatPerSecond
+  )
+    row.misses.push(`${perChat} messages to one chat within a second`);
   if (target.maxRssMb !== undefined && row.rssPeakMb !== undefined && row.rssPeakMb > target.maxRssMb)
     row.misses.push(`RSS ${row.rssPeakMb.toFixed(0)} MB > ${target.maxRssMb} MB`);
   if (row.scenario !== 'S4' && row.seconds === undefined && (row.errors > 0 || row.non2xx > 0))
@@ -1257,7 +1323,9 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
     judge(row, targetOf(name, db));
     rows.push(row);
     console.log(
-      `${reqPerSec.toFixed(0)} ${name === 'S4' ? 'attempts' : 'req'}/s, p50 ${m.p50} ms, p99 ${m.p99} ms` +
+      (name === 'S7'
+        ? `${reqPerSec.toFixed(1)} messages/s, at most ${String(row.checks?.maxPerChatPerSecond)} per second to one chat`
+        : `${reqPerSec.toFixed(0)} ${name === 'S4' ? 'attempts' : 'req'}/s, p50 ${m.p50} ms, p99 ${m.p99} ms`) +
         `${row.pass === undefined ? '' : row.pass ? ' — PASS' : ` — FAIL (${row.misses.join('; ')})`}`,
     );
     if (outcome.shape) console.log(`    one answer: ${outcome.shape}`);
@@ -1378,13 +1446,17 @@ function table(rows: Row[]): string {
     r.database,
     r.seconds !== undefined
       ? `${r.seconds.toFixed(1)} s`
-      : `${r.reqPerSec.toFixed(0)}${r.scenario === 'S4' ? ' att/s' : ''}`,
+      : r.scenario === 'S7'
+        ? `${r.reqPerSec.toFixed(1)} msg/s`
+        : `${r.reqPerSec.toFixed(0)}${r.scenario === 'S4' ? ' att/s' : ''}`,
     r.ratioToB1 === undefined ? '' : pct(r.ratioToB1),
     String(r.p50),
     String(r.p99),
     r.scenario === 'S4' && r.checks
       ? `${r.checks.ok}×2xx ${r.checks.conflicts}×409 ${r.checks.serverErrors}×5xx ${r.errors} err`
-      : `${r.errors} / ${r.non2xx}`,
+      : r.scenario === 'S7' && r.checks
+        ? `≤ ${String(r.checks.maxPerChatPerSecond)}/s per chat, ${String(r.checks.duplicates)} twice`
+        : `${r.errors} / ${r.non2xx}`,
     r.rssPeakMb === undefined ? '' : r.rssPeakMb.toFixed(0),
     r.target ?? '—',
     r.pass === undefined ? '—' : r.pass ? 'PASS' : 'FAIL',

@@ -15,6 +15,7 @@ import { createLogger } from '../src/logger.ts';
 import { ListingCache } from '../src/cache/listing-cache.ts';
 import { createDeps, openDatabase } from '../src/runtime.ts';
 import { invariantViolations, loadBookings, stormOutcome } from './dataset.ts';
+import { deliverOutbox } from './outbox.ts';
 import { B0_BODY, type CallMessage, type ServerMessage } from './protocol.ts';
 
 function send(message: ServerMessage): void {
@@ -87,6 +88,9 @@ async function main(): Promise<void> {
           return invariantViolations(deps.db);
         case 'stormOutcome':
           return stormOutcome(deps.db, raw.args as string[]);
+        // S7: the outbox sender against the fake Bot API the parent runs at this address.
+        case 'deliverOutbox':
+          return deliverOutbox(deps, raw.args as string);
         // An empty listing cache with the given TTL: S1 starts cold, and runs once more with the cache off.
         case 'resetListingCache':
           deps.listings = new ListingCache(raw.args as number);

@@ -32,6 +32,15 @@ describe('loadConfig defaults', () => {
     expect(config.minLeadMinutes).toBe(60);
   });
 
+  it('polls the outbox every second and gives a message 8 attempts', () => {
+    expect(config.outbox).toEqual({ pollMs: 1000, maxAttempts: 8 });
+    expect(loadConfig({ OUTBOX_POLL_MS: '250', OUTBOX_MAX_ATTEMPTS: '3' }).outbox).toEqual({
+      pollMs: 250,
+      maxAttempts: 3,
+    });
+    expect(configError({ OUTBOX_MAX_ATTEMPTS: '0' }).message).toMatch(/OUTBOX_MAX_ATTEMPTS/);
+  });
+
   it('runs on the embedded database in ./data with demo data and jobs on', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.dataDir).toBe('./data');

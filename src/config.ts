@@ -39,6 +39,8 @@ export interface Config {
   corsOrigins: string[] | undefined;
   trustProxy: boolean | number | string | undefined;
   jobs: boolean;
+  /** The outbox sender (src/telegram/outbox-sender.ts). */
+  outbox: { pollMs: number; maxAttempts: number };
   demoData: boolean;
   rateLimitPublic: number;
   rateLimitSubmit: number;
@@ -199,6 +201,10 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins,
     trustProxy: trustProxy(env),
     jobs: bool(env, 'JOBS', true),
+    outbox: {
+      pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10, 600_000),
+      maxAttempts: int(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 100),
+    },
     demoData,
     rateLimitPublic: int(env, 'RATE_LIMIT_PUBLIC', 120, 0, 1_000_000),
     rateLimitSubmit: int(env, 'RATE_LIMIT_SUBMIT', 20, 0, 1_000_000),

@@ -27,7 +27,7 @@ export interface Deps {
   effects: Effects;
   /** Free-slot listings; invalidated after commits that change slots, sessions or psychologists. */
   listings: ListingCache;
-  /** Delivery of outbox rows to Telegram (a no-op without a bot). */
+  /** Delivers outbox rows to Telegram (src/telegram/outbox-sender.ts); does nothing without a bot token. */
   outbox: OutboxDelivery;
   /** Wake-ups of jobs at due times (a no-op until the job system runs; the cron sweeps are the backstop). */
   jobs: JobWakeups;

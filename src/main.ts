@@ -63,6 +63,9 @@ async function main(): Promise<void> {
       log.error({ err: { code: (error as { code?: string }).code } }, 'link sweep failed'),
     );
 
+  // The outbox sender delivers what commands wrote; an HTTP-only instance (JOBS=off) leaves it to others.
+  if (config.telegram.botToken && config.jobs) deps.outbox.start();
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -15,9 +15,14 @@ import { attachMeetingLink } from './commands/attach-meeting-link.ts';
 import { createEffects } from './effects/events.ts';
 import { createCallbackCodec } from './texts/callback-data.ts';
 import { resolveSecrets } from './secrets.ts';
+import { Api } from 'grammy';
+import { createOutboxSender, disabledOutbox, type OutboxSender } from './telegram/outbox-sender.ts';
+
+/** Deps as built here: the outbox is the sender itself, which main.ts starts and stops. */
+export type RuntimeDeps = Deps & { outbox: OutboxSender };
 
 export interface Runtime {
-  deps: Deps;
+  deps: RuntimeDeps;
   generatedApiKey: boolean;
   close(): Promise<void>;
 }
@@ -42,9 +47,9 @@ export function createDeps(
   log: Logger,
   secrets: { apiKey: string; jwtSecret: string },
   clock: Clock = systemClock,
-): Deps {
+): RuntimeDeps {
   const listings = new ListingCache(config.slotsCacheMs);
-  const deps: Deps = {
+  const deps: RuntimeDeps = {
     config,
     database,
     db: database.db,
@@ -65,9 +70,11 @@ export function createDeps(
       log,
     ),
     listings,
-    outbox: { wake: () => {}, deliver: async () => false },
+    outbox: disabledOutbox,
     jobs: { wake: () => {} },
   };
+  const { botToken, apiRoot } = config.telegram;
+  if (botToken) deps.outbox = createOutboxSender(deps, new Api(botToken, { apiRoot }));
   return deps;
 }
 
@@ -81,6 +88,7 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
       deps,
       generatedApiKey: secrets.generated,
       async close() {
+        await deps.outbox.stop();
         await database.close();
         release();
       },

@@ -6,6 +6,7 @@ import * as dataModel from './migrations/001_data_model.ts';
 import * as activeSessionsIndex from './migrations/002_active_sessions_index.ts';
 import * as freeSlotsByPsychologist from './migrations/003_free_slots_by_psychologist.ts';
 import * as submissionIdentity from './migrations/004_submission_identity.ts';
+import * as outboxClaimOrder from './migrations/005_outbox_claim_order.ts';
 import * as jobs from './migrations/006_jobs.ts';
 import * as webForms from './migrations/008_web_forms.ts';
 import { analyzeHotTables } from './database.ts';
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '002_active_sessions_index': activeSessionsIndex,
   '003_free_slots_by_psychologist': freeSlotsByPsychologist,
   '004_submission_identity': submissionIdentity,
+  '005_outbox_claim_order': outboxClaimOrder,
   '006_jobs': jobs,
   '008_web_forms': webForms,
 };

@@ -4,9 +4,8 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { Deps } from '../../src/deps.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { createDeps } from '../../src/runtime.ts';
+import { createDeps, type RuntimeDeps } from '../../src/runtime.ts';
 import { createBot } from '../../src/telegram/bot.ts';
 import { createTestDatabase } from './database.ts';
 import { captureLogs } from './logs.ts';
@@ -18,7 +17,8 @@ export const TEST_NOW = '2026-12-07T09:00:00.000Z';
 
 export interface TestApp {
   app: FastifyInstance;
-  deps: Deps;
+  /** With TELEGRAM_BOT_TOKEN, `deps.outbox` is a real sender (not started: tests call drain or deliver). */
+  deps: RuntimeDeps;
   clock: ManualClock;
   logs: ReturnType<typeof captureLogs>;
   /** Sends a request with the service key. */
@@ -65,6 +65,7 @@ export async function createTestApp(
         headers: { 'x-api-key': TEST_API_KEY, ...(options.headers ?? {}) },
       } as InjectOptions),
     async close() {
+      await deps.outbox.stop();
       await app.close();
       await database.close();
     },

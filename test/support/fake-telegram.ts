@@ -1,5 +1,7 @@
-// A fake Telegram Bot API on 127.0.0.1: records every request and answers like Telegram, or with a
-// 429 (retry_after) or a 500 when told to.
+// A fake Telegram Bot API on 127.0.0.1: records every request in arrival order and answers like
+// Telegram, or — when told to, for all requests or for one chat's — with a 429 (retry_after), a 500, a
+// 403/400 that Telegram gives for a blocked bot or an unknown chat, or a dropped connection; optionally
+// after a delay, so that requests overlap.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -7,14 +9,32 @@ export interface RecordedCall {
   method: string;
   token: string;
   body: Record<string, unknown>;
+  /** Date.now() when the request arrived. */
   at: number;
+  /** The HTTP status answered; 0 for a dropped connection. */
+  status: number;
 }
 
-type Fault = { status: 429; retryAfter: number } | { status: 500 };
+export type Fault =
+  | { status: 429; retryAfter: number }
+  | { status: 500 }
+  | { status: 400 | 403; description?: string }
+  | { status: 'disconnect' };
+
+const DESCRIPTIONS = {
+  400: 'Bad Request: chat not found',
+  403: 'Forbidden: bot was blocked by the user',
+};
 
 export class FakeTelegram {
+  /** Requests that were answered with success, in arrival order. */
   readonly calls: RecordedCall[] = [];
+  /** Every request, faulted ones included, in arrival order. */
+  readonly requests: RecordedCall[] = [];
+  /** Milliseconds to wait before answering: a number, or a function of the request. */
+  latency: number | ((call: RecordedCall) => number) = 0;
   private faults: Fault[] = [];
+  private readonly chatFaults = new Map<string, Fault[]>();
   private server: Server | null = null;
   private nextMessageId = 1;
   url = '';
@@ -24,8 +44,40 @@ export class FakeTelegram {
     for (let i = 0; i < count; i++) this.faults.push(fault);
   }
 
+  /** The next `count` requests to this chat fail with the given fault (before any failNext fault). */
+  failChat(chatId: string, fault: Fault, count = 1): void {
+    const queue = this.chatFaults.get(chatId) ?? [];
+    for (let i = 0; i < count; i++) queue.push(fault);
+    this.chatFaults.set(chatId, queue);
+  }
+
+  /** Forgets recorded requests and pending faults (between tests sharing one fake). */
+  reset(): void {
+    this.calls.length = 0;
+    this.requests.length = 0;
+    this.faults = [];
+    this.chatFaults.clear();
+    this.latency = 0;
+  }
+
   sent(method = 'sendMessage'): RecordedCall[] {
     return this.calls.filter((c) => c.method === method);
+  }
+
+  /** The texts each chat received, in arrival order. */
+  textsByChat(): Map<string, string[]> {
+    const byChat = new Map<string, string[]>();
+    for (const call of this.sent()) {
+      const chat = String(call.body.chat_id);
+      byChat.set(chat, [...(byChat.get(chat) ?? []), String(call.body.text)]);
+    }
+    return byChat;
+  }
+
+  private nextFault(chatId: string): Fault | undefined {
+    const queue = this.chatFaults.get(chatId);
+    if (queue?.length) return queue.shift();
+    return this.faults.shift();
   }
 
   async start(): Promise<string> {
@@ -46,41 +98,65 @@ export class FakeTelegram {
           res.end(JSON.stringify(payload));
         };
         if (!match) return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
-        const fault = this.faults.shift();
-        if (fault?.status === 429) {
-          return reply(429, {
-            ok: false,
-            error_code: 429,
-            description: `Too Many Requests: retry after ${fault.retryAfter}`,
-            parameters: { retry_after: fault.retryAfter },
-          });
-        }
-        if (fault?.status === 500)
-          return reply(500, { ok: false, error_code: 500, description: 'Internal Server Error' });
-        this.calls.push({ method: match[2]!, token: match[1]!, body, at: Date.now() });
-        if (match[2] === 'getMe') {
+        const call: RecordedCall = { method: match[2]!, token: match[1]!, body, at: Date.now(), status: 200 };
+        const fault = this.nextFault(String(body.chat_id ?? ''));
+        this.requests.push(call);
+        const answer = () => {
+          if (fault?.status === 'disconnect') {
+            call.status = 0;
+            res.socket?.destroy();
+            return;
+          }
+          if (fault) call.status = fault.status;
+          if (fault?.status === 429) {
+            return reply(429, {
+              ok: false,
+              error_code: 429,
+              description: `Too Many Requests: retry after ${fault.retryAfter}`,
+              parameters: { retry_after: fault.retryAfter },
+            });
+          }
+          if (fault?.status === 500)
+            return reply(500, { ok: false, error_code: 500, description: 'Internal Server Error' });
+          if (fault) {
+            return reply(fault.status, {
+              ok: false,
+              error_code: fault.status,
+              description: fault.description ?? DESCRIPTIONS[fault.status],
+            });
+          }
+          this.calls.push(call);
+          if (call.method === 'getMe') {
+            return reply(200, {
+              ok: true,
+              result: { id: 1, is_bot: true, first_name: 'Hraniteli', username: 'hraniteli_test_bot' },
+            });
+          }
           return reply(200, {
             ok: true,
-            result: { id: 1, is_bot: true, first_name: 'Hraniteli', username: 'hraniteli_test_bot' },
+            result: {
+              message_id: this.nextMessageId++,
+              date: Math.floor(Date.now() / 1000),
+              chat: { id: Number(body.chat_id) || 0, type: 'private' },
+              text: body.text,
+            },
           });
-        }
-        return reply(200, {
-          ok: true,
-          result: {
-            message_id: this.nextMessageId++,
-            date: Math.floor(Date.now() / 1000),
-            chat: { id: Number(body.chat_id) || 0, type: 'private' },
-            text: body.text,
-          },
-        });
+        };
+        const delay = typeof this.latency === 'function' ? this.latency(call) : this.latency;
+        if (delay > 0) setTimeout(answer, delay);
+        else answer();
       });
     });
+    // Idle keep-alive connections stay open until stop(): a server closing one just as the client reuses
+    // it would fail that request with a reset, a retry the tests do not expect.
+    this.server.keepAliveTimeout = 0;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
     return this.url;
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }

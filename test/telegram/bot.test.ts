@@ -295,13 +295,17 @@ describe('the relay between a client and the operators', () => {
       t,
       adminChatMessage(operator, `${client.lead_number.toUpperCase()} :  Добрый день!\nЧем помочь?`),
     );
-    // The sender records which client a delivered admin message belongs to; here, by hand.
-    await t.deps.db
-      .insertInto('admin_threads')
-      .values({ admin_message_id: '88001', client_id: client.id })
-      .execute();
+    // Delivered, the relayed message has its Telegram id, and the sender noted whose message it is.
+    await t.deps.outbox.drain();
+    const delivered = await t.deps.db
+      .selectFrom('outbox')
+      .select(['telegram_message_id', 'status'])
+      .where('id', '=', relayed.id)
+      .executeTakeFirstOrThrow();
+    expect(delivered.status).toBe('sent');
     expect(relayed.client_id).toBe(client.id);
-    await postUpdate(t, adminChatMessage(operator, 'Ответ без кода', { message_id: 88001, fromBot: true }));
+    const replyTo = Number(delivered.telegram_message_id);
+    await postUpdate(t, adminChatMessage(operator, 'Ответ без кода', { message_id: replyTo, fromBot: true }));
     await postUpdate(t, adminChatMessage(operator, 'просто разговор операторов'));
     await postUpdate(t, adminChatMessage(operator, 'zz9999: кому-то неизвестному'));
 
@@ -313,6 +317,28 @@ describe('the relay between a client and the operators', () => {
     ]);
     const adminTexts = (await outboxTo(t, ADMIN_CHAT)).map((r) => r.text);
     expect(adminTexts.at(-1)).toBe('Клиент zz9999 не найден.');
+  });
+
+  it('send_admin_message_to_user is tried at once: delivered true when Telegram took it', async () => {
+    const someone = person();
+    await postUpdate(t, textMessage(someone, '/start'));
+    await t.deps.outbox.drain();
+    const lead = (
+      await t.deps.db
+        .selectFrom('hraniteli_clients')
+        .select('lead_number')
+        .where('telegram_id', '=', String(someone.id))
+        .executeTakeFirstOrThrow()
+    ).lead_number;
+    // The greeting went a moment ago: the chat's one-message-a-second pause is waited out within 3 s.
+    const res = await t.admin({
+      method: 'POST',
+      url: '/send_admin_message_to_user',
+      payload: { command: `${lead}: Здравствуйте, это администратор` },
+    });
+    expect(res.json()).toEqual({ success: true, delivered: true });
+    const sent = fake.sent().filter((c) => String(c.body.chat_id) === String(someone.id));
+    expect(sent.map((c) => c.body.text)).toContain('Здравствуйте, это администратор');
   });
 });
 
