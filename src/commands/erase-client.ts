@@ -30,13 +30,14 @@ export async function eraseClient(
 
     const ticketIds = await erasureRepository.tickets(trx, client.id);
     await erasureRepository.analyticsSnapshots(trx, ticketIds);
+    await erasureRepository.formAnswers(trx, ticketIds);
     await erasureRepository.sessions(trx, client.id);
     await erasureRepository.questionnaires(trx, client.id, now);
     await erasureRepository.outbox(trx, client.id, client.telegram_id, handles, now);
     if (client.telegram_id) await erasureRepository.verification(trx, client.telegram_id);
     await erasureRepository.adminThreads(trx, client.id);
     await erasureRepository.idempotencyAnswers(trx, client.id);
-    await erasureRepository.researchResponses(trx, contacts, now);
+    await erasureRepository.researchResponses(trx, client.id, contacts, now);
     const erased = await erasureRepository.client(trx, client.id, now);
     return { leadNumber: erased.lead_number, erasedAt: erased.erased_at ?? now };
   });

@@ -58,6 +58,20 @@ export const erasureRepository = {
       .execute();
   },
 
+  /**
+   * The web form's step answers under any of the person's ticket or form ids (deleted: they are the
+   * answers themselves), and the stored answers of their web-form submissions (tokens, lead number).
+   */
+  async formAnswers(db: Executor, ticketIds: string[]): Promise<void> {
+    if (ticketIds.length === 0) return;
+    await db.deleteFrom('form_step_answers').where('form_ticket_id', 'in', ticketIds).execute();
+    await db
+      .updateTable('web_form_submissions')
+      .set({ answer: null })
+      .where((eb) => eb.or([eb('form_ticket_id', 'in', ticketIds), eb('ticket_id', 'in', ticketIds)]))
+      .execute();
+  },
+
   /** Feedback texts and cancellation reasons of the person's sessions, and of every rating kept. */
   async sessions(db: Executor, clientId: string): Promise<void> {
     await db
@@ -134,12 +148,11 @@ export const erasureRepository = {
   },
 
   /**
-   * Research rows have no client: the ones whose contact is one of the person's (compared without case,
-   * spaces or a leading @) lose their contacts and name; the anonymous answers stay.
+   * Research rows linked to the person's application, or whose contact is one of the person's (compared
+   * without case, spaces or a leading @), lose their contacts and name; the anonymous answers stay.
    */
-  async researchResponses(db: Executor, contacts: string[], now: Date): Promise<void> {
+  async researchResponses(db: Executor, clientId: string, contacts: string[], now: Date): Promise<void> {
     const wanted = [...new Set(contacts.map((c) => c.trim().replace(/^@/, '').toLowerCase()))];
-    if (wanted.length === 0) return;
     await db
       .updateTable('research_responses')
       .set({
@@ -151,7 +164,13 @@ export const erasureRepository = {
         payload: sql`payload - array['name', 'contact', 'contactType', 'age']`,
         updated_at: now,
       })
-      .where(sql<boolean>`lower(ltrim(btrim(contact), '@')) = any(${wanted}::text[])`)
+      // Rows linked to the person's application, and rows carrying one of their contacts.
+      .where((eb) =>
+        eb.or([
+          eb('client_id', '=', clientId),
+          sql<boolean>`lower(ltrim(btrim(contact), '@')) = any(${wanted}::text[])`,
+        ]),
+      )
       .execute();
   },
 };

@@ -174,6 +174,13 @@ async function leaveTraces(v: PersonalValues, tag: string, times: [string, strin
       }),
     })
     .execute();
+  // The web form's step answers under its form id.
+  const step = await t.app.inject({
+    method: 'PUT',
+    url: '/step-analytics',
+    payload: { ticketID: `form${tag}`, field: 'client_name', value: v.name },
+  });
+  expect(step.statusCode, step.body).toBe(200);
   await db
     .insertInto('analytics_snapshots')
     .values({
