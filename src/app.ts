@@ -32,6 +32,7 @@ import { profileRoutes } from './http/routes/profile.ts';
 import { communicationRoutes } from './http/routes/communication.ts';
 import { followupRoutes } from './http/routes/followups.ts';
 import { telegramRoutes } from './http/routes/telegram.ts';
+import { videoRoutes } from './http/routes/video.ts';
 import type { HraniteliBot } from './telegram/bot.ts';
 
 declare module 'fastify' {
@@ -227,6 +228,7 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   await app.register(profileRoutes);
   await app.register(communicationRoutes);
   await app.register(followupRoutes);
+  await app.register(videoRoutes);
   const webhookSecret = deps.config.telegram.webhookSecret;
   if (parts.bot && webhookSecret) await app.register(telegramRoutes(parts.bot, webhookSecret));
 

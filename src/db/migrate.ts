@@ -7,6 +7,7 @@ import * as activeSessionsIndex from './migrations/002_active_sessions_index.ts'
 import * as freeSlotsByPsychologist from './migrations/003_free_slots_by_psychologist.ts';
 import * as submissionIdentity from './migrations/004_submission_identity.ts';
 import * as jobs from './migrations/006_jobs.ts';
+import * as videoMeetings from './migrations/009_video_meetings.ts';
 import { analyzeHotTables } from './database.ts';
 import type { DB } from './types.ts';
 
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '003_free_slots_by_psychologist': freeSlotsByPsychologist,
   '004_submission_identity': submissionIdentity,
   '006_jobs': jobs,
+  '009_video_meetings': videoMeetings,
 };
 
 export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
