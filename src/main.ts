@@ -24,6 +24,21 @@ async function main(): Promise<void> {
   }
   const bot = createBot(deps);
   const app = await buildApp(deps, { bot });
+  // Stopping works from the moment the server can answer (a signal during the start of the jobs included).
+  let jobs: JobSystem | null = null;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    if (bot?.isRunning()) await bot.stop();
+    await jobs?.stop();
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
   await startBot(deps, bot);
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
@@ -36,7 +51,6 @@ async function main(): Promise<void> {
 
   // Jobs: this instance works them (JOBS=on), or only plans wake-ups for the instances that do. They
   // start after the server answers: a job system that cannot start is logged, the API keeps serving.
-  let jobs: JobSystem | null = null;
   if (config.jobs || deps.database.kind === 'postgres') {
     try {
       jobs = await startJobs(deps, { work: config.jobs });
@@ -58,20 +72,6 @@ async function main(): Promise<void> {
     .catch((error: unknown) =>
       log.error({ err: { code: (error as { code?: string }).code } }, 'link sweep failed'),
     );
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    if (bot?.isRunning()) await bot.stop();
-    await jobs?.stop();
-    await app.close();
-    await runtime.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 /**
