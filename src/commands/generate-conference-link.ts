@@ -46,26 +46,14 @@ export async function generateConferenceLink(
   const session = await sessionOf(deps, input);
   if (!session) {
     if (!input.start) throw badRequest('session_id', 'give session_id, ticket_id or start');
-    const meeting = await deps.video.create({
-      startAt: input.start,
-      durationMinutes: input.durationMinutes ?? 60,
+    const request = { startAt: input.start, durationMinutes: input.durationMinutes ?? 60 };
+    const meeting = await deps.video.create(request).catch(() => {
+      throw unavailable();
     });
     return { link: meeting.link, platform: meeting.platform, meetingId: meeting.meetingId, sessionId: null };
   }
-  if (!isActive(session.status)) throw conflict('session_not_active', 'the session is not active');
-  if (!session.meeting_link) {
-    try {
-      await attachMeetingLink(deps, {
-        sessionId: session.id,
-        startAt: session.start_at,
-        previousStart: null,
-      });
-    } catch {
-      throw unavailable();
-    }
-  }
-  // Another runner may be making the link right now (it holds the claim): wait for it, within the time
-  // the whole provider chain may take.
+  // Make the link unless the session has one; when another runner is making it right now (it holds
+  // the claim), wait for it — within the time the whole provider chain may take.
   const deadline = Date.now() + 3 * deps.config.videoTimeoutMs + 1_000;
   for (;;) {
     const current = await sessionsRepository.findById(deps.db, session.id);
@@ -80,7 +68,11 @@ export async function generateConferenceLink(
       };
     }
     if (Date.now() >= deadline) throw unavailable();
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    const input = { sessionId: current.id, startAt: current.start_at, previousStart: null };
+    const made = await attachMeetingLink(deps, input).catch(() => {
+      throw unavailable();
+    });
+    if (!made) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 

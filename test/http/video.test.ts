@@ -287,6 +287,25 @@ describe('with Zoom and Google Meet configured', () => {
     expect(zoom.live().find((m) => String(m.id) === bare.json().meeting_id)).toMatchObject({ duration: 45 });
   });
 
+  it('POST /generate-conference-link waits for the link another runner is making', async () => {
+    zoom.failNext('create', { delayMs: 1_000 });
+    const booked = await book(t, psychologists[0]!, '22.12 10:00');
+    expect(booked.body.session.meeting_link).toBeNull();
+    const res = await t.admin({
+      method: 'POST',
+      url: '/generate-conference-link',
+      payload: { session_id: booked.id },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const row = await session(t, booked.id);
+    expect(res.json()).toMatchObject({
+      link: row.meeting_link,
+      meeting_id: row.meeting_id,
+      platform: 'zoom',
+    });
+    expect(zoomAt(zoom, booked.startIso).map((m) => String(m.id))).toEqual([row.meeting_id]);
+  });
+
   it('POST /generate-conference-link refuses what it cannot link', async () => {
     const post = (payload: object, headers = {}) =>
       t.admin({ method: 'POST', url: '/generate-conference-link', payload, headers });
