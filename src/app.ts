@@ -35,6 +35,7 @@ import { followupRoutes } from './http/routes/followups.ts';
 import { reassignmentRoutes } from './http/routes/reassignment.ts';
 import { telegramRoutes } from './http/routes/telegram.ts';
 import { webFormRoutes } from './http/routes/web-forms.ts';
+import { videoRoutes } from './http/routes/video.ts';
 import type { HraniteliBot } from './telegram/bot.ts';
 
 declare module 'fastify' {
@@ -239,6 +240,7 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   await app.register(followupRoutes);
   await app.register(reassignmentRoutes);
   await app.register(webFormRoutes);
+  await app.register(videoRoutes);
   const webhookSecret = deps.config.telegram.webhookSecret;
   if (parts.bot && webhookSecret) await app.register(telegramRoutes(parts.bot, webhookSecret));
 

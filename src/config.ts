@@ -35,6 +35,8 @@ export interface Config {
     oauthBase: string;
   };
   jitsi: { baseUrl: string; prefix: string };
+  /** How long each video provider may take before the next one is asked. */
+  videoTimeoutMs: number;
   supabaseWebhookSecret: string | undefined;
   corsOrigins: string[] | undefined;
   trustProxy: boolean | number | string | undefined;
@@ -197,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
       baseUrl: requiredUrl(env, 'JITSI_BASE_URL', 'https://meet.jit.si'),
       prefix: str(env, 'JITSI_PREFIX') ?? 'hrani',
     },
+    videoTimeoutMs: int(env, 'VIDEO_TIMEOUT_MS', 5_000, 100, 60_000),
     supabaseWebhookSecret: str(env, 'SUPABASE_WEBHOOK_SECRET'),
     corsOrigins,
     trustProxy: trustProxy(env),

@@ -53,6 +53,7 @@ const CODES = {
   request_timeout: 'timeout',
   rate_limited: 'rate_limited',
   database_unavailable: 'unavailable',
+  video_unavailable: 'unavailable',
   internal_error: 'internal',
 } as const satisfies Record<string, ErrorKind>;
 

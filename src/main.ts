@@ -24,6 +24,22 @@ async function main(): Promise<void> {
   }
   const bot = createBot(deps);
   const app = await buildApp(deps, { bot });
+  // Stopping works from the moment the server can answer; a stop during the jobs' start waits for it,
+  // so the database is never closed under pg-boss.
+  let jobsStarted: Promise<JobSystem | null> = Promise.resolve(null);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    if (bot?.isRunning()) await bot.stop();
+    await (await jobsStarted)?.stop();
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
   await startBot(deps, bot);
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
@@ -36,7 +52,7 @@ async function main(): Promise<void> {
 
   // Jobs: this instance works them (JOBS=on), or only plans wake-ups for the instances that do. They
   // start after the server answers: a job system that cannot start is logged, the API keeps serving.
-  const jobsStarted: Promise<JobSystem | null> =
+  jobsStarted =
     config.jobs || deps.database.kind === 'postgres'
       ? startJobs(deps, { work: config.jobs }).then(
           (jobs) => {
@@ -65,21 +81,6 @@ async function main(): Promise<void> {
 
   // The outbox sender delivers what commands wrote; an HTTP-only instance (JOBS=off) leaves it to others.
   if (config.telegram.botToken && config.jobs) deps.outbox.start();
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    if (bot?.isRunning()) await bot.stop();
-    // A stop during the jobs' start waits for it, so the database is not closed under pg-boss.
-    await (await jobsStarted)?.stop();
-    await app.close();
-    await runtime.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 /**

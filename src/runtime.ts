@@ -9,9 +9,10 @@ import { openPglite, openPostgres, type Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { createTokenService } from './tokens.ts';
-import { createJitsiLinks, firstAvailable } from './integrations/video.ts';
+import { createVideoLinks } from './integrations/video-chain.ts';
 import { ListingCache } from './cache/listing-cache.ts';
-import { attachMeetingLink } from './commands/attach-meeting-link.ts';
+import { sessionHostCalendar } from './commands/meeting-hosts.ts';
+import { deleteMeetingAfterCommit, linkSessionAfterCommit } from './effects/video-links.ts';
 import { createEffects } from './effects/events.ts';
 import { createCallbackCodec } from './texts/callback-data.ts';
 import { resolveSecrets } from './secrets.ts';
@@ -38,9 +39,6 @@ export async function openDatabase(config: Config): Promise<{ database: Database
   }
 }
 
-/** How long a video provider may take before the next one (finally Jitsi) is asked. */
-const VIDEO_TIMEOUT_MS = 5_000;
-
 export function createDeps(
   config: Config,
   database: Database,
@@ -58,13 +56,16 @@ export function createDeps(
     apiKey: secrets.apiKey,
     tokens: createTokenService(secrets.jwtSecret),
     callbacks: createCallbackCodec(secrets.jwtSecret),
-    video: firstAvailable([createJitsiLinks(config.jitsi)], VIDEO_TIMEOUT_MS),
+    video: createVideoLinks(config, {
+      calendar: { reserve: (host, request) => sessionHostCalendar(deps).reserve(host, request) },
+      log,
+      clock,
+    }),
     effects: createEffects(
       {
         'slots-changed': () => listings.invalidate(),
-        'session-needs-link': async (event) => {
-          await attachMeetingLink(deps, event);
-        },
+        'session-needs-link': (event) => linkSessionAfterCommit(deps, event),
+        'meeting-released': (event) => deleteMeetingAfterCommit(deps, event),
         'job-due': (event) => deps.jobs.wake(event.job, event.at, event.key),
       },
       log,

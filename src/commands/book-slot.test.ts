@@ -62,6 +62,7 @@ describe('bookSlotFor', () => {
     let lockedDuringCall: boolean | undefined;
     const session = await bookWith(
       (slotId) => ({
+        ...original,
         async create(request) {
           // If the booking transaction were still open, this lock would fail (PostgreSQL: NOWAIT) or wait
           // forever for the single PGlite session.
@@ -91,7 +92,7 @@ describe('bookSlotFor', () => {
 
   it('leaves a session without a link when every provider fails, and the sweep completes it once', async () => {
     const session = await bookWith(
-      () => ({ create: async () => Promise.reject(new Error('provider down')) }),
+      () => ({ ...original, create: async () => Promise.reject(new Error('provider down')) }),
       '10.12 12:00',
       '@cmd_booking_two',
     );

@@ -9,7 +9,7 @@ import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { messages } from '../texts/messages.ts';
 import { slotTaken } from './book-slot.ts';
-import { runBookingProcess } from './session-processes.ts';
+import { releaseMeeting, runBookingProcess } from './session-processes.ts';
 import { inTransaction, isUniqueViolation } from './transaction.ts';
 import { isActive } from '../domain/vocabulary.ts';
 
@@ -60,6 +60,8 @@ export async function rescheduleSession(
           meeting_link: null,
           meeting_platform: null,
           meeting_id: null,
+          meeting_host: null,
+          link_claimed_until: null,
         },
         now,
       );
@@ -68,6 +70,9 @@ export async function rescheduleSession(
       throw error;
     }
     await slotsRepository.release(trx, session.slot_id, now);
+    // The old meeting is deleted before the new one is made (events run in order): a new meeting, not a
+    // moved one, so the host is chosen afresh for the new time.
+    releaseMeeting(events, session);
     await runBookingProcess(deps, trx, events, moved, session.start_at);
     return { message: messages.reply.sessionRescheduled };
   });

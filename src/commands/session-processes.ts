@@ -206,6 +206,7 @@ export async function cancelActiveSession(
   await slotsRepository.release(trx, session.slot_id, now);
   await sessionsRepository.clearDueTimes(trx, session.id);
   events.record({ type: 'slots-changed' });
+  releaseMeeting(events, session);
   const parties = await loadParties(trx, cancelled);
   if (parties.ticket.status === 'booked') {
     const hasCandidates =
@@ -242,6 +243,19 @@ export async function cancelActiveSession(
     ),
   ]);
   return cancelled;
+}
+
+/** After the commit, the session's video meeting (if it has one) is deleted at its provider. */
+export function releaseMeeting(events: EventLog, session: Session): void {
+  if (!session.meeting_id || !session.meeting_platform) return;
+  events.record({
+    type: 'meeting-released',
+    meeting: {
+      platform: session.meeting_platform,
+      meetingId: session.meeting_id,
+      host: session.meeting_host,
+    },
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ import * as submissionIdentity from './migrations/004_submission_identity.ts';
 import * as outboxClaimOrder from './migrations/005_outbox_claim_order.ts';
 import * as jobs from './migrations/006_jobs.ts';
 import * as webForms from './migrations/008_web_forms.ts';
+import * as videoMeetings from './migrations/009_video_meetings.ts';
 import { analyzeHotTables } from './database.ts';
 import type { DB } from './types.ts';
 
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '005_outbox_claim_order': outboxClaimOrder,
   '006_jobs': jobs,
   '008_web_forms': webForms,
+  '009_video_meetings': videoMeetings,
 };
 
 export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {

@@ -142,6 +142,10 @@ export interface SessionsTable {
   meeting_link: string | null;
   meeting_platform: string | null;
   meeting_id: string | null;
+  /** The Zoom user hosting the meeting, or reserved for it while the meeting is being made. */
+  meeting_host: string | null;
+  /** Someone is making this session's link until then (attach-meeting-link.ts). */
+  link_claimed_until: Date | null;
   cancellation_reason: string | null;
   cancelled_by: CancelledBy | null;
   rating: number | null;

@@ -9,6 +9,8 @@ export type DomainEvent =
   | { type: 'slots-changed' }
   /** A session was booked or moved and has no video link yet: make one, then tell the client and psychologist. */
   | { type: 'session-needs-link'; sessionId: string; startAt: Date; previousStart: Date | null }
+  /** A session's video meeting is no longer needed (cancelled, or moved and to be made anew): delete it. */
+  | { type: 'meeting-released'; meeting: { platform: string; meetingId: string; host: string | null } }
   /** A business row fell due at `at` for this job: wake the job then (the cron sweep is the backstop). */
   | { type: 'job-due'; job: JobName; at: Date; key: string };
 

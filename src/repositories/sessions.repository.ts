@@ -1,6 +1,6 @@
 // SQL for sessions: the active session of a ticket or slot, inserts guarded by the partial unique
 // indexes, status changes and the history listings.
-import type { Updateable } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import type { Executor } from '../deps.ts';
 import type { Session, SessionsTable } from '../db/types.ts';
 import { ACTIVE_SESSION_STATUSES } from '../domain/vocabulary.ts';
@@ -53,6 +53,17 @@ export const sessionsRepository = {
       .where('status', 'in', ACTIVE_SESSION_STATUSES);
     if (lock) query = query.forUpdate();
     return query.executeTakeFirst();
+  },
+
+  /** The psychologist's active session starting at that time, if any. */
+  async activeOfPsychologistAt(db: Executor, psychologistId: string, startAt: Date) {
+    return db
+      .selectFrom('hraniteli_sessions')
+      .selectAll()
+      .where('psychologist_id', '=', psychologistId)
+      .where('start_at', '=', startAt)
+      .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .executeTakeFirst();
   },
 
   /** A psychologist's active sessions from `from` on, soonest first. */
@@ -149,6 +160,39 @@ export const sessionsRepository = {
   },
 
   /**
+   * Claims the making of a session's video link until `until`: the session is still active at that start,
+   * has no link, and nobody else holds an unexpired claim. Undefined when any of that is not so.
+   */
+  async claimMeetingLink(
+    db: Executor,
+    id: string,
+    startAt: Date,
+    now: Date,
+    until: Date,
+  ): Promise<Session | undefined> {
+    return db
+      .updateTable('hraniteli_sessions')
+      .set({ link_claimed_until: until })
+      .where('id', '=', id)
+      .where('start_at', '=', startAt)
+      .where('meeting_link', 'is', null)
+      .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .where((eb) => eb.or([eb('link_claimed_until', 'is', null), eb('link_claimed_until', '<=', now)]))
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  /** Gives a claim back (no provider made a meeting), unless it was taken over meanwhile. */
+  async releaseMeetingLinkClaim(db: Executor, id: string, until: Date): Promise<void> {
+    await db
+      .updateTable('hraniteli_sessions')
+      .set({ link_claimed_until: null })
+      .where('id', '=', id)
+      .where('link_claimed_until', '=', until)
+      .execute();
+  },
+
+  /**
    * Sets the video link of a session that is still active at that start and has none; undefined when
    * another process got there first or the session moved or ended meanwhile (once per session and start).
    */
@@ -156,7 +200,7 @@ export const sessionsRepository = {
     db: Executor,
     id: string,
     startAt: Date,
-    meeting: { link: string; platform: string; meetingId: string },
+    meeting: { link: string; platform: string; meetingId: string; host?: string | undefined },
     now: Date,
   ): Promise<Session | undefined> {
     return db
@@ -165,6 +209,8 @@ export const sessionsRepository = {
         meeting_link: meeting.link,
         meeting_platform: meeting.platform,
         meeting_id: meeting.meetingId,
+        meeting_host: meeting.host ?? null,
+        link_claimed_until: null,
         updated_at: now,
       })
       .where('id', '=', id)
@@ -175,16 +221,72 @@ export const sessionsRepository = {
       .executeTakeFirst();
   },
 
-  /** Active sessions still without a video link (the backstop of the after-commit link effect). */
-  async activeWithoutLink(db: Executor, limit: number) {
+  /**
+   * Active sessions still without a video link that nobody is linking now and that have not ended (the
+   * backstop of the after-commit link effect).
+   */
+  async activeWithoutLink(db: Executor, now: Date, limit: number) {
     return db
       .selectFrom('hraniteli_sessions')
       .select(['id', 'start_at'])
       .where('meeting_link', 'is', null)
       .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .where((eb) => eb.or([eb('link_claimed_until', 'is', null), eb('link_claimed_until', '<=', now)]))
+      .where(sql<Date>`start_at + duration_minutes * interval '1 minute'`, '>', now)
       .orderBy('start_at')
       .limit(limit)
       .execute();
+  },
+
+  /**
+   * Makes the caller's transaction the only one choosing sessions for this meeting host until it ends,
+   * so two sessions at overlapping times cannot both take one host.
+   */
+  async lockMeetingHost(trx: Executor, host: string): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`meeting-host:${host}`}, 0))`.execute(trx);
+  },
+
+  /**
+   * True when another active session overlapping [start, end) holds this Zoom host: its meeting is there,
+   * or its meeting is being made there right now (reserved under an unexpired claim).
+   */
+  async meetingHostBusy(
+    db: Executor,
+    host: string,
+    start: Date,
+    end: Date,
+    now: Date,
+    exceptSessionId?: string,
+  ): Promise<boolean> {
+    let query = db
+      .selectFrom('hraniteli_sessions')
+      .select('id')
+      .where('meeting_host', '=', host)
+      .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .where('start_at', '<', end)
+      .where(sql<Date>`start_at + duration_minutes * interval '1 minute'`, '>', start)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('meeting_link', 'is not', null), eb('meeting_platform', '=', 'zoom')]),
+          eb.and([eb('meeting_link', 'is', null), eb('link_claimed_until', '>', now)]),
+        ]),
+      );
+    if (exceptSessionId) query = query.where('id', '!=', exceptSessionId);
+    return (await query.limit(1).executeTakeFirst()) !== undefined;
+  },
+
+  /** Notes the host a session's meeting is being made on; false when the session no longer needs one. */
+  async reserveMeetingHost(trx: Executor, id: string, startAt: Date, host: string): Promise<boolean> {
+    const row = await trx
+      .updateTable('hraniteli_sessions')
+      .set({ meeting_host: host })
+      .where('id', '=', id)
+      .where('start_at', '=', startAt)
+      .where('meeting_link', 'is', null)
+      .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
   },
 
   /** What the messages about a session need of its client, psychologist and ticket, in one query. */

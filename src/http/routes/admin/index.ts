@@ -9,6 +9,7 @@ import { sessionRoutes } from './sessions.ts';
 import { slotRoutes } from './slots.ts';
 import { ticketRoutes } from './tickets.ts';
 import { jobRoutes } from './jobs.ts';
+import { videoRoutes } from './video.ts';
 
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('onRoute', (route) => {
@@ -22,4 +23,5 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   await app.register(clientRoutes);
   await app.register(outboxRoutes);
   await app.register(jobRoutes);
+  await app.register(videoRoutes);
 }
