@@ -1,7 +1,7 @@
 // The bot end to end: updates posted to the webhook route with the secret header, grammY answering
 // button presses over real HTTP to a fake Bot API, every message the bot writes found in the outbox.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import { createTestApp, withTestApp, type TestApp } from '../support/app.ts';
 import { FakeTelegram } from '../support/fake-telegram.ts';
 import { addSlots, createPsychologist, submitApplication } from '../support/fixtures.ts';
 import {
@@ -282,41 +282,48 @@ describe('the relay between a client and the operators', () => {
   });
 
   it('"br0722: текст" in the admin chat, and a reply to a relayed message, reach the client', async () => {
-    const someone = person();
-    await postUpdate(t, textMessage(someone, 'Вопрос'));
-    const relayed = (await outboxTo(t, ADMIN_CHAT)).at(-1)!;
-    const client = await t.deps.db
-      .selectFrom('hraniteli_clients')
-      .select(['id', 'lead_number'])
-      .where('telegram_id', '=', String(someone.id))
-      .executeTakeFirstOrThrow();
-    const operator: TelegramPerson = { id: 1, first_name: 'Оператор' };
-    await postUpdate(
-      t,
-      adminChatMessage(operator, `${client.lead_number.toUpperCase()} :  Добрый день!\nЧем помочь?`),
-    );
-    // Delivered, the relayed message has its Telegram id, and the sender noted whose message it is.
-    await t.deps.outbox.drain();
-    const delivered = await t.deps.db
-      .selectFrom('outbox')
-      .select(['telegram_message_id', 'status'])
-      .where('id', '=', relayed.id)
-      .executeTakeFirstOrThrow();
-    expect(delivered.status).toBe('sent');
-    expect(relayed.client_id).toBe(client.id);
-    const replyTo = Number(delivered.telegram_message_id);
-    await postUpdate(t, adminChatMessage(operator, 'Ответ без кода', { message_id: replyTo, fromBot: true }));
-    await postUpdate(t, adminChatMessage(operator, 'просто разговор операторов'));
-    await postUpdate(t, adminChatMessage(operator, 'zz9999: кому-то неизвестному'));
+    // A database of its own: delivery keeps one message a second per chat, and the admin chat of the
+    // shared one holds every earlier test's messages.
+    await withTestApp(botEnv(fake.url), async (t) => {
+      const someone = person();
+      await postUpdate(t, textMessage(someone, 'Вопрос'));
+      const relayed = (await outboxTo(t, ADMIN_CHAT)).at(-1)!;
+      const client = await t.deps.db
+        .selectFrom('hraniteli_clients')
+        .select(['id', 'lead_number'])
+        .where('telegram_id', '=', String(someone.id))
+        .executeTakeFirstOrThrow();
+      const operator: TelegramPerson = { id: 1, first_name: 'Оператор' };
+      await postUpdate(
+        t,
+        adminChatMessage(operator, `${client.lead_number.toUpperCase()} :  Добрый день!\nЧем помочь?`),
+      );
+      // Delivered, the relayed message has its Telegram id, and the sender noted whose message it is.
+      expect(await t.deps.outbox.deliver([relayed.id], 5_000)).toBe(true);
+      const delivered = await t.deps.db
+        .selectFrom('outbox')
+        .select(['telegram_message_id', 'status'])
+        .where('id', '=', relayed.id)
+        .executeTakeFirstOrThrow();
+      expect(delivered.status).toBe('sent');
+      expect(relayed.client_id).toBe(client.id);
+      const replyTo = Number(delivered.telegram_message_id);
+      await postUpdate(
+        t,
+        adminChatMessage(operator, 'Ответ без кода', { message_id: replyTo, fromBot: true }),
+      );
+      await postUpdate(t, adminChatMessage(operator, 'просто разговор операторов'));
+      await postUpdate(t, adminChatMessage(operator, 'zz9999: кому-то неизвестному'));
 
-    const toClient = (await outboxTo(t, someone.id)).map((r) => r.text);
-    expect(toClient).toEqual([
-      expect.stringContaining('передали администратору'),
-      'Добрый день!\nЧем помочь?',
-      'Ответ без кода',
-    ]);
-    const adminTexts = (await outboxTo(t, ADMIN_CHAT)).map((r) => r.text);
-    expect(adminTexts.at(-1)).toBe('Клиент zz9999 не найден.');
+      const toClient = (await outboxTo(t, someone.id)).map((r) => r.text);
+      expect(toClient).toEqual([
+        expect.stringContaining('передали администратору'),
+        'Добрый день!\nЧем помочь?',
+        'Ответ без кода',
+      ]);
+      const adminTexts = (await outboxTo(t, ADMIN_CHAT)).map((r) => r.text);
+      expect(adminTexts.at(-1)).toBe('Клиент zz9999 не найден.');
+    });
   });
 
   it('send_admin_message_to_user is tried at once: delivered true when Telegram took it', async () => {
