@@ -5,6 +5,7 @@ import type { Psychologist } from '../db/types.ts';
 import { requireService, type Actor } from '../domain/access.ts';
 import { assignedWindow, remainingCoefficient } from '../domain/coefficient.ts';
 import { notFound } from '../errors.ts';
+import { normalizeName } from '../domain/names.ts';
 import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { scheduleWindow, weeklySchedule } from '../texts/schedule.ts';
@@ -15,18 +16,23 @@ async function psychologistNamed(deps: Deps, name: string): Promise<Psychologist
   return psychologist;
 }
 
-/** The four weekly messages of a psychologist's slots (public: times only, no clients). */
+/**
+ * The four weekly messages of a psychologist's slots (public: times only, no clients). Cached per name
+ * (or psychologist) and Moscow day, the look-up by name included: renaming or adding a psychologist, and
+ * every slot or session change, drop the cache.
+ */
 export async function scheduleMessages(
   deps: Deps,
   _actor: Actor,
   input: { psychologistName: string } | { psychologist: Psychologist },
 ): Promise<string[]> {
-  const psychologist =
-    'psychologist' in input ? input.psychologist : await psychologistNamed(deps, input.psychologistName);
   const now = deps.clock.now();
   const window = scheduleWindow(now);
-  // The messages change with the slots and with the Moscow day; both are in the key or invalidate it.
-  return deps.listings.value(`schedule:${psychologist.id}:${window.from.getTime()}`, async () => {
+  const who =
+    'psychologist' in input ? `id:${input.psychologist.id}` : `name:${normalizeName(input.psychologistName)}`;
+  return deps.listings.value(`schedule:${who}:${window.from.getTime()}`, async () => {
+    const psychologist =
+      'psychologist' in input ? input.psychologist : await psychologistNamed(deps, input.psychologistName);
     const slots = await slotsRepository.ofPsychologistBetween(
       deps.db,
       psychologist.id,
