@@ -12,13 +12,16 @@ import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import {
   CANCEL_REASONS,
   cancelReasonButtons,
+  slotButtons,
   type Callback,
   type CancelReasonAction,
   type SessionCallback,
 } from '../texts/callback-data.ts';
 import { messages } from '../texts/messages.ts';
 import { cancelSession } from './cancel-session.ts';
-import { bookOfferedSlot } from './client-followups.ts';
+import { bookOfferedSlot, offeredSlots } from './client-followups.ts';
+import { rescheduleSession } from './reschedule-session.ts';
+import { slotsRepository } from '../repositories/slots.repository.ts';
 import { answerHelpHand } from './help-hand-checks.ts';
 import { confirmSession } from './confirm-session.ts';
 import { adminMessage, factsOf, loadParties, notify } from './session-processes.ts';
@@ -73,6 +76,9 @@ export async function pressButton(
       stillWanted: press.action === 'hhyes',
     });
     return { notice: message, done: true };
+  }
+  if ('slotId' in press && press.action === 'move') {
+    return moveToOfferedSlot(deps, telegramId, press.slotId, updateKey);
   }
   if ('slotId' in press) {
     const actor = await telegramActor(deps, telegramId);
@@ -129,6 +135,18 @@ async function pressSessionButton(
     case 'keep':
       return { notice: messages.bot.keptSession, done: true };
     case 'reschedule': {
+      // The psychologist's free times as buttons; with none free, the operators find one.
+      const times = await offeredSlots(deps, deps.db, session.psychologist_id, deps.clock.now());
+      if (times.length) {
+        await sendChatMessage(deps, {
+          chatId: telegramId,
+          text: messages.bot.chooseNewTime,
+          buttons: slotButtons(deps.callbacks, times, 'move'),
+          dedupeKey: `reschedule-offer:${session.id}:${updateKey}`,
+          clientId: session.client_id,
+        });
+        return { notice: messages.bot.chooseNewTime, done: false };
+      }
       await inTransaction(deps, async (trx) => {
         const parties = await loadParties(trx, session);
         const refs = { clientId: session.client_id, ticketId: session.ticket_id, sessionId: session.id };
@@ -178,4 +196,39 @@ export async function psychologistScheduleOf(deps: Deps, telegramId: string): Pr
   const psychologist = await psychologistsRepository.findByTelegramId(deps.db, telegramId);
   if (!psychologist) return null;
   return scheduleMessages(deps, SERVICE, { psychologist });
+}
+
+/** A press on an offered new time: the person's active session with that psychologist moves there. */
+async function moveToOfferedSlot(
+  deps: Deps,
+  telegramId: string,
+  slotId: string,
+  updateKey: string,
+): Promise<ButtonOutcome> {
+  const actor = await telegramActor(deps, telegramId);
+  if (actor.kind !== 'client') throw forbidden();
+  const slot = await slotsRepository.findById(deps.db, slotId);
+  if (!slot) throw notFound('slot');
+  const session = await sessionsRepository.activeOfClientWithPsychologist(
+    deps.db,
+    actor.clientId,
+    slot.psychologist_id,
+  );
+  if (!session) throw conflict('no_active_session', messages.bot.staleButton);
+  try {
+    await rescheduleSession(deps, actor, { ticketId: session.ticket_id, newStart: slot.start_at });
+  } catch (error) {
+    if (!(error instanceof AppError) || error.kind !== 'conflict') throw error;
+    const times = await offeredSlots(deps, deps.db, slot.psychologist_id, deps.clock.now());
+    await sendChatMessage(deps, {
+      chatId: telegramId,
+      text: times.length ? messages.jobs.slotTakenRetry : messages.bot.staleButton,
+      ...(times.length ? { buttons: slotButtons(deps.callbacks, times, 'move') } : {}),
+      dedupeKey: `move-taken:${slotId}:${updateKey}`,
+      clientId: actor.clientId,
+    });
+    return { notice: messages.jobs.slotTakenRetry, done: false };
+  }
+  deps.outbox.wake();
+  return { notice: messages.bot.sessionMoved, done: true };
 }

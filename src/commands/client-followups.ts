@@ -81,7 +81,7 @@ async function freeTimes(deps: Deps, db: Executor, psychologistId: string, now: 
   };
 }
 
-async function offeredSlots(deps: Deps, db: Executor, psychologistId: string, now: Date) {
+export async function offeredSlots(deps: Deps, db: Executor, psychologistId: string, now: Date) {
   return (await freeTimes(deps, db, psychologistId, now)).buttons;
 }
 

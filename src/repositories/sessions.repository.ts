@@ -433,4 +433,17 @@ export const sessionsRepository = {
     query = query.orderBy('start_at', 'desc').limit(1);
     return query.executeTakeFirst();
   },
+
+  /** The client's active session with this psychologist, if any. */
+  async activeOfClientWithPsychologist(db: Executor, clientId: string, psychologistId: string) {
+    return db
+      .selectFrom('hraniteli_sessions')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .where('psychologist_id', '=', psychologistId)
+      .where('status', 'in', ACTIVE_SESSION_STATUSES)
+      .orderBy('start_at')
+      .limit(1)
+      .executeTakeFirst();
+  },
 };

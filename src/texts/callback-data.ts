@@ -34,9 +34,9 @@ export interface TicketCallback {
   ticketId: string;
 }
 
-/** A free time offered in a follow-up: book it. */
+/** A free time offered as a button: book it (a new session), or move the active session there. */
 export interface SlotCallback {
-  action: 'book';
+  action: 'book' | 'move';
   slotId: string;
 }
 
@@ -59,7 +59,7 @@ function callbackOf(action: string, subject: string): Callback | null {
     return { action: action as SessionAction, sessionId: subject };
   if ((TICKET_ACTIONS as readonly string[]).includes(action) && TICKET.test(subject))
     return { action: action as TicketAction, ticketId: subject };
-  if (action === 'book' && UUID.test(subject)) return { action: 'book', slotId: subject };
+  if ((action === 'book' || action === 'move') && UUID.test(subject)) return { action, slotId: subject };
   return null;
 }
 
@@ -125,6 +125,9 @@ export const helpHandButtons = (codec: CallbackCodec, ticketId: string) => [
   ],
 ];
 
-/** One button per offered free time (label: "DD.MM HH:mm"). */
-export const slotButtons = (codec: CallbackCodec, slots: { id: string; label: string }[]) =>
-  slots.map((slot) => [{ text: slot.label, callback_data: codec.pack({ action: 'book', slotId: slot.id }) }]);
+/** One button per offered free time (label: "DD.MM HH:mm"): a press books it, or with `move` moves the session there. */
+export const slotButtons = (
+  codec: CallbackCodec,
+  slots: { id: string; label: string }[],
+  action: SlotCallback['action'] = 'book',
+) => slots.map((slot) => [{ text: slot.label, callback_data: codec.pack({ action, slotId: slot.id }) }]);

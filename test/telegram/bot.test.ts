@@ -223,6 +223,38 @@ describe('session buttons', () => {
     });
   });
 
+  it('"Перенести" offers the psychologist’s free times; a press moves the session there', async () => {
+    const { someone, sessionId } = await bookedSession();
+    await addSlots(t, psychologist.id, ['12.12 18:00']);
+    await postUpdate(t, buttonPress(someone, await buttonData(someone.id, 'Перенести')));
+    const offer = (await outboxTo(t, someone.id)).at(-1)!;
+    expect(offer.text).toContain('Выберите новое время');
+    const times = (offer.buttons as { text: string; callback_data: string }[][]).flat();
+    const chosen = times.find((b) => b.text === '12.12 18:00')!;
+    await postUpdate(t, buttonPress(someone, chosen.callback_data));
+    const moved = await t.deps.db
+      .selectFrom('hraniteli_sessions')
+      .select(['start_at', 'status'])
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    expect(moved.status).toBe('pending');
+    const [date, time] = chosen.text.split(' ');
+    const [day, month] = date!.split('.');
+    expect(moved.start_at.toISOString()).toBe(
+      new Date(`2026-${month}-${day}T${time}:00+03:00`).toISOString(),
+    );
+    // A stranger pressing the same time moves nothing of theirs, nor of this person.
+    const stranger = person();
+    await postUpdate(t, textMessage(stranger, '/start'));
+    await postUpdate(t, buttonPress(stranger, times[0]!.callback_data));
+    const still = await t.deps.db
+      .selectFrom('hraniteli_sessions')
+      .select('start_at')
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    expect(still.start_at.toISOString()).toBe(moved.start_at.toISOString());
+  });
+
   it('a forged button, or another person’s, does nothing and says so', async () => {
     const { someone, sessionId } = await bookedSession();
     const data = await buttonData(someone.id, 'Отменить');
