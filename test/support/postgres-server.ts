@@ -2,7 +2,7 @@
 // stop and start again — the shared TEST_DATABASE_URL server must stay up for everyone else. Run as the
 // `postgres` user when the tests run as root, as .ci/run does.
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 
@@ -68,6 +68,15 @@ export class PostgresServer {
   /** `fast`: sessions are ended and the server shuts down, like an operator's restart. */
   stop(mode: 'fast' | 'immediate' = 'fast'): void {
     this.run(path.join(this.bin, 'pg_ctl'), ['-D', path.join(this.dir, 'data'), '-m', mode, '-w', 'stop']);
+  }
+
+  /** The server's log, for failure messages. */
+  log(): string {
+    try {
+      return readFileSync(path.join(this.dir, 'server.log'), 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   destroy(): void {
