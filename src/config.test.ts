@@ -32,13 +32,13 @@ describe('loadConfig defaults', () => {
     expect(config.minLeadMinutes).toBe(60);
   });
 
-  it('polls the outbox every second and gives a message 8 attempts', () => {
-    expect(config.outbox).toEqual({ pollMs: 1000, maxAttempts: 8 });
-    expect(loadConfig({ OUTBOX_POLL_MS: '250', OUTBOX_MAX_ATTEMPTS: '3' }).outbox).toEqual({
-      pollMs: 250,
-      maxAttempts: 3,
-    });
+  it('polls the outbox every second, gives a message 8 attempts and a claim 60 s', () => {
+    expect(config.outbox).toEqual({ pollMs: 1000, maxAttempts: 8, leaseMs: 60_000 });
+    expect(
+      loadConfig({ OUTBOX_POLL_MS: '250', OUTBOX_MAX_ATTEMPTS: '3', OUTBOX_LEASE_MS: '5000' }).outbox,
+    ).toEqual({ pollMs: 250, maxAttempts: 3, leaseMs: 5000 });
     expect(configError({ OUTBOX_MAX_ATTEMPTS: '0' }).message).toMatch(/OUTBOX_MAX_ATTEMPTS/);
+    expect(configError({ OUTBOX_LEASE_MS: '1000' }).message).toMatch(/OUTBOX_LEASE_MS/);
   });
 
   it('runs on the embedded database in ./data with demo data and jobs on', () => {

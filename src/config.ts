@@ -42,7 +42,7 @@ export interface Config {
   trustProxy: boolean | number | string | undefined;
   jobs: boolean;
   /** The outbox sender (src/telegram/outbox-sender.ts). */
-  outbox: { pollMs: number; maxAttempts: number };
+  outbox: { pollMs: number; maxAttempts: number; leaseMs: number };
   demoData: boolean;
   rateLimitPublic: number;
   rateLimitSubmit: number;
@@ -207,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
     outbox: {
       pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10, 600_000),
       maxAttempts: int(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 100),
+      leaseMs: int(env, 'OUTBOX_LEASE_MS', 60_000, 3_000, 3_600_000),
     },
     demoData,
     rateLimitPublic: int(env, 'RATE_LIMIT_PUBLIC', 120, 0, 1_000_000),

@@ -81,6 +81,10 @@ export function openPostgres(connectionString: string, poolSize = 10): Database 
   });
   // A dropped idle connection must not take the process down; the next query reconnects.
   pool.on('error', () => {});
+  // Nor one dropped while checked out between two queries (a transaction running code, a query about to
+  // start): the pool listens only to idle clients, and an 'error' nobody listens to ends the process —
+  // PostgreSQL stopping under load did that (R7). The query on it fails (→ 503) and the pool discards it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'postgres',

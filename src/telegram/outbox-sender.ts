@@ -28,7 +28,7 @@ export interface OutboxSenderOptions {
   /** The first retry delay after a 5xx or network error; it doubles per attempt up to backoffMaxMs. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** How long a claim holds a message: longer than a send may take (sendTimeoutMs) plus its mark. */
+  /** How long a claim holds a message (config.outbox.leaseMs): longer than a send (sendTimeoutMs) plus its mark. */
   leaseMs?: number;
   sendTimeoutMs?: number;
 }
@@ -79,8 +79,9 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
     concurrency: 10,
     backoffBaseMs: 5_000,
     backoffMaxMs: 600_000,
-    leaseMs: 60_000,
-    sendTimeoutMs: 20_000,
+    leaseMs: deps.config.outbox.leaseMs,
+    // A send must end well inside its lease, or another sender could claim the message meanwhile.
+    sendTimeoutMs: Math.min(20_000, Math.floor(deps.config.outbox.leaseMs / 3)),
     ...options,
   };
   const log = deps.log;
