@@ -56,7 +56,7 @@ export async function submitQuestionnaire(
     (input.telegramId ? await clientsRepository.findByTelegramId(deps.db, input.telegramId) : undefined) ??
     (input.leadNumber ? await clientsRepository.findByLeadNumber(deps.db, input.leadNumber) : undefined);
   if (!client) throw notFound('client', 'клиент не найден');
-  // Any token of this person (a ticket's or the whole client's) may send their questionnaire.
+  // A token of this person: the whole client's, or a ticket's for that ticket's session (checked below).
   if (actor.kind === 'client' && actor.clientId !== client.id) throw forbidden();
   if (actor.kind !== 'client') requireService(actor);
 
@@ -72,6 +72,10 @@ export async function submitQuestionnaire(
   const session = psychologist
     ? await sessionsRepository.ofClientWithPsychologist(deps.db, client.id, psychologist.id, sessionAt)
     : undefined;
+  // A ticket's token (a public submission: anyone can type a contact) answers only for a session of
+  // that ticket, never rates or reports on the person's other sessions.
+  if (actor.kind === 'client' && actor.ticketId !== undefined && session?.ticket_id !== actor.ticketId)
+    throw forbidden();
   const a = input.anketa;
   const mark = Number(a.mark?.trim());
   const rating = Number.isInteger(mark) && mark >= 1 && mark <= 5 ? mark : null;

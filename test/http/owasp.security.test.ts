@@ -1,0 +1,161 @@
+// OWASP API Security Top 10 (2023) as generated tests (spec/quality.md "Security"): object-level
+// authorization over every client route, SSRF through link fields, list caps.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InjectOptions } from 'fastify';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { addSlots, bearer, createPsychologist, submitApplication } from '../support/fixtures.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => t.close());
+
+type Schema = { properties?: Record<string, unknown>; required?: string[] };
+
+async function clientIdOf(leadNumber: string) {
+  const row = await t.deps.db
+    .selectFrom('hraniteli_clients')
+    .select('id')
+    .where('lead_number', '=', leadNumber)
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+describe('API1 object-level authorization: a generated walk of every client route', () => {
+  it('refuses client B’s objects to A’s whole-client token and to a token of B’s other ticket, changing nothing', async () => {
+    const p = await createPsychologist(t, { name: 'Ольга Объектова', telegram_id: '6900' });
+    const [booked, free] = await addSlots(t, p.id, ['10.12 10:00', '10.12 15:00']);
+    // Client B: a ticket with a booked session and a proven Telegram id, and a second ticket.
+    const b1 = await submitApplication(t, { contact: { type: 'telegram', value: '@owasp_victim' } });
+    const linked = await t.admin({
+      method: 'POST',
+      url: '/process-link',
+      payload: { user_id: '7700123', ticket_id: b1.ticket_id, username: 'owasp_victim' },
+    });
+    expect(linked.statusCode, linked.body).toBe(200);
+    const session = await t.admin({
+      method: 'POST',
+      url: '/admin/sessions',
+      payload: { slot_id: booked!.id, lead_number: b1.lead_number, ticket_id: b1.ticket_id },
+    });
+    expect(session.statusCode, session.body).toBe(201);
+    const b2 = await submitApplication(t, { contact: { type: 'telegram', value: '@owasp_victim' } });
+    expect(b2.lead_number).toBe(b1.lead_number);
+    const a = await submitApplication(t, { contact: { type: 'telegram', value: '@owasp_attacker' } });
+    const clientA = await clientIdOf(a.lead_number);
+    const clientB = await clientIdOf(b1.lead_number);
+    const now = t.clock.now();
+    const credentials = {
+      "A's whole-client token": await t.deps.tokens.issue({ clientId: clientA }, now),
+      "a token of B's other ticket": await t.deps.tokens.issue(
+        { clientId: clientB, ticketId: b2.ticket_id },
+        now,
+      ),
+    };
+
+    // The values naming B's objects, by the field names the route schemas use.
+    const objectOfB: Record<string, unknown> = {
+      ticket_id: b1.ticket_id,
+      link_id: b1.ticket_id,
+      client_id: b1.lead_number,
+      lead_number: b1.lead_number,
+      utm_client: b1.lead_number,
+      telegram_id: '7700123',
+      user_id: '7700123',
+      client_telegram: 'owasp_victim',
+    };
+    // The rest a request needs to pass validation, so that access is what decides.
+    const filler: Record<string, unknown> = {
+      psychologist_id: p.id,
+      psychologist_name: p.name,
+      slot_id: free!.id,
+      slot_time: '10.12 10:00',
+      new_slot_time: '10.12 15:00',
+      session_date: '10.12 10:00',
+      cancellation_reason: 'чужая сессия',
+      rating: 1,
+      mode: 'time',
+      payment_info: { amount: 0, status: 'pending' },
+      anketa: { mark: '1', wantOtherPschologist: 'Да' },
+    };
+
+    const routes = t.app.registeredRoutes.flatMap((r) =>
+      r.config?.access === 'client'
+        ? [r.method]
+            .flat()
+            .filter((m) => m !== 'HEAD')
+            .map((method) => ({ method, route: r }))
+        : [],
+    );
+    expect(routes.length).toBeGreaterThanOrEqual(7);
+    const requests: { name: string; options: InjectOptions }[] = [];
+    const uncovered: string[] = [];
+    for (const { method, route } of routes) {
+      const name = `${method} ${route.url}`;
+      const schema = (route.schema ?? {}) as Record<string, Schema | undefined>;
+      let namesB = false;
+      const build = (part: Schema | undefined) => {
+        const out: Record<string, unknown> = {};
+        for (const field of Object.keys(part?.properties ?? {})) {
+          if (field in objectOfB) {
+            out[field] = objectOfB[field];
+            namesB = true;
+          } else if (field in filler) out[field] = filler[field];
+          else if (part?.required?.includes(field)) uncovered.push(`${name}: no value for "${field}"`);
+        }
+        return out;
+      };
+      const query = build(schema.querystring);
+      const body = build(schema.body);
+      const params = build(schema.params);
+      const url = route.url.replace(/:(\w+)/g, (_, key: string) => String(params[key]));
+      if (!namesB) uncovered.push(`${name}: names none of B's objects`);
+      requests.push({
+        name,
+        options: {
+          method: method as 'GET',
+          url,
+          query: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])),
+          ...(method === 'GET' || method === 'DELETE' ? {} : { payload: body }),
+        },
+      });
+    }
+    expect(uncovered, 'client routes the walk cannot name B’s objects for').toEqual([]);
+
+    const state = async () => ({
+      sessions: await t.deps.db
+        .selectFrom('hraniteli_sessions')
+        .selectAll()
+        .where('ticket_id', 'in', [b1.ticket_id, b2.ticket_id])
+        .orderBy('id')
+        .execute(),
+      tickets: await t.deps.db
+        .selectFrom('hraniteli_tickets')
+        .selectAll()
+        .where('client_id', '=', clientB)
+        .orderBy('ticket_id')
+        .execute(),
+      slots: await t.deps.db
+        .selectFrom('hraniteli_slots')
+        .selectAll()
+        .where('psychologist_id', '=', p.id)
+        .orderBy('id')
+        .execute(),
+      outbox: (await t.deps.db.selectFrom('outbox').select('id').execute()).length,
+      questionnaires: (await t.deps.db.selectFrom('client_questionnaires').select('id').execute()).length,
+    });
+    const before = await state();
+    const wrong: string[] = [];
+    for (const [who, token] of Object.entries(credentials)) {
+      for (const { name, options } of requests) {
+        const res = await t.app.inject({ ...options, headers: bearer(token) });
+        // Every client route names an object that exists, so none hides it behind a 404: a 403 each.
+        if (res.statusCode !== 403) wrong.push(`${who} → ${name}: ${res.statusCode}`);
+        expect(res.body).not.toContain('owasp_victim');
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(await state()).toEqual(before);
+  });
+});
