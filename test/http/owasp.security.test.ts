@@ -2,7 +2,10 @@
 // authorization over every client route, SSRF through link fields, list caps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InjectOptions } from 'fastify';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTestApp, withTestApp, type TestApp } from '../support/app.ts';
+import { FakeTelegram } from '../support/fake-telegram.ts';
 import { addSlots, bearer, createPsychologist, submitApplication } from '../support/fixtures.ts';
 
 let t: TestApp;
@@ -157,5 +160,73 @@ describe('API1 object-level authorization: a generated walk of every client rout
     }
     expect(wrong).toEqual([]);
     expect(await state()).toEqual(before);
+  });
+});
+
+describe('API7 SSRF: links taken from input are stored, never fetched', () => {
+  it('shows the links in the admin list, the catalogs and the booking messages without one request to them', async () => {
+    const hits: string[] = [];
+    const trap = createServer((req, res) => {
+      hits.push(`${req.method} ${req.url}`);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+    const telegram = new FakeTelegram();
+    await telegram.start();
+    try {
+      await withTestApp(
+        { TELEGRAM_BOT_TOKEN: '123456:ssrf-test', TELEGRAM_API_ROOT: telegram.url },
+        async (s) => {
+          const links = {
+            link_photo: `${base}/photo.jpg`,
+            link_video: `${base}/video.mp4`,
+            vk: `${base}/vk`,
+            site: `${base}/site`,
+            telegram: `${base}/telegram`,
+          };
+          const p = await createPsychologist(s, { name: 'Сара Ссылкина', telegram_id: '6950', ...links });
+          const [slot] = await addSlots(s, p.id, ['10.12 12:00']);
+          const shown: string[] = [];
+          for (const url of ['/admin/psychologists', `/admin/psychologists/${p.id}`]) {
+            const res = await s.admin({ url });
+            if (res.statusCode === 200) shown.push(res.body);
+          }
+          for (const url of ['/cards', '/edu-keys-pipeline-batch']) {
+            const res = await s.app.inject({ url });
+            expect(res.statusCode, url).toBe(200);
+            shown.push(res.body);
+          }
+          const cards = await s.app.inject({
+            method: 'POST',
+            url: '/get-agregated-schedule-cards',
+            payload: {},
+          });
+          shown.push(cards.body);
+          expect(shown.join('\n')).toContain(links.link_photo);
+          // A URL in a form's free text, then a booking with its notifications sent.
+          const app = await submitApplication(s, { request_text: `смотрите ${base}/form-link` });
+          const booked = await s.app.inject({
+            method: 'POST',
+            url: '/process-diagnostic-session-request',
+            headers: bearer(app.client_token),
+            payload: {
+              client_id: app.lead_number,
+              psychologist_id: p.id,
+              slot_id: slot!.id,
+              payment_info: { amount: 0, status: 'pending' },
+            },
+          });
+          expect(booked.statusCode, booked.body).toBe(200);
+          await s.deps.outbox.drain();
+          expect(telegram.calls.length).toBeGreaterThan(0);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        },
+      );
+    } finally {
+      await telegram.stop();
+      await new Promise((resolve) => trap.close(resolve));
+    }
+    expect(hits).toEqual([]);
   });
 });
