@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestApp, withTestApp, type TestApp } from '../support/app.ts';
 import { FakeTelegram } from '../support/fake-telegram.ts';
+import { personalDataIn } from '../support/logs.ts';
 import { addSlots, bearer, createPsychologist, submitApplication } from '../support/fixtures.ts';
 
 let t: TestApp;
@@ -228,5 +229,28 @@ describe('API7 SSRF: links taken from input are stored, never fetched', () => {
       await new Promise((resolve) => trap.close(resolve));
     }
     expect(hits).toEqual([]);
+  });
+});
+
+describe('the log scan every test app runs when it closes', () => {
+  it('recognises each kind of personal data and names the line by its message only', () => {
+    const line = (msg: string, extra: Record<string, unknown>) =>
+      `${JSON.stringify({ level: 30, reqId: '3e1f5ea5-8b15-4328-9a23-c20a3b0d58b3', ...extra, msg })}\n`;
+    const found = personalDataIn([
+      line('phone', { to: '+7 916 123-45-99' }),
+      line('digits', { value: '89161234599' }),
+      line('mail', { contact: 'private.person@example.org' }),
+      line('handle', { contact: '@very_private_handle' }),
+      line('text', { request: 'Мне тяжело' }),
+      line('clean', { path: '/admin/slots/c68338e5-fce3-3725-8cc5-70690000001c', time: 1795897989175 }),
+    ]);
+    expect(found).toEqual([
+      'log line "phone" holds a phone number (+7 and 10 digits)',
+      'log line "digits" holds a phone number (an 11-digit run)',
+      'log line "mail" holds an e-mail address',
+      'log line "handle" holds a Telegram handle',
+      'log line "text" holds Cyrillic text',
+    ]);
+    expect(found.join('\n')).not.toContain('example.org');
   });
 });

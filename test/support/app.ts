@@ -68,6 +68,8 @@ export async function createTestApp(
       await deps.outbox.stop();
       await app.close();
       await database.close();
+      const leaks = logs.personalData();
+      if (leaks.length > 0) throw new Error(`personal data in the logs:\n${[...new Set(leaks)].join('\n')}`);
     },
   };
 }
