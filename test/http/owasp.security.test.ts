@@ -254,3 +254,69 @@ describe('the log scan every test app runs when it closes', () => {
     expect(found.join('\n')).not.toContain('example.org');
   });
 });
+
+describe('API4 resource consumption: list caps', () => {
+  /** Slot routes may carry up to 5 000 items per call; every other page stops at 500. */
+  const capOf = (url: string) => (/slot|schedule/.test(url) ? 5000 : 500);
+
+  function walk(schema: unknown, path: string, visit: (s: Record<string, unknown>, path: string) => void) {
+    if (!schema || typeof schema !== 'object') return;
+    const s = schema as Record<string, unknown>;
+    visit(s, path);
+    for (const [key, value] of Object.entries((s.properties as Record<string, unknown>) ?? {}))
+      walk(value, path ? `${path}.${key}` : key, visit);
+    if (s.items) walk(s.items, `${path}[]`, visit);
+    for (const alt of [...((s.anyOf as unknown[]) ?? []), ...((s.oneOf as unknown[]) ?? [])])
+      walk(alt, path, visit);
+  }
+
+  it('bounds every array a request may carry and every page size, route by route', () => {
+    const unbounded: string[] = [];
+    const limits: string[] = [];
+    for (const route of t.app.registeredRoutes) {
+      const name = `${[route.method].flat().join(',')} ${route.url}`;
+      const schema = (route.schema ?? {}) as Record<string, unknown>;
+      for (const part of ['body', 'querystring'] as const) {
+        walk(schema[part], '', (s, path) => {
+          const cap = capOf(route.url);
+          if (s.type === 'array' && !(typeof s.maxItems === 'number' && s.maxItems <= cap))
+            unbounded.push(`${name} ${part}.${path}: maxItems ${String(s.maxItems)}`);
+          if (/^(limit|per_page|page_size)$/.test(path.split('.').at(-1)!)) {
+            limits.push(`${name} ${path}`);
+            if (!(typeof s.maximum === 'number' && s.maximum <= cap))
+              unbounded.push(`${name} ${part}.${path}: maximum ${String(s.maximum)}`);
+          }
+        });
+      }
+    }
+    expect(unbounded).toEqual([]);
+    expect(limits.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('answers a page or a slot batch over the cap with 400, naming the field, and stores nothing', async () => {
+    const p = await createPsychologist(t, { name: 'Лима Лимитова' });
+    for (const url of ['/admin/tickets?limit=501', '/admin/outbox?limit=501', '/admin/slots?limit=5001']) {
+      const res = await t.admin({ url });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.details[0].field, url).toBe('limit');
+    }
+    const tooMany = await t.admin({
+      method: 'POST',
+      url: '/admin/slots',
+      payload: {
+        psychologist_id: p.id,
+        slots: Array.from(
+          { length: 5001 },
+          (_, i) => `2${(i % 9) + 1}.12 ${String(i % 24).padStart(2, '0')}:00`,
+        ),
+      },
+    });
+    expect(tooMany.statusCode).toBe(400);
+    const stored = await t.deps.db
+      .selectFrom('hraniteli_slots')
+      .select('id')
+      .where('psychologist_id', '=', p.id)
+      .execute();
+    expect(stored).toEqual([]);
+  });
+});
