@@ -161,6 +161,17 @@ describe('API1 object-level authorization: a generated walk of every client rout
     }
     expect(wrong).toEqual([]);
     expect(await state()).toEqual(before);
+    // The control: the same requests with B's own whole-client token pass validation and access.
+    const own = await t.deps.tokens.issue({ clientId: clientB }, now);
+    for (const { name, options } of requests) {
+      const res = await t.app.inject({ ...options, headers: bearer(own) });
+      expect([400, 401, 403], `${name}: ${res.body}`).not.toContain(res.statusCode);
+    }
+    // A ticket's own token still answers the questionnaire of that ticket's session.
+    const ticketToken = await t.deps.tokens.issue({ clientId: clientB, ticketId: b1.ticket_id }, now);
+    const questionnaire = requests.find((r) => r.name === 'POST /client-os')!;
+    const ownTicket = await t.app.inject({ ...questionnaire.options, headers: bearer(ticketToken) });
+    expect(ownTicket.statusCode, ownTicket.body).toBe(200);
   });
 });
 
