@@ -3,37 +3,14 @@
 // folder lock against a second process, a clean stop, a warm restart and refusals at start.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLEARED, freePort } from './support/service-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
-
-// Configuration variables that must not leak from the developer's shell into the spawned service.
-const INHERITED_CONFIG = [
-  'NODE_ENV',
-  'PORT',
-  'HOST',
-  'DATABASE_URL',
-  'DATA_DIR',
-  'API_KEY',
-  'JWT_SECRET',
-  'DEMO_DATA',
-  'JOBS',
-  'CORS_ORIGINS',
-  'LOG_LEVEL',
-  'RATE_LIMIT_PUBLIC',
-  'RATE_LIMIT_SUBMIT',
-  'MIN_LEAD_MINUTES',
-  'TRUST_PROXY',
-  'TELEGRAM_BOT_TOKEN',
-  'TELEGRAM_API_ROOT',
-  'TELEGRAM_ADMIN_CHAT_ID',
-  'TELEGRAM_WEBHOOK_SECRET',
-];
 
 interface Proc {
   child: ChildProcess;
@@ -55,7 +32,7 @@ function tempDir(): string {
 
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of INHERITED_CONFIG) delete out[name];
+  for (const name of CLEARED) delete out[name];
   // dotenv does not override variables that are set, even to "": a developer's .env must not bring a
   // DATABASE_URL, a key or a bot token into this test (the config treats "" as unset).
   return {
@@ -89,15 +66,6 @@ function start(args: string[], env: Record<string, string>): Proc {
 
 function startService(dataDir: string, port: number, env: Record<string, string> = {}): Proc {
   return start(['src/main.ts'], { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ...env });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

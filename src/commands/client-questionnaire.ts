@@ -55,7 +55,8 @@ export async function submitQuestionnaire(
   const client =
     (input.telegramId ? await clientsRepository.findByTelegramId(deps.db, input.telegramId) : undefined) ??
     (input.leadNumber ? await clientsRepository.findByLeadNumber(deps.db, input.leadNumber) : undefined);
-  if (!client) throw notFound('client', 'клиент не найден');
+  // A client token learns nothing of other people: unknown and foreign look the same (403).
+  if (!client) throw actor.kind === 'client' ? forbidden() : notFound('client', 'клиент не найден');
   // A token of this person: the whole client's, or a ticket's for that ticket's session (checked below).
   if (actor.kind === 'client' && actor.clientId !== client.id) throw forbidden();
   if (actor.kind !== 'client') requireService(actor);

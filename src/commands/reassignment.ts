@@ -5,7 +5,7 @@ import type { Deps, Executor } from '../deps.ts';
 import type { Client, Psychologist, Ticket } from '../db/types.ts';
 import { requireClientAccess, requireService, type Actor } from '../domain/access.ts';
 import { clientOffsetMs, formatDate, formatTime, parseSlotTime } from '../domain/time.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { badRequest, forbidden, notFound } from '../errors.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
 import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
@@ -170,7 +170,10 @@ export async function reassignmentSchedule(
   actor: Actor,
   input: { leadNumber: string; mode: ReassignmentMode; userTimeOffsetMsk?: number },
 ) {
-  const client = await clientOfLead(deps, input.leadNumber);
+  const client = await clientsRepository.findByLeadNumber(deps.db, input.leadNumber);
+  // A client token learns nothing of other lead numbers: unknown and foreign look the same (403).
+  if (!client)
+    throw actor.kind === 'client' ? forbidden() : notFound('client', `лид ${input.leadNumber} не найден`);
   requireClientAccess(actor, client.id);
   const tickets = await ticketsRepository.ofClient(deps.db, client.id);
   const chosen = await chosenPsychologist(deps.db, client, tickets[0]);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { ConfigError, type Config } from '../config.ts';
 import { callApi, expectShape, isMeetingLink } from './http.ts';
-import { VideoProviderError, type Meeting, type VideoProvider } from './video.ts';
+import { deleteUnlessGone, VideoProviderError, type Meeting, type VideoProvider } from './video.ts';
 
 export interface GoogleSettings {
   clientEmail: string;
@@ -185,19 +185,16 @@ export function createGoogleMeetProvider(
   }
 
   async function deleteEvent(meeting: { meetingId: string }, signal: AbortSignal): Promise<void> {
-    try {
-      await api(
+    await deleteUnlessGone(
+      api(
         {
           method: 'DELETE',
           url: `${events}/${encodeURIComponent(meeting.meetingId)}`,
           what: 'google delete event',
         },
         signal,
-      );
-    } catch (error) {
-      if (error instanceof VideoProviderError && error.code === 'not_found') return;
-      throw error;
-    }
+      ),
+    );
   }
 
   return {

@@ -84,6 +84,16 @@ export class VideoProviderError extends Error {
   }
 }
 
+/** A provider's delete: a meeting that is already gone counts as deleted. */
+export async function deleteUnlessGone(remove: Promise<unknown>): Promise<void> {
+  try {
+    await remove;
+  } catch (error) {
+    if (error instanceof VideoProviderError && error.code === 'not_found') return;
+    throw error;
+  }
+}
+
 /** The session moved, ended or got its link while a meeting was being chosen: nobody needs one now. */
 export class MeetingNotNeeded extends Error {
   override name = 'MeetingNotNeeded';

@@ -8,6 +8,7 @@ import { callApi, expectShape, isMeetingLink } from './http.ts';
 import {
   MeetingNotNeeded,
   VideoProviderError,
+  deleteUnlessGone,
   type Meeting,
   type MeetingRequest,
   type VideoProvider,
@@ -151,19 +152,16 @@ export function createZoomProvider(
   }
 
   async function deleteMeeting(meeting: { meetingId: string }, signal: AbortSignal): Promise<void> {
-    try {
-      await api(
+    await deleteUnlessGone(
+      api(
         {
           method: 'DELETE',
           path: `/meetings/${encodeURIComponent(meeting.meetingId)}`,
           what: 'zoom delete meeting',
         },
         signal,
-      );
-    } catch (error) {
-      if (error instanceof VideoProviderError && error.code === 'not_found') return;
-      throw error;
-    }
+      ),
+    );
   }
 
   return {

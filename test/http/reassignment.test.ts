@@ -264,6 +264,12 @@ describe('reassignment', () => {
 
     expect((await read('both')).statusCode).toBe(400);
     expect((await get(`/get-reassignment-schedule?lead_number=zz0000&mode=time`)).statusCode).toBe(404);
+    // A client token cannot tell an unknown lead from another person's.
+    const unknown = await get(
+      `/get-reassignment-schedule?lead_number=zz0000&mode=time`,
+      bearer(client.token),
+    );
+    expect(unknown.statusCode).toBe(403);
     const stranger = await clientWithSession('8800005');
     expect((await read('time', stranger.token)).statusCode).toBe(403);
     // A submission's ticket token is not the whole client.
@@ -358,5 +364,12 @@ describe('POST /client-os', () => {
       .execute();
     expect(stored).toHaveLength(0);
     expect((await post('/client-os', { anketa: {} }, bearer(owner.token))).statusCode).toBe(400);
+    // Unknown and foreign look the same to a client token.
+    const unknown = await post(
+      '/client-os',
+      { anketa: { mark: '5' }, telegram_id: '8899999' },
+      bearer(owner.token),
+    );
+    expect(unknown.statusCode).toBe(403);
   });
 });

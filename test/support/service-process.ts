@@ -9,7 +9,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
 
 /** Configuration a developer's shell or .env might carry; the test names everything it wants instead. */
-const CLEARED = [
+export const CLEARED = [
   'NODE_ENV',
   'PORT',
   'HOST',
