@@ -106,6 +106,8 @@ async function sendToClient(deps: Deps, client: Client, text: string, updateKey?
 }
 
 export interface TicketDataInput {
+  /** A retry with the same key writes the message once (the HTTP Idempotency-Key). */
+  updateKey?: string;
   psychologists: string[];
   slots: string[];
   slotIds: string[];
@@ -150,7 +152,7 @@ export async function sendTicketDataToAdmin(
     notify(deps, trx, [
       adminMessage(
         deps,
-        `ticket-data:${ticketId}:${randomUUID()}`,
+        `ticket-data:${ticketId}:${input.updateKey ?? randomUUID()}`,
         messages.adminChat.ticketData({
           ticketId,
           name: text(c.name) ?? text(t.client_name) ?? text(t.name),

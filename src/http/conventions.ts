@@ -1,4 +1,5 @@
 // Path aliases and input tolerance shared by every route (SPEC §3).
+import { badRequest } from '../errors.ts';
 
 /**
  * The old base URL ended in /webhook and test deployments added -test-contur; both name the same
@@ -98,4 +99,15 @@ function walk(
     }
   }
   return null;
+}
+
+/**
+ * The optional Idempotency-Key header: 1–200 characters. A retry with the same key does the action
+ * once (submissions replay their first answer; relayed messages are written once).
+ */
+export function idempotencyKey(value: string | string[] | undefined): string | undefined {
+  if (value !== undefined && (typeof value !== 'string' || value.length < 1 || value.length > 200)) {
+    throw badRequest('Idempotency-Key', 'must be 1–200 characters');
+  }
+  return value;
 }

@@ -30,7 +30,8 @@ export interface OutgoingMessage {
 export const outboxRepository = {
   /**
    * Writes messages; ones whose dedupe key exists are skipped. Rows without a chat, or written while
-   * no bot is configured, are recorded as `skipped` so operators can see what was not sent.
+   * no bot is configured, are recorded as `skipped` so operators can see what was not sent. Returns the
+   * ids of all the named rows, written now or before.
    */
   async enqueue(
     db: Executor,
@@ -59,7 +60,19 @@ export const outboxRepository = {
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
       .returning('id')
       .execute();
-    return rows.map((r) => r.id);
+    if (rows.length === messages.length) return rows.map((r) => r.id);
+    // Some were written before (a retry): their rows are the answer too.
+    const all = await db
+      .selectFrom('outbox')
+      .select('id')
+      .where(
+        'dedupe_key',
+        'in',
+        messages.map((m) => m.dedupeKey),
+      )
+      .orderBy('id')
+      .execute();
+    return all.map((r) => r.id);
   },
 
   async countByStatus(db: Executor) {

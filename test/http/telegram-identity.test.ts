@@ -266,4 +266,41 @@ describe('the relay endpoints', () => {
         '• Нина Сводкова: 11.12 15:00\n• Пётр Безслотов\n• время без психолога в базе: 12.12 16:00',
     );
   });
+
+  it('the relay endpoints retried with an Idempotency-Key write their message once', async () => {
+    const id = telegramId();
+    const relay = () =>
+      post(
+        '/send_user_message_to_admin',
+        { telegram_id: id, text: 'Можно перенести?' },
+        { ...SERVICE, 'idempotency-key': `relay-${id}` },
+      );
+    const [first, second] = [await relay(), await relay()];
+    expect(second.json()).toEqual(first.json());
+    const relayed = (await outboxTo(t, '-100500')).filter((r) => r.text.endsWith(': Можно перенести?'));
+    expect(relayed).toHaveLength(1);
+
+    const summary = () =>
+      post(
+        '/send-ticket-data-to-admin',
+        {
+          psychologists: 'Пётр Безслотов',
+          slots: '12.12 16:00',
+          slots_id: '00000000-0000-4000-8000-000000000000',
+          tiket_info: { ticket_id: '7650001' },
+        },
+        { ...SERVICE, 'idempotency-key': 'summary-7650001' },
+      );
+    const [a, b] = [await summary(), await summary()];
+    expect(a.statusCode, a.body).toBe(200);
+    expect(b.json()).toEqual(a.json());
+    expect((await outboxTo(t, '-100500')).filter((r) => r.text.startsWith('Заявка 7650001'))).toHaveLength(1);
+    const long = await post(
+      '/send_user_message_to_admin',
+      { telegram_id: id, text: 'ещё' },
+      { ...SERVICE, 'idempotency-key': 'k'.repeat(201) },
+    );
+    expect(long.statusCode).toBe(400);
+    expect(long.body).toContain('Idempotency-Key');
+  });
 });

@@ -379,6 +379,41 @@ describe('the relay between a client and the operators', () => {
     const sent = fake.sent().filter((c) => String(c.body.chat_id) === String(someone.id));
     expect(sent.map((c) => c.body.text)).toContain('Здравствуйте, это администратор');
   });
+
+  it('send_admin_message_to_user retried with its Idempotency-Key: one message, the same answer', async () => {
+    const someone = person();
+    await postUpdate(t, textMessage(someone, '/start'));
+    await t.deps.outbox.drain();
+    const lead = (
+      await t.deps.db
+        .selectFrom('hraniteli_clients')
+        .select('lead_number')
+        .where('telegram_id', '=', String(someone.id))
+        .executeTakeFirstOrThrow()
+    ).lead_number;
+    const send = (key: string) =>
+      t.admin({
+        method: 'POST',
+        url: '/send_admin_message_to_user',
+        headers: { 'idempotency-key': key },
+        payload: { command: `${lead}: Напоминаем о встрече` },
+      });
+    const answers = [await send('op-msg-1'), await send('op-msg-1')];
+    expect(answers.map((a) => a.json())).toEqual([
+      { success: true, delivered: true },
+      { success: true, delivered: true },
+    ]);
+    const delivered = () =>
+      fake
+        .sent()
+        .filter((c) => String(c.body.chat_id) === String(someone.id))
+        .filter((c) => c.body.text === 'Напоминаем о встрече');
+    expect(delivered()).toHaveLength(1);
+    // Another key is another message.
+    expect((await send('op-msg-2')).json()).toEqual({ success: true, delivered: true });
+    expect(delivered()).toHaveLength(2);
+    expect((await send('')).statusCode).toBe(400);
+  });
 });
 
 describe('/code and /schedule', () => {

@@ -9,7 +9,7 @@ import { getTicketInfo, getTicketRecord } from '../../commands/get-ticket-info.t
 import { TicketInfo, TicketRecord, ticketRecord } from '../presenters.ts';
 import { GENDER_VALUES } from '../../domain/matching.ts';
 import { badRequest, tooLarge } from '../../errors.ts';
-import { BODY_LIMIT, unstorableField } from '../conventions.ts';
+import { BODY_LIMIT, idempotencyKey, unstorableField } from '../conventions.ts';
 import { Age, Loose, Nullable, Offset, rateLimited, Text } from '../schemas.ts';
 import { FORM_ID_PATTERN } from '../../domain/web-form.ts';
 
@@ -87,9 +87,7 @@ function applicationInput(
   key: string | string[] | undefined,
   kind: ApplicationInput['kind'],
 ): ApplicationInput {
-  if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 200)) {
-    throw badRequest('Idempotency-Key', 'must be 1–200 characters');
-  }
+  const idempotent = idempotencyKey(key);
   const utm = collectUtm(body);
   return {
     kind,
@@ -105,7 +103,7 @@ function applicationInput(
     ...(utm ? { utm } : {}),
     ...(body.userTimeOffsetMsk !== undefined ? { userTimeOffsetMsk: body.userTimeOffsetMsk } : {}),
     raw: body,
-    ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
+    ...(idempotent ? { idempotencyKey: idempotent } : {}),
   };
 }
 

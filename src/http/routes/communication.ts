@@ -5,11 +5,16 @@ import { Type } from 'typebox';
 import { relayAdminMessage, relayClientMessage, sendTicketDataToAdmin } from '../../commands/admin-relay.ts';
 import { parseAdminCommand } from '../../domain/admin-command.ts';
 import { badRequest } from '../../errors.ts';
+import { idempotencyKey } from '../conventions.ts';
 import { Loose, Text } from '../schemas.ts';
 import { TelegramId } from './profile.ts';
 
 /** How long send_admin_message_to_user waits for Telegram before answering "queued". */
 const DELIVERY_WAIT_MS = 3_000;
+
+const IDEMPOTENT =
+  'With an `Idempotency-Key` header (1–200 characters) a retried request writes its message once and ' +
+  'answers about that one message.';
 
 const splitList = (value: string) =>
   value
@@ -29,6 +34,7 @@ export async function communicationRoutes(fastify: FastifyInstance): Promise<voi
         tags: ['applications'],
         summary:
           'One message to the admin chat: the ticket, the client and the offered psychologists and times',
+        description: IDEMPOTENT,
         body: Type.Object({
           psychologists: Text(5000),
           slots: Text(5000),
@@ -55,7 +61,9 @@ export async function communicationRoutes(fastify: FastifyInstance): Promise<voi
         throw badRequest('slots_id', `has ${slotIds.length} items, slots has ${slots.length}`);
       const ticket = body.tiket_info ?? body.ticket_info;
       if (!ticket) throw badRequest('tiket_info', 'is required');
+      const key = idempotencyKey(request.headers['idempotency-key']);
       const { outboxId } = await sendTicketDataToAdmin(deps, request.actor, {
+        ...(key ? { updateKey: `http:${key}` } : {}),
         psychologists,
         slots,
         slotIds,
@@ -73,6 +81,7 @@ export async function communicationRoutes(fastify: FastifyInstance): Promise<voi
       schema: {
         tags: ['communication'],
         summary: 'A client’s message to the admin chat, under their lead code',
+        description: IDEMPOTENT,
         body: Type.Object({
           telegram_id: Type.Optional(TelegramId),
           user_id: Type.Optional(TelegramId),
@@ -102,7 +111,9 @@ export async function communicationRoutes(fastify: FastifyInstance): Promise<voi
       const text = body.text ?? body.message?.text;
       if (!telegramId) throw badRequest('telegram_id', 'is required (or user_id, or message.from)');
       if (!text) throw badRequest('text', 'is required (or message.text)');
+      const key = idempotencyKey(request.headers['idempotency-key']);
       const { client } = await relayClientMessage(deps, request.actor, {
+        ...(key ? { updateKey: `http:${key}` } : {}),
         telegramId,
         username: body.username ?? from?.username ?? null,
         firstName: body.first_name ?? from?.first_name ?? null,
@@ -119,6 +130,7 @@ export async function communicationRoutes(fastify: FastifyInstance): Promise<voi
       schema: {
         tags: ['communication'],
         summary: 'An operator’s "br0722: текст" to that client’s chat (tried at once, up to 3 s)',
+        description: IDEMPOTENT,
         body: Type.Object({ command: Text(4200) }),
         response: { 200: Type.Object({ success: Type.Literal(true), delivered: Type.Boolean() }) },
       },
@@ -127,7 +139,11 @@ export async function communicationRoutes(fastify: FastifyInstance): Promise<voi
       const parsed = parseAdminCommand(request.body.command);
       if (!parsed)
         throw badRequest('command', 'must be "<lead_number>: <text>", e.g. "br0722: Добрый день!"');
-      const { ids } = await relayAdminMessage(deps, request.actor, parsed);
+      const key = idempotencyKey(request.headers['idempotency-key']);
+      const { ids } = await relayAdminMessage(deps, request.actor, {
+        ...parsed,
+        ...(key ? { updateKey: `http:${key}` } : {}),
+      });
       return { success: true as const, delivered: await deps.outbox.deliver(ids, DELIVERY_WAIT_MS) };
     },
   );
