@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const poolSize = Number(process.env.BENCH_POOL_SIZE) || undefined;
   const { database, release } =
     poolSize && config.databaseUrl
-      ? { database: openPostgres(config.databaseUrl, poolSize), release: () => {} }
+      ? { database: openPostgres(config.databaseUrl, poolSize, config.database), release: () => {} }
       : await openDatabase(config);
   const migrated = await migrateToLatest(database.db);
   const deps = createDeps(config, database, log, { apiKey: config.apiKey, jwtSecret: config.jwtSecret });

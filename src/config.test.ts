@@ -41,6 +41,18 @@ describe('loadConfig defaults', () => {
     expect(configError({ OUTBOX_LEASE_MS: '1000' }).message).toMatch(/OUTBOX_LEASE_MS/);
   });
 
+  it('checks on a database after a 1 s wait, gives it 1.5 s to answer and a statement 15 s', () => {
+    expect(config.database).toEqual({ stallMs: 1000, probeTimeoutMs: 1500, statementTimeoutMs: 15_000 });
+    expect(
+      loadConfig({
+        DATABASE_STALL_MS: '500',
+        DATABASE_PROBE_TIMEOUT_MS: '800',
+        DATABASE_STATEMENT_TIMEOUT_MS: '60000',
+      }).database,
+    ).toEqual({ stallMs: 500, probeTimeoutMs: 800, statementTimeoutMs: 60_000 });
+    expect(configError({ DATABASE_STALL_MS: '10' }).message).toMatch(/DATABASE_STALL_MS/);
+  });
+
   it('runs on the embedded database in ./data with demo data and jobs on', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.dataDir).toBe('./data');

@@ -7,6 +7,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string | undefined;
+  /** The PostgreSQL pool's watchdog and statement limit (src/db/postgres-pool.ts). */
+  database: { stallMs: number; probeTimeoutMs: number; statementTimeoutMs: number };
   dataDir: string;
   apiKey: string | undefined;
   jwtSecret: string | undefined;
@@ -166,6 +168,11 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: str(env, 'HOST') ?? '127.0.0.1',
     databaseUrl,
+    database: {
+      stallMs: int(env, 'DATABASE_STALL_MS', 1_000, 100, 600_000),
+      probeTimeoutMs: int(env, 'DATABASE_PROBE_TIMEOUT_MS', 1_500, 100, 60_000),
+      statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    },
     dataDir: str(env, 'DATA_DIR') ?? './data',
     apiKey,
     jwtSecret,

@@ -28,8 +28,19 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: Config): Promise<{ database: Database; release: () => void }> {
-  if (config.databaseUrl) return { database: openPostgres(config.databaseUrl), release: () => {} };
+export async function openDatabase(
+  config: Config,
+  log?: Logger,
+): Promise<{ database: Database; release: () => void }> {
+  if (config.databaseUrl) {
+    const database = openPostgres(config.databaseUrl, undefined, config.database, {
+      onReachability(unreachable) {
+        if (unreachable) log?.error('the database stopped answering: requests get 503 until it is back');
+        else log?.info('the database answers again');
+      },
+    });
+    return { database, release: () => {} };
+  }
   const release = lockDataDir(config.dataDir);
   try {
     return { database: await openPglite({ dataDir: path.join(config.dataDir, 'pglite') }), release };
@@ -80,7 +91,7 @@ export function createDeps(
 }
 
 export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
-  const { database, release } = await openDatabase(config);
+  const { database, release } = await openDatabase(config, log);
   try {
     await migrateToLatest(database.db);
     const secrets = resolveSecrets(config);

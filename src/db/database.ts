@@ -4,6 +4,7 @@ import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PgliteDialect, PgliteGateway } from './pglite-dialect.ts';
+import { DEFAULT_POOL_SETTINGS, GuardedPool, type PoolEvents, type PoolSettings } from './postgres-pool.ts';
 import type { DB } from './types.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -71,25 +72,22 @@ export async function analyzeHotTables(db: Kysely<DB>): Promise<void> {
   );
 }
 
-export function openPostgres(connectionString: string, poolSize = 10): Database {
-  const pool = new pg.Pool({
+export function openPostgres(
+  connectionString: string,
+  poolSize = DEFAULT_POOL_SETTINGS.size,
+  settings: Partial<Omit<PoolSettings, 'size'>> = {},
+  events: PoolEvents = {},
+): Database {
+  const pool = new GuardedPool(
     connectionString,
-    max: poolSize,
-    connectionTimeoutMillis: 5_000,
-    idleTimeoutMillis: 30_000,
-    statement_timeout: 15_000,
-  });
-  // A dropped idle connection must not take the process down; the next query reconnects.
-  pool.on('error', () => {});
-  // Nor one dropped while checked out between two queries (a transaction running code, a query about to
-  // start): the pool listens only to idle clients, and an 'error' nobody listens to ends the process —
-  // PostgreSQL stopping under load did that (R7). The query on it fails (→ 503) and the pool discards it.
-  pool.on('connect', (client) => client.on('error', () => {}));
+    { ...DEFAULT_POOL_SETTINGS, ...settings, size: poolSize },
+    events,
+  );
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'postgres',
     db,
-    executeSql: (sql, params = []) => pool.query(sql, params as unknown[]),
+    executeSql: (sql, params = []) => pool.query(sql, params),
     async close() {
       await db.destroy();
     },

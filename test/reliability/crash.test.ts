@@ -1,20 +1,88 @@
-// R2 of quality.md on PostgreSQL: the real service (a child process) is killed with SIGKILL in the middle
-// of a booking storm, and in the middle of outbox delivery, then started again on the same database.
-// After the booking crash: the invariant check passes, every booking answered 201 is in the database,
-// and every committed booking has the operators' line in the outbox (written in the booking's own
-// transaction) and — once its video link is set — the client's and psychologist's messages. After the
-// delivery crash: every message is delivered, none more than twice, and only a message that Telegram
-// had accepted before the kill is repeated (at most one per chat, at most one per send in flight).
+// R2 of quality.md: the real service (a child process) is killed with SIGKILL in the middle of a booking
+// storm, and in the middle of outbox delivery, then started again on the same database — PostgreSQL,
+// and the embedded PGlite in a DATA_DIR as `npm start` runs it. After the booking crash: the invariant
+// check passes, every booking answered 201 is in the database, and every committed booking has the
+// operators' line in the outbox (written in the booking's own transaction) and — once its video link is
+// set — the client's and psychologist's messages. After the delivery crash: every message is delivered,
+// none more than twice, and only a message that Telegram had accepted before the kill is repeated (at
+// most one per chat, at most one per send in flight).
+//
+// The database is read after the restarted service has stopped: an embedded folder belongs to one
+// process at a time (its lock refuses a second), so both databases are checked the same way.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
 import { invariantViolations } from '../../src/db/invariants.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import type { DB } from '../../src/db/types.ts';
 import { outboxRepository, type OutgoingMessage } from '../../src/repositories/outbox.repository.ts';
+import { openDatabase } from '../../src/runtime.ts';
 import { createTestDatabase, onPostgres } from '../support/database.ts';
 import { FakeTelegram } from '../support/fake-telegram.ts';
 import { call, startService, until, type ServiceProcess } from '../support/service-process.ts';
 
+/** A fresh database for one scenario, and how the test reads it. */
+interface CrashDatabase {
+  /** What the service is started with to use it. */
+  env: Record<string, string>;
+  /** Runs `check` on the database; the service must not be running (an embedded folder is locked). */
+  inspect<T>(check: (db: Kysely<DB>) => Promise<T>): Promise<T>;
+}
+
+interface Target {
+  name: string;
+  available: boolean;
+  create(): Promise<CrashDatabase>;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
 const running: ServiceProcess[] = [];
-const databases: Database[] = [];
+
+afterAll(async () => {
+  for (const proc of running) await proc.kill();
+  for (const cleanup of cleanups) await cleanup();
+});
+
+const TARGETS: Target[] = [
+  {
+    name: 'PostgreSQL',
+    available: onPostgres(),
+    async create() {
+      const made = (await createTestDatabase()) as Database & { url: string };
+      cleanups.push(() => made.close());
+      return { env: { DATABASE_URL: made.url }, inspect: (check) => check(made.db) };
+    },
+  },
+  {
+    name: 'embedded PGlite',
+    available: true,
+    async create() {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'hraniteli-r2-'));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const config = loadConfig({ DATA_DIR: dataDir });
+      return {
+        // No demo set: the scenario's own data only, as on PostgreSQL.
+        env: { DATA_DIR: dataDir, DEMO_DATA: 'off' },
+        async inspect(check) {
+          // The service's own opener: it takes the folder's lock, so a service still running fails here.
+          const { database, release } = await openDatabase(config);
+          try {
+            return await check(database.db);
+          } finally {
+            await database.close();
+            release();
+          }
+        },
+      };
+    },
+  },
+];
+
+if (!onPostgres()) console.warn('R2 on PostgreSQL skipped: TEST_DATABASE_URL is not set (see .ci/run)');
 
 async function service(env: Record<string, string>): Promise<ServiceProcess> {
   const proc = await startService(env);
@@ -22,16 +90,10 @@ async function service(env: Record<string, string>): Promise<ServiceProcess> {
   return proc;
 }
 
-async function database(): Promise<Database & { url: string }> {
-  const made = await createTestDatabase();
-  databases.push(made);
-  return made as Database & { url: string };
+/** SIGTERM, and the service must stop cleanly (closing the database and, embedded, its lock). */
+async function stopService(proc: ServiceProcess): Promise<void> {
+  expect(await proc.stop(), proc.output()).toBe(0);
 }
-
-afterAll(async () => {
-  for (const proc of running) await proc.kill();
-  for (const made of databases) await made.close();
-});
 
 /** Whole hours from a week ahead: far from MIN_LEAD_MINUTES and from any "past" rule. */
 function slotTimes(count: number): string[] {
@@ -46,23 +108,30 @@ function slotTimes(count: number): string[] {
   });
 }
 
-const describeOnPostgres = onPostgres() ? describe : describe.skip;
-if (!onPostgres()) console.warn('R2 crash tests skipped: TEST_DATABASE_URL is not set (see .ci/run)');
+function application(contact: string) {
+  return {
+    name: 'Мария',
+    age: 30,
+    contact: { type: 'telegram', value: contact },
+    selected_slots: [],
+    preferences: { gender: 'any', price_max: 5000, specializations: [] },
+  };
+}
 
-describeOnPostgres('R2: SIGKILL during a booking storm', () => {
+function bookingStorm(target: Target) {
   const SLOTS = 200;
   const CLIENTS = 400;
   const CONCURRENCY = 50;
   const KILL_AFTER_SUCCESSES = 60;
-  let db: Database & { url: string };
+  let database: CrashDatabase;
   let env: Record<string, string>;
   let proc: ServiceProcess;
   let slots: { id: string }[] = [];
   const leads: string[] = [];
 
   beforeAll(async () => {
-    db = await database();
-    env = { DATABASE_URL: db.url, TELEGRAM_ADMIN_CHAT_ID: '-1000', VIDEO_TIMEOUT_MS: '1000' };
+    database = await target.create();
+    env = { ...database.env, TELEGRAM_ADMIN_CHAT_ID: '-1000', VIDEO_TIMEOUT_MS: '1000' };
     proc = await service(env);
     const psychologist = await call(proc, 'POST', '/admin/psychologists', {
       name: 'Штормовая Анна',
@@ -83,13 +152,7 @@ describeOnPostgres('R2: SIGKILL during a booking storm', () => {
     for (let i = 0; i < CLIENTS; i += 50) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(50, CLIENTS - i) }, (_, j) =>
-          call(proc, 'POST', '/submit-application', {
-            name: 'Мария',
-            age: 30,
-            contact: { type: 'telegram', value: `@storm_client_${i + j}` },
-            selected_slots: [],
-            preferences: { gender: 'any', price_max: 5000, specializations: [] },
-          }),
+          call(proc, 'POST', '/submit-application', application(`@storm_client_${i + j}`)),
         ),
       );
       for (const made of batch) {
@@ -135,13 +198,38 @@ describeOnPostgres('R2: SIGKILL during a booking storm', () => {
     expect(answeredBeforeKill.length).toBeLessThan(SLOTS);
 
     proc = await service(env);
+    // The sweep the jobs run every 10 minutes, now: every session without a link that no runner holds
+    // gets one, with its two messages. Links the dead process was making stay claimed until the claim
+    // expires (a later sweep takes them).
+    const sweep = await call(proc, 'POST', '/admin/jobs/meeting-links/run');
+    expect(sweep.status, JSON.stringify(sweep.body)).toBe(200);
+    // The restarted service books as before.
+    const newcomer = await call(proc, 'POST', '/submit-application', application('@storm_after_restart'));
+    expect(newcomer.status).toBe(200);
+    const answeredIds = new Set(answeredBeforeKill.map((b) => b.slotId));
+    let rebooked: { status: number; body: Record<string, unknown> | null } = { status: 0, body: null };
+    for (const slot of slots.filter((s) => !answeredIds.has(s.id))) {
+      // A slot booked by a request in flight at the kill answers 409: the next one is tried.
+      rebooked = await call(proc, 'POST', '/admin/sessions', {
+        slot_id: slot.id,
+        lead_number: String(newcomer.body!.lead_number),
+      });
+      if (rebooked.status !== 409) break;
+    }
+    expect(rebooked.status, JSON.stringify(rebooked.body)).toBe(201);
+    await stopService(proc);
 
-    expect(await invariantViolations(db.db)).toEqual([]);
-    const sessions = await db.db
-      .selectFrom('hraniteli_sessions')
-      .select(['id', 'slot_id', 'status', 'start_at', 'meeting_link', 'link_claimed_until'])
-      .execute();
-    const byId = new Map(sessions.map((s) => [s.id, s]));
+    const found = await database.inspect(async (db) => ({
+      violations: await invariantViolations(db),
+      sessions: await db
+        .selectFrom('hraniteli_sessions')
+        .select(['id', 'slot_id', 'status', 'start_at', 'meeting_link', 'link_claimed_until'])
+        .execute(),
+      keys: new Set((await db.selectFrom('outbox').select('dedupe_key').execute()).map((r) => r.dedupe_key)),
+      inspectedAt: new Date(),
+    }));
+    expect(found.violations).toEqual([]);
+    const byId = new Map(found.sessions.map((s) => [s.id, s]));
     for (const answered of answeredBeforeKill) {
       const stored = byId.get(answered.sessionId);
       expect(stored, `session ${answered.sessionId} answered 201 before the kill`).toBeDefined();
@@ -149,68 +237,37 @@ describeOnPostgres('R2: SIGKILL during a booking storm', () => {
       expect(stored!.status).toBe('pending');
     }
     // Committed but not answered (in flight at the kill) is allowed; the other way round is not.
-    expect(sessions.length).toBeGreaterThanOrEqual(answeredBeforeKill.length);
+    const committed = found.sessions.length - 1;
+    expect(committed).toBeGreaterThanOrEqual(answeredBeforeKill.length);
 
-    const keys = async () =>
-      new Set((await db.db.selectFrom('outbox').select('dedupe_key').execute()).map((row) => row.dedupe_key));
     const bookingKey = (s: { id: string; start_at: Date }) => `booking:${s.id}:${s.start_at.toISOString()}`;
-    const written = await keys();
-    for (const session of sessions) {
-      expect(written.has(`${bookingKey(session)}:admin`), `operators' line of ${session.id}`).toBe(true);
-    }
-
-    // Links the dead process was making stay claimed until the claim expires (the meeting-links sweep
-    // then takes them); every other session gets its link at start-up, with its two messages in the
-    // same transaction.
-    const linkedOrClaimed = async () => {
-      const now = new Date();
-      const rows = await db.db
-        .selectFrom('hraniteli_sessions')
-        .select(['id', 'meeting_link', 'link_claimed_until'])
-        .execute();
-      return rows.every((r) => r.meeting_link !== null || (r.link_claimed_until ?? now) > now);
-    };
-    await until('every session linked, or claimed by the killed process', linkedOrClaimed, 20_000);
-    const after = await db.db
-      .selectFrom('hraniteli_sessions')
-      .select(['id', 'start_at', 'meeting_link'])
-      .execute();
-    const outbox = await keys();
-    for (const session of after.filter((s) => s.meeting_link !== null)) {
-      expect(outbox.has(`${bookingKey(session)}:client`), `client's message of ${session.id}`).toBe(true);
+    for (const session of found.sessions) {
+      expect(found.keys.has(`${bookingKey(session)}:admin`), `operators' line of ${session.id}`).toBe(true);
+      if (session.meeting_link === null) {
+        expect(
+          session.link_claimed_until! > found.inspectedAt,
+          `session ${session.id} has neither a link nor a live claim on one`,
+        ).toBe(true);
+        continue;
+      }
+      expect(found.keys.has(`${bookingKey(session)}:client`), `client's message of ${session.id}`).toBe(true);
       expect(
-        outbox.has(`${bookingKey(session)}:psychologist`),
+        found.keys.has(`${bookingKey(session)}:psychologist`),
         `psychologist's message of ${session.id}`,
       ).toBe(true);
     }
     // A link is made by the process that booked, within a second of its commit: only the few bookings
     // in flight at the kill can still be waiting for the sweep.
-    expect(after.filter((s) => s.meeting_link === null).length).toBeLessThanOrEqual(CONCURRENCY);
-
-    // The restarted service books the remaining slots as before.
-    const free = slots.find((slot) => !sessions.some((s) => s.slot_id === slot.id))!;
-    const newcomer = await call(proc, 'POST', '/submit-application', {
-      name: 'Мария',
-      age: 30,
-      contact: { type: 'telegram', value: '@storm_after_restart' },
-      selected_slots: [],
-      preferences: { gender: 'any', price_max: 5000, specializations: [] },
-    });
-    expect(newcomer.status).toBe(200);
-    const again = await call(proc, 'POST', '/admin/sessions', {
-      slot_id: free.id,
-      lead_number: String(newcomer.body!.lead_number),
-    });
-    expect(again.status, JSON.stringify(again.body)).toBe(201);
-    expect(await invariantViolations(db.db)).toEqual([]);
+    const unlinked = found.sessions.filter((s) => s.meeting_link === null).length;
+    expect(unlinked).toBeLessThanOrEqual(CONCURRENCY);
     console.info(
-      `R2 booking storm: ${attempts} attempts, ${answeredBeforeKill.length} answered 201 before the kill, ` +
-        `${sessions.length} committed, ${after.filter((s) => s.meeting_link === null).length} left for the link sweep`,
+      `R2 booking storm (${target.name}): ${attempts} attempts, ${answeredBeforeKill.length} answered 201 ` +
+        `before the kill, ${committed} committed, ${unlinked} left for a later link sweep`,
     );
   });
-});
+}
 
-describeOnPostgres('R2: SIGKILL during outbox delivery', () => {
+function outboxDelivery(target: Target) {
   const CHATS = 60;
   const PER_CHAT = 5;
   const KILL_AFTER_DELIVERED = 60;
@@ -223,7 +280,7 @@ describeOnPostgres('R2: SIGKILL during outbox delivery', () => {
   afterAll(async () => telegram.stop());
 
   it('delivers every message after the restart, repeating only sends in flight at the kill', async () => {
-    const db = await database();
+    const database = await target.create();
     const messages: OutgoingMessage[] = [];
     for (let n = 0; n < PER_CHAT; n++) {
       for (let chat = 0; chat < CHATS; chat++) {
@@ -235,11 +292,15 @@ describeOnPostgres('R2: SIGKILL during outbox delivery', () => {
         });
       }
     }
-    await outboxRepository.enqueue(db.db, messages, true, new Date());
+    await database.inspect(async (db) => {
+      // A fresh embedded folder has no tables yet (the service migrates at start; so does this).
+      await migrateToLatest(db);
+      await outboxRepository.enqueue(db, messages, true, new Date());
+    });
     // Telegram takes a while to answer, so sends are in flight whenever the kill comes.
     telegram.latency = 80;
     const env = {
-      DATABASE_URL: db.url,
+      ...database.env,
       TELEGRAM_BOT_TOKEN: '123456:reliability-token',
       TELEGRAM_API_ROOT: telegram.url,
       // Webhook mode: no long polling against the fake, which does not answer getUpdates.
@@ -256,19 +317,20 @@ describeOnPostgres('R2: SIGKILL during outbox delivery', () => {
     const beforeKill = delivered().length;
     expect(beforeKill).toBeLessThan(messages.length);
 
-    await service(env);
-    const sent = async () =>
-      Number(
-        (
-          await db.db
-            .selectFrom('outbox')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('status', '=', 'sent')
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
-    await until('every message marked sent', async () => (await sent()) === messages.length, 60_000, 200);
-    const statuses = await outboxRepository.countByStatus(db.db);
+    const second = await service(env);
+    const texts = () => new Set(delivered().map((r) => String(r.body.text)));
+    await until(
+      'every message at the fake Bot API and none pending',
+      async () => {
+        if (texts().size < messages.length) return false;
+        const pending = await call(second, 'GET', '/admin/outbox?status=pending&limit=1');
+        return pending.status === 200 && (pending.body!.messages as unknown[]).length === 0;
+      },
+      60_000,
+      200,
+    );
+    await stopService(second);
+    const statuses = await database.inspect((db) => outboxRepository.countByStatus(db));
     expect(statuses.map((s) => [s.status, Number(s.n)])).toEqual([['sent', messages.length]]);
 
     const arrivals = new Map<string, number[]>();
@@ -281,21 +343,30 @@ describeOnPostgres('R2: SIGKILL during outbox delivery', () => {
     }
     // None lost.
     for (const message of messages) expect(arrivals.has(message.text), message.text).toBe(true);
-    // Repeated: only a send that reached Telegram before the kill, once, at most one per send in flight.
+    // Repeated: only a send that reached Telegram before the kill, once, at most one per send in flight
+    // and one per chat (only a chat's oldest pending message can be out).
     const repeated = [...arrivals].filter(([, times]) => times.length > 1);
     for (const [text, times] of repeated) {
       expect(times.length, `${text} delivered ${times.length} times`).toBe(2);
       expect(times[0]!, `${text}: first delivery before the kill`).toBeLessThanOrEqual(killedAt);
     }
     expect(repeated.length).toBeLessThanOrEqual(CONCURRENCY);
+    const repeatedChats = repeated.map(([text]) => text.split(' ')[1]);
+    expect(new Set(repeatedChats).size, 'chats with a repeated message').toBe(repeatedChats.length);
     // Each chat's messages arrived in the order they were written (a repeat right after its first).
     for (const [chat, order] of byChat) {
       const collapsed = order.filter((n, i) => i === 0 || n !== order[i - 1]);
       expect(collapsed, `chat ${chat}`).toEqual([...Array(PER_CHAT).keys()]);
     }
     console.info(
-      `R2 outbox: ${beforeKill} delivered before the kill, ${repeated.length} repeated after the restart ` +
-        `(${repeated.map(([text]) => text).join(', ') || 'none'})`,
+      `R2 outbox (${target.name}): ${beforeKill} delivered before the kill, ${repeated.length} repeated ` +
+        `after the restart (${repeated.map(([text]) => text).join(', ') || 'none'})`,
     );
   });
-});
+}
+
+for (const target of TARGETS) {
+  const describeOn = target.available ? describe : describe.skip;
+  describeOn(`R2 on ${target.name}: SIGKILL during a booking storm`, () => bookingStorm(target));
+  describeOn(`R2 on ${target.name}: SIGKILL during outbox delivery`, () => outboxDelivery(target));
+}

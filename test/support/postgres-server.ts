@@ -70,6 +70,27 @@ export class PostgresServer {
     this.run(path.join(this.bin, 'pg_ctl'), ['-D', path.join(this.dir, 'data'), '-m', mode, '-w', 'stop']);
   }
 
+  /**
+   * A network black hole: every server process (postmaster first, so that it forks no new backend, then
+   * its backends and helpers) is stopped with SIGSTOP. Connections stay open and new ones are accepted by
+   * the kernel, but nothing answers until `resume`.
+   */
+  pause(): void {
+    const postmaster = this.postmasterPid();
+    process.kill(postmaster, 'SIGSTOP');
+    for (const pid of childrenOf(postmaster)) process.kill(pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    const postmaster = this.postmasterPid();
+    for (const pid of childrenOf(postmaster)) process.kill(pid, 'SIGCONT');
+    process.kill(postmaster, 'SIGCONT');
+  }
+
+  private postmasterPid(): number {
+    return Number(readFileSync(path.join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  }
+
   /** The server's log, for failure messages. */
   log(): string {
     try {
@@ -80,10 +101,12 @@ export class PostgresServer {
   }
 
   destroy(): void {
-    try {
-      this.stop('immediate');
-    } catch {
-      // not running
+    for (const end of [() => this.resume(), () => this.stop('immediate')]) {
+      try {
+        end(); // resumed first: a stopped server would not take the signal to end
+      } catch {
+        // not running
+      }
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -92,3 +115,19 @@ export class PostgresServer {
 const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 const uidOf = (user: string) => Number(execFileSync('id', ['-u', user]).toString().trim());
 const gidOf = (user: string) => Number(execFileSync('id', ['-g', user]).toString().trim());
+
+/** Processes whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name in parentheses may hold spaces: the parent pid is the second field after it.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
