@@ -17,8 +17,11 @@ export interface PostgresServer {
   stop(): Promise<void>;
   /** The processes of a throwaway server (postmaster and its children), to measure their CPU. */
   processIds?(): number[];
-  /** Another, empty database on the same server (dropped by stop()), for start-up from nothing. */
-  emptyDatabase(): Promise<string>;
+  /**
+   * Another, empty database on the same server (dropped by stop()): start-up from nothing (S8), a data
+   * set of its own (S6). With `statements`, pg_stat_statements is created in it when the server has it.
+   */
+  emptyDatabase(statements?: boolean): Promise<string>;
 }
 
 /** The postmaster of a data folder and its children, from postmaster.pid and /proc (Linux). */
@@ -97,7 +100,9 @@ async function createBenchDatabase(serverUrl: string, name: string, extensions: 
   const client = new pg.Client({ connectionString: withDatabase(serverUrl, name) });
   await client.connect();
   try {
-    for (const extension of extensions) await client.query(`create extension if not exists ${extension}`);
+    // A server of BENCH_DATABASE_URL may not preload pg_stat_statements: the run goes on without it.
+    for (const extension of extensions)
+      await client.query(`create extension if not exists ${extension}`).catch(() => {});
   } finally {
     await client.end();
   }
@@ -116,10 +121,10 @@ async function dropBenchDatabase(serverUrl: string, name: string): Promise<void>
 function extraDatabases(serverUrl: string, prefix: string) {
   const names: string[] = [];
   return {
-    async create(): Promise<string> {
+    async create(statements = false): Promise<string> {
       const name = `${prefix}_${names.length + 1}`;
       names.push(name);
-      await createBenchDatabase(serverUrl, name, []);
+      await createBenchDatabase(serverUrl, name, statements ? ['pg_stat_statements'] : []);
       return withDatabase(serverUrl, name);
     },
     async dropAll(): Promise<void> {
@@ -151,7 +156,7 @@ export async function openBenchPostgres(options: {
   const given = process.env.BENCH_DATABASE_URL?.trim();
   if (given) {
     if (!(await reachable(given))) return { unavailable: `BENCH_DATABASE_URL is set but not reachable` };
-    await createBenchDatabase(given, name, []);
+    await createBenchDatabase(given, name, options.statements ? ['pg_stat_statements'] : []);
     let stopped = false;
     const extra = extraDatabases(given, name);
     return {

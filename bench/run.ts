@@ -2,7 +2,7 @@
 // reachable or can be started, on PostgreSQL. The server under test is a child process
 // (bench/server.ts); the load comes from autocannon in this process.
 //
-//   npm run bench                         B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S7 S8 on PGlite, then on PostgreSQL
+//   npm run bench                         B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S6 S7 S8 on PGlite, then on PostgreSQL
 //   npm run bench -- S1 S4                a subset (B1 is added when a ratio to it is needed)
 //   npm run bench -- --db pglite          one database (pglite | postgres | both)
 //   npm run bench -- --profile            CPU profile per scenario + top SQL statements (PostgreSQL)
@@ -30,6 +30,7 @@ import {
   CLIENTS,
 } from './dataset.ts';
 import { FakeBotApi, judgeDelivery, S7_CHATS, S7_MESSAGES, type S7Delivery } from './outbox.ts';
+import { S6_MESSAGES, S6_PSYCHOLOGISTS, S6_SESSIONS, type RemindersOutcome } from './reminders.ts';
 import { freePort, openBenchPostgres, type PostgresServer } from './postgres.ts';
 import {
   formatProfile,
@@ -43,7 +44,7 @@ import type { CallMessage, ServerMessage, ServerMethod } from './protocol.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
 
-const SCENARIOS = ['B0', 'B1', 'S1', 'S1nc', 'S2', 'S2w', 'S3', 'S3r', 'S4', 'S5', 'S7', 'S8'] as const;
+const SCENARIOS = ['B0', 'B1', 'S1', 'S1nc', 'S2', 'S2w', 'S3', 'S3r', 'S4', 'S5', 'S6', 'S7', 'S8'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type DatabaseKind = 'pglite' | 'postgres';
 
@@ -85,7 +86,7 @@ function startFlags(): string[] {
 function usage(message?: string): never {
   if (message) console.error(message);
   console.error(
-    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S7 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
+    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S6 S7 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
       '                       [--duration <s>] [--warmup <s>] [--connections <n>] [--pool <n>]\n' +
       '                       [--node-options "<flags for the server process>"]',
   );
@@ -749,8 +750,9 @@ async function runScenario(name: Scenario, deps: RunContext): Promise<ScenarioOu
       );
     case 'S7':
       return outboxDelivery(deps);
+    case 'S6':
     case 'S8':
-      throw new Error('S8 starts servers of its own (startUp)');
+      throw new Error(`${name} starts servers of its own`);
   }
 }
 
@@ -1029,6 +1031,143 @@ async function outboxDelivery(deps: RunContext): Promise<ScenarioOutcome> {
   }
 }
 
+/**
+ * S6: the session-reminders sweep over 10 000 due sessions, on a data set and in a database of its own
+ * (bench/reminders.ts). A first server process creates the database and the data set; the measured one
+ * is restarted on it and runs the job through runJob, the entry point of pg-boss's workers and of
+ * POST /admin/jobs/:name/run. The time is the job's, from its start to its return: by then every
+ * reminder is committed to the outbox. It must leave each (session, recipient) exactly once — 20 000
+ * rows, to the right chats — and a second run must add nothing.
+ */
+async function remindersSweep(db: DatabaseKind, setup: DatabaseSetup): Promise<Row> {
+  const { options } = setup;
+  process.stdout.write(`S6 on ${db} … `);
+  const fresh = await setup.freshDatabase(options.profile);
+  // A bot token, so the messages are written to be sent (pending) as the service writes them; the
+  // sender never starts in the bench server, so the unreachable API root is never called.
+  const env: NodeJS.ProcessEnv = {
+    ...setup.env,
+    ...fresh,
+    TELEGRAM_BOT_TOKEN: 'bench:s6',
+    TELEGRAM_API_ROOT: 'http://127.0.0.1:9',
+  };
+  const loader = await ServerProcess.start(env, options.nodeOptions);
+  cleanups.push(() => loader.stop());
+  const loadStarted = performance.now();
+  const loaded = await loader.call<Record<string, number>>('loadDueSessions');
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+  await loader.stop();
+
+  const server = await ServerProcess.start(env, options.nodeOptions);
+  cleanups.push(() => server.stop());
+  const problems: string[] = [];
+  try {
+    const before = await server.call<RemindersOutcome>('remindersOutcome');
+    if (before.due !== S6_SESSIONS || before.outboxRows !== 0)
+      throw new Error(`the S6 data set has ${before.due} due sessions and ${before.outboxRows} outbox rows`);
+    let statements: StatementStats | undefined;
+    if (options.profile && fresh.DATABASE_URL) {
+      const candidate = new StatementStats(fresh.DATABASE_URL);
+      if (await candidate.available()) statements = candidate;
+    }
+    const profileText: string[] = [];
+    const profileFile = path.join(resultsDir, `profile-${db}-S6.cpuprofile.json`);
+    if (options.profile) await server.call('profileStart');
+    await statements?.reset();
+    const loadAtStart = os.loadavg()[0] ?? 0;
+    const resources = sampleResources(server, setup.databasePids);
+    const first = await server.call<{ result: { reminded: number }; seconds: number }>(
+      'runJob',
+      'session-reminders',
+    );
+    const use = resources.stop();
+    if (options.profile) {
+      const file = await server.call<string>('profileStop', profileFile);
+      const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+      profileText.push(formatProfile(summarizeProfile(profile)), `    profile: ${path.relative('.', file)}`);
+    }
+    if (statements) profileText.push(formatStatements(await statements.top()));
+    const after = await server.call<RemindersOutcome>('remindersOutcome');
+    const again = await server.call<{ result: { reminded: number }; seconds: number }>(
+      'runJob',
+      'session-reminders',
+    );
+    const afterAgain = await server.call<RemindersOutcome>('remindersOutcome');
+
+    if (first.result.reminded !== S6_SESSIONS)
+      problems.push(`the sweep reminded ${first.result.reminded} sessions, not ${S6_SESSIONS}`);
+    if (after.outboxRows !== S6_MESSAGES)
+      problems.push(`${after.outboxRows} outbox rows, not ${S6_MESSAGES}`);
+    if (after.reminderRows !== S6_MESSAGES || after.pendingRows !== S6_MESSAGES)
+      problems.push(`${after.reminderRows} reminders (${after.pendingRows} pending), not ${S6_MESSAGES}`);
+    if (after.distinctPairs !== after.reminderRows)
+      problems.push(`${after.reminderRows - after.distinctPairs} (session, recipient) pairs written twice`);
+    if (after.sessionsWithBoth !== S6_SESSIONS)
+      problems.push(
+        `${after.sessionsWithBoth} sessions have both reminders in the right chats, not ${S6_SESSIONS}`,
+      );
+    if (after.due !== 0 || after.reminded !== S6_SESSIONS)
+      problems.push(`after the sweep ${after.due} still due, ${after.reminded} marked reminded`);
+    if (again.result.reminded !== 0 || afterAgain.outboxRows !== after.outboxRows)
+      problems.push(
+        `a second sweep reminded ${again.result.reminded} and wrote ${afterAgain.outboxRows - after.outboxRows} rows`,
+      );
+    const seconds = first.seconds;
+    const measurement: Measurement = {
+      reqPerSec: S6_MESSAGES / seconds,
+      p50: 0,
+      p90: 0,
+      p99: 0,
+      max: 0,
+      requests: after.reminderRows,
+      errors: 0,
+      timeouts: 0,
+      non2xx: 0,
+      statusCodes: {},
+      seconds,
+      ...use,
+    };
+    const memory = await server.call<Record<string, number>>('memory');
+    const row: Row = {
+      scenario: 'S6',
+      database: db,
+      seconds,
+      reqPerSec: measurement.reqPerSec,
+      p50: 0,
+      p99: 0,
+      errors: 0,
+      non2xx: 0,
+      ...(use.rssPeakSinceStartMb !== undefined ? { rssPeakMb: use.rssPeakSinceStartMb } : {}),
+      misses: [],
+      problems,
+      measurement,
+      memoryMb: Object.fromEntries(Object.entries(memory).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
+      loadAtStart,
+      answer:
+        `${S6_SESSIONS} due sessions of ${S6_PSYCHOLOGISTS} psychologists (data set in ${loadSeconds.toFixed(1)} s: ` +
+        `${Object.entries(loaded)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}); ${after.reminderRows} reminders written, second run ${again.seconds.toFixed(2)} s`,
+      checks: { loaded, first: first.result, second: again.result, before, after, afterAgain },
+    };
+    judge(row, targetOf('S6', db));
+    console.log(
+      `${seconds.toFixed(2)} s, ${(S6_MESSAGES / seconds).toFixed(0)} messages/s` +
+        `${row.pass ? ' — PASS' : ` — FAIL (${row.misses.join('; ')})`}\n    ${row.answer}`,
+    );
+    if (use.serverCpu !== undefined)
+      console.log(
+        `    CPU (% of one core): server ${use.serverCpu.toFixed(0)}` +
+          `${use.databaseCpu !== undefined ? `, PostgreSQL ${use.databaseCpu.toFixed(0)}` : ''}` +
+          `, rest of the machine ${use.restOfMachineCpu?.toFixed(0)}`,
+      );
+    if (profileText.length) console.log(profileText.join('\n'));
+    return row;
+  } finally {
+    await server.stop();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Targets (quality.md, Performance)
 
@@ -1052,6 +1191,10 @@ function targetOf(name: Scenario | StartUp, db: DatabaseKind): Target | undefine
   if (name === 'S8 cold' || name === 'S8 warm') {
     const limit = name === 'S8 warm' ? 2 : db === 'postgres' ? 3 : 8;
     return { maxSeconds: limit, text: `≤ ${limit} s to /ready` };
+  }
+  if (name === 'S6') {
+    const limit = db === 'postgres' ? 10 : 60;
+    return { maxSeconds: limit, text: `${S6_MESSAGES} reminders once; ≤ ${limit} s` };
   }
   if (name === 'S7') {
     return { minMessages: 25, maxPerChatPerSecond: 1, text: '≥ 25 msg/s, ≤ 1 per second to one chat' };
@@ -1208,7 +1351,7 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
   let statementsUrl: string | undefined;
   let databasePids: (() => number[]) | undefined;
   let origin: string;
-  let emptyDatabase: (() => Promise<string>) | undefined;
+  let freshDatabase: DatabaseSetup['freshDatabase'];
   if (db === 'postgres') {
     const pgServer = await openBenchPostgres({ statements: options.profile });
     if ('unavailable' in pgServer) {
@@ -1224,26 +1367,93 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
     statementsUrl = server.url;
     origin = server.origin;
     if (server.processIds) databasePids = () => server.processIds!();
-    emptyDatabase = () => server.emptyDatabase();
+    freshDatabase = async (statements) => ({ DATABASE_URL: await server.emptyDatabase(statements) });
   } else {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hraniteli-bench-pglite-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     extra = { DATA_DIR: dir };
     origin = `embedded PGlite in ${dir}`;
+    freshDatabase = async () => {
+      const fresh = mkdtempSync(path.join(os.tmpdir(), 'hraniteli-bench-pglite-'));
+      cleanups.push(async () => rmSync(fresh, { recursive: true, force: true }));
+      return { DATA_DIR: fresh };
+    };
   }
 
   const env = serverEnv(extra);
-  const mb = (x: number | undefined) => (x === undefined ? '?' : `${x.toFixed(0)} MB`);
-  const seconds = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)} s`;
+  const setup: DatabaseSetup = {
+    options,
+    env,
+    freshDatabase,
+    ...(statementsUrl ? { statementsUrl } : {}),
+    ...(databasePids ? { databasePids } : {}),
+  };
   console.log(`\n=== ${db}: ${origin}`);
 
+  const shared = options.scenarios.filter((s) => s !== 'S6' && s !== 'S8');
+  if (shared.length) await runSharedScenarios(db, shared, setup, rows, notes);
+  if (options.scenarios.includes('S6')) rows.push(await remindersSweep(db, setup));
+  if (options.scenarios.includes('S8')) {
+    // An empty database; on PostgreSQL with the keys set (production refuses to start without them).
+    const fresh: Record<string, string> = await freshDatabase();
+    if (db === 'postgres') Object.assign(fresh, { API_KEY: env.API_KEY!, JWT_SECRET: env.JWT_SECRET! });
+    for (const scenario of ['S8 cold', 'S8 warm'] as const) {
+      process.stdout.write(`${scenario} on ${db} … `);
+      const loadAtStart = os.loadavg()[0] ?? 0;
+      const started = await startService(fresh, options.nodeOptions);
+      const row: Row = {
+        scenario,
+        database: db,
+        seconds: started.seconds,
+        reqPerSec: 0,
+        p50: 0,
+        p99: 0,
+        errors: 0,
+        non2xx: 0,
+        ...(started.peakMb !== undefined ? { rssPeakMb: started.peakMb } : {}),
+        misses: [],
+        problems: [],
+        loadAtStart,
+      };
+      judge(row, targetOf(scenario, db));
+      rows.push(row);
+      console.log(
+        `${started.seconds.toFixed(2)} s to /ready, peak RSS ${mb(started.peakMb)}` +
+          `${row.pass ? ' — PASS' : ` — FAIL (${row.misses.join('; ')})`}`,
+      );
+    }
+  }
+}
+
+/** What the scenarios of one database run need to know of its server and options. */
+interface DatabaseSetup {
+  options: Options;
+  env: NodeJS.ProcessEnv;
+  statementsUrl?: string;
+  databasePids?: () => number[];
+  /** Another, empty database: a URL (PostgreSQL) or a data folder (PGlite). */
+  freshDatabase: (statements?: boolean) => Promise<Record<string, string>>;
+}
+
+const mb = (x: number | undefined) => (x === undefined ? '?' : `${x.toFixed(0)} MB`);
+const secondsSince = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)} s`;
+
+/** The scenarios on the shared data set (all but S6 and S8), one measured server process. */
+async function runSharedScenarios(
+  db: DatabaseKind,
+  scenarios: Scenario[],
+  setup: DatabaseSetup,
+  rows: Row[],
+  notes: string[],
+): Promise<void> {
+  const { options, env, statementsUrl, databasePids } = setup;
   // A first server process creates the database and the data set, then stops; the measured server is
   // a second process opened on the existing database, as a service normally (re)starts. (A PGlite
   // process that created its data folder keeps the memory initdb grew for as long as it runs.)
   let startedAt = performance.now();
   const loader = await ServerProcess.start(env, options.nodeOptions);
   cleanups.push(() => loader.stop());
-  const loaderReady = seconds(startedAt);
+  const loaderReady = secondsSince(startedAt);
   const rssFresh = loader.rssMb();
   const data = await createDataSet(loader, env.API_KEY!);
   const rssLoaded = loader.rssMb();
@@ -1262,7 +1472,7 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
   cleanups.push(() => server.stop());
   const rssAtReady = server.rssMb();
   console.log(
-    `measured server: pid ${server.child.pid} on ${server.base}, ready in ${seconds(startedAt)}, RSS ${mb(rssAtReady)}`,
+    `measured server: pid ${server.child.pid} on ${server.base}, ready in ${secondsSince(startedAt)}, RSS ${mb(rssAtReady)}`,
   );
   notes.push(
     `${db}: server RSS ${mb(rssFresh)} right after creating the database, ${mb(rssLoaded)} after loading ` +
@@ -1280,7 +1490,7 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
   }
 
   let b1: number | undefined;
-  for (const name of options.scenarios.filter((s) => s !== 'S8')) {
+  for (const name of scenarios) {
     const deps: RunContext = {
       server,
       listingCacheMs: Number(env.SLOTS_CACHE_MS ?? 1000),
@@ -1339,39 +1549,6 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
     if (deps.profileText.length) console.log(deps.profileText.join('\n'));
   }
   await server.stop();
-  if (options.scenarios.includes('S8')) {
-    const fresh: Record<string, string> =
-      db === 'postgres'
-        ? { DATABASE_URL: await emptyDatabase!(), API_KEY: env.API_KEY!, JWT_SECRET: env.JWT_SECRET! }
-        : { DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'hraniteli-bench-s8-')) };
-    const dataDir = fresh.DATA_DIR;
-    if (dataDir) cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    for (const scenario of ['S8 cold', 'S8 warm'] as const) {
-      process.stdout.write(`${scenario} on ${db} … `);
-      const loadAtStart = os.loadavg()[0] ?? 0;
-      const started = await startService(fresh, options.nodeOptions);
-      const row: Row = {
-        scenario,
-        database: db,
-        seconds: started.seconds,
-        reqPerSec: 0,
-        p50: 0,
-        p99: 0,
-        errors: 0,
-        non2xx: 0,
-        ...(started.peakMb !== undefined ? { rssPeakMb: started.peakMb } : {}),
-        misses: [],
-        problems: [],
-        loadAtStart,
-      };
-      judge(row, targetOf(scenario, db));
-      rows.push(row);
-      console.log(
-        `${started.seconds.toFixed(2)} s to /ready, peak RSS ${mb(started.peakMb)}` +
-          `${row.pass ? ' — PASS' : ` — FAIL (${row.misses.join('; ')})`}`,
-      );
-    }
-  }
 }
 
 /**
@@ -1456,7 +1633,9 @@ function table(rows: Row[]): string {
       ? `${r.checks.ok}×2xx ${r.checks.conflicts}×409 ${r.checks.serverErrors}×5xx ${r.errors} err`
       : r.scenario === 'S7' && r.checks
         ? `≤ ${String(r.checks.maxPerChatPerSecond)}/s per chat, ${String(r.checks.duplicates)} twice`
-        : `${r.errors} / ${r.non2xx}`,
+        : r.scenario === 'S6' && r.measurement
+          ? `${r.measurement.requests} msgs, ${r.problems.length} problems`
+          : `${r.errors} / ${r.non2xx}`,
     r.rssPeakMb === undefined ? '' : r.rssPeakMb.toFixed(0),
     r.target ?? '—',
     r.pass === undefined ? '—' : r.pass ? 'PASS' : 'FAIL',

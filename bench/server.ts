@@ -13,9 +13,13 @@ import { openPostgres } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createLogger } from '../src/logger.ts';
 import { ListingCache } from '../src/cache/listing-cache.ts';
+import { runJob } from '../src/commands/run-job.ts';
+import { SERVICE } from '../src/domain/access.ts';
+import type { JobName } from '../src/domain/jobs.ts';
 import { createDeps, openDatabase } from '../src/runtime.ts';
 import { invariantViolations, loadBookings, stormOutcome } from './dataset.ts';
 import { deliverOutbox } from './outbox.ts';
+import { loadDueSessions, remindersOutcome } from './reminders.ts';
 import { B0_BODY, type CallMessage, type ServerMessage } from './protocol.ts';
 
 function send(message: ServerMessage): void {
@@ -91,6 +95,16 @@ async function main(): Promise<void> {
         // S7: the outbox sender against the fake Bot API the parent runs at this address.
         case 'deliverOutbox':
           return deliverOutbox(deps, raw.args as string);
+        // S6: its own data set, the sweep as pg-boss's worker runs it (timed here), and what it left.
+        case 'loadDueSessions':
+          return loadDueSessions(deps.db);
+        case 'runJob': {
+          const started = performance.now();
+          const result = await runJob(deps, SERVICE, raw.args as JobName);
+          return { result, seconds: (performance.now() - started) / 1000 };
+        }
+        case 'remindersOutcome':
+          return remindersOutcome(deps.db);
         // An empty listing cache with the given TTL: S1 starts cold, and runs once more with the cache off.
         case 'resetListingCache':
           deps.listings = new ListingCache(raw.args as number);

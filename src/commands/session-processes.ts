@@ -30,7 +30,26 @@ export interface SessionParties {
 
 /** One query for the three parties of a session. */
 export async function loadParties(trx: Executor, session: Session): Promise<SessionParties> {
-  const row = await sessionsRepository.parties(trx, session);
+  return partiesOf(session, await sessionsRepository.parties(trx, session));
+}
+
+/** One query for the parties of many sessions, in the order of `sessions`. */
+export async function loadPartiesOfSessions(trx: Executor, sessions: Session[]): Promise<SessionParties[]> {
+  const rows = await sessionsRepository.partiesOfSessions(
+    trx,
+    sessions.map((s) => s.id),
+  );
+  const bySession = new Map(rows.map((row) => [row.session_id, row]));
+  return sessions.map((session) => {
+    const row = bySession.get(session.id);
+    if (!row) throw new Error('a session has no parties');
+    return partiesOf(session, row);
+  });
+}
+
+type PartiesRow = Awaited<ReturnType<typeof sessionsRepository.parties>>;
+
+function partiesOf(session: Session, row: PartiesRow): SessionParties {
   return {
     session,
     client: {

@@ -1,7 +1,8 @@
 // The shape of every job: find what is due at `now`, then handle each item in its own transaction
 // after claiming it with a conditional update, so two sweeps running at once (two instances, a cron
 // run and a wake-up) never handle one item twice. One item failing does not stop the others; the
-// sweep then throws, so the job is retried and shows as failed.
+// sweep then throws, so the job is retried and shows as failed. A job with thousands of items due at
+// once (session reminders) claims and handles them a batch per transaction (sweepInBatches).
 import type { Deps, Executor } from '../deps.ts';
 import type { EventLog } from '../effects/events.ts';
 import { inTransaction } from './transaction.ts';
@@ -46,4 +47,52 @@ export async function sweepDue<T>(
   }
   if (failed) throw new SweepFailed(handled, failed);
   return handled;
+}
+
+/** A sweep that claims many items in one statement (see sweepInBatches). */
+export interface BatchedSweep<T, C> {
+  /** Claims up to `limit` due items; rows other sweeps hold are skipped (FOR UPDATE SKIP LOCKED). */
+  claim: (trx: Executor, limit: number) => Promise<C[]>;
+  /** Does the work of claimed items, in the claim's transaction. */
+  handle: (trx: Executor, events: EventLog, claimed: C[]) => Promise<void>;
+  /** The item-at-a-time form, for a batch that failed: what is due, and the claim of one item. */
+  due: (limit: number) => Promise<T[]>;
+  claimOne: (trx: Executor, item: T) => Promise<C | undefined>;
+}
+
+/**
+ * Claims and handles up to BATCH items per transaction, until a claim comes back short: a few round
+ * trips and one commit per batch instead of per item. The claim and the work commit together, so an
+ * item is handled once or, rolled back with its batch, stays due. A batch that fails is not retried
+ * whole: the rest of the run goes item by item (sweepDue), so one bad item fails alone, as there.
+ */
+export async function sweepInBatches<T, C>(deps: Deps, sweep: BatchedSweep<T, C>): Promise<number> {
+  let handled = 0;
+  for (;;) {
+    let claimed: number;
+    try {
+      claimed = await inTransaction(deps, async (trx, events) => {
+        const items = await sweep.claim(trx, BATCH);
+        if (items.length) await sweep.handle(trx, events, items);
+        return items.length;
+      });
+    } catch (error) {
+      deps.log.warn({ err: { code: (error as { code?: string }).code } }, 'sweep batch failed');
+      try {
+        return handled + (await sweepDue(deps, sweep.due, handleOne));
+      } catch (failure) {
+        if (failure instanceof SweepFailed) throw new SweepFailed(handled + failure.handled, failure.failed);
+        throw failure;
+      }
+    }
+    handled += claimed;
+    if (claimed < BATCH) return handled;
+  }
+
+  async function handleOne(trx: Executor, events: EventLog, item: T): Promise<boolean> {
+    const claimed = await sweep.claimOne(trx, item);
+    if (claimed === undefined) return false;
+    await sweep.handle(trx, events, [claimed]);
+    return true;
+  }
 }

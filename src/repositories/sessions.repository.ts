@@ -4,6 +4,24 @@ import { sql, type Updateable } from 'kysely';
 import type { Executor } from '../deps.ts';
 import type { Session, SessionsTable } from '../db/types.ts';
 import { ACTIVE_SESSION_STATUSES } from '../domain/vocabulary.ts';
+import { ACTIVE_STATUSES_SQL } from '../db/vocabulary-sql.ts';
+
+/** The columns of a session's parties (tickets t, clients c, psychologists p). */
+const PARTY_COLUMNS = [
+  'c.id as client_id',
+  'c.name as client_name',
+  'c.age as client_age',
+  'c.lead_number',
+  'c.telegram_id as client_telegram_id',
+  'p.name as psychologist_name',
+  'p.telegram_id as psychologist_telegram_id',
+  't.ticket_id',
+  't.status',
+  't.request_text',
+  't.preferences',
+  't.candidate_slot_ids',
+  't.matched_psychologists',
+] as const;
 
 export const sessionsRepository = {
   async insert(
@@ -295,23 +313,23 @@ export const sessionsRepository = {
       .selectFrom('hraniteli_tickets as t')
       .innerJoin('hraniteli_clients as c', 'c.id', 't.client_id')
       .innerJoin('hraniteli_psychologists as p', (join) => join.on('p.id', '=', session.psychologist_id))
-      .select([
-        'c.id as client_id',
-        'c.name as client_name',
-        'c.age as client_age',
-        'c.lead_number',
-        'c.telegram_id as client_telegram_id',
-        'p.name as psychologist_name',
-        'p.telegram_id as psychologist_telegram_id',
-        't.ticket_id',
-        't.status',
-        't.request_text',
-        't.preferences',
-        't.candidate_slot_ids',
-        't.matched_psychologists',
-      ])
+      .select(PARTY_COLUMNS)
       .where('t.ticket_id', '=', session.ticket_id)
       .executeTakeFirstOrThrow();
+  },
+
+  /** `parties` of many sessions in one query, each row with its session's id. */
+  async partiesOfSessions(db: Executor, sessionIds: string[]) {
+    if (sessionIds.length === 0) return [];
+    return db
+      .selectFrom('hraniteli_sessions as s')
+      .innerJoin('hraniteli_tickets as t', 't.ticket_id', 's.ticket_id')
+      .innerJoin('hraniteli_clients as c', 'c.id', 't.client_id')
+      .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
+      .select(PARTY_COLUMNS)
+      .select('s.id as session_id')
+      .where('s.id', 'in', sessionIds)
+      .execute();
   },
 
   async ofTicket(db: Executor, ticketId: string) {
@@ -368,6 +386,31 @@ export const sessionsRepository = {
       .where('status', 'in', ACTIVE_SESSION_STATUSES)
       .returningAll()
       .executeTakeFirst();
+  },
+
+  /**
+   * Claims up to `limit` due reminders in one statement: marks them sent and returns the sessions (the
+   * conditions of claimReminder). Rows another transaction holds are skipped, not waited for, and a row
+   * changed and committed meanwhile is locked and checked again in its new version (FOR UPDATE under
+   * READ COMMITTED): two sweeps at once claim disjoint sessions, each once. The CTE is materialized so
+   * that the locking select runs once.
+   */
+  async claimDueReminders(db: Executor, now: Date, limit: number): Promise<Session[]> {
+    const result = await sql<Session>`
+      with due as materialized (
+        select id from hraniteli_sessions
+        where remind_at <= ${now} and reminded_at is null and start_at > ${now}
+          and status in (${ACTIVE_STATUSES_SQL})
+        order by remind_at
+        limit ${limit}
+        for update skip locked
+      )
+      update hraniteli_sessions s set reminded_at = ${now}
+      from due
+      where s.id = due.id
+      returning s.*
+    `.execute(db);
+    return result.rows;
   },
 
   /** Sessions whose feedback request is due and not sent. */

@@ -1,6 +1,8 @@
 // The jobs' sweeps, driven as an operator would (POST /admin/jobs/:name/run) with the clock moved
-// instead of waiting: each effect happens once, moved sessions are reminded for their new time,
-// cancelled ones never; follow-ups, helping-hand questions, link checks, retention, and /admin/jobs.
+// instead of waiting: each effect happens once (also with two sweeps at once), moved sessions are
+// reminded for their new time, cancelled ones never, a failing session fails alone; follow-ups,
+// helping-hand questions, link checks, retention, and /admin/jobs.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_API_KEY, type TestApp } from '../support/app.ts';
 import { FakeTelegram } from '../support/fake-telegram.ts';
@@ -45,9 +47,9 @@ async function personWithTicket(overrides: Record<string, unknown> = {}) {
   return { ...submitted, telegramId };
 }
 
-async function bookAt(when: string) {
+async function bookAt(when: string, withPsychologist: { id: string } = psychologist) {
   const person = await personWithTicket();
-  const [slot] = await addSlots(t, psychologist.id, [when]);
+  const [slot] = await addSlots(t, withPsychologist.id, [when]);
   const res = await t.admin({
     method: 'POST',
     url: '/admin/sessions',
@@ -115,6 +117,74 @@ describe('session-reminders', () => {
       await run('session-reminders');
     });
     expect((await textsTo(booked.telegramId)).filter((x) => x.startsWith('Напоминаем'))).toHaveLength(0);
+  });
+
+  it('two sweeps at once remind each session once', async () => {
+    const chats = ['525252', '535353', '565656'];
+    const booked = [];
+    for (const [i, chat] of chats.entries()) {
+      const p = await createPsychologist(t, { name: `Параллельная Сессия${i}`, telegram_id: chat });
+      for (const time of ['22.12 10:00', '22.12 11:00']) booked.push(await bookAt(time, p));
+    }
+    // 09:30 Moscow: all six start within two hours.
+    await withClockAt('2026-12-22T06:30:00.000Z', async () => {
+      const [a, b] = await Promise.all([run('session-reminders'), run('session-reminders')]);
+      expect([a.status, b.status]).toEqual(['ok', 'ok']);
+      expect(a.result.reminded! + b.result.reminded!).toBe(6);
+    });
+    for (const x of booked)
+      expect((await textsTo(x.telegramId)).filter((text) => text.startsWith('Напоминаем'))).toHaveLength(1);
+    for (const chat of chats)
+      expect(
+        (await textsTo(chat)).filter((text) => text.startsWith('Напоминание: сессия 22.12')),
+      ).toHaveLength(2);
+  });
+
+  it('a session that cannot be reminded fails alone and stays due', async () => {
+    const own = await createPsychologist(t, { name: 'Вера Отдельная', telegram_id: '545454' });
+    const good = await bookAt('23.12 10:00', own);
+    const bad = await bookAt('23.12 11:00', own);
+    // The database refuses the outbox rows of one session (ids come from the API: a uuid, safe to inline).
+    await sql
+      .raw(
+        `create function refuse_reminder() returns trigger language plpgsql as $$ begin
+           if new.session_id = '${bad.sessionId}' and new.dedupe_key like 'reminder:%' then
+             raise exception 'refused';
+           end if;
+           return new;
+         end $$`,
+      )
+      .execute(t.deps.db);
+    await sql`create trigger refuse_reminder before insert on outbox
+      for each row execute function refuse_reminder()`.execute(t.deps.db);
+    const reminders = async (x: { telegramId: string }) =>
+      (await textsTo(x.telegramId)).filter((text) => text.startsWith('Напоминаем'));
+    try {
+      await withClockAt('2026-12-23T06:30:00.000Z', async () => {
+        expect((await run('session-reminders')).status).toBe('failed');
+      });
+      expect(await reminders(good)).toHaveLength(1);
+      expect(await reminders(bad)).toHaveLength(0);
+      const jobs = (await t.admin({ method: 'GET', url: '/admin/jobs' })).json().jobs as {
+        name: string;
+        last_error: string | null;
+      }[];
+      expect(jobs.find((j) => j.name === 'session-reminders')?.last_error).toBe('1 item(s) failed');
+    } finally {
+      await sql`drop trigger refuse_reminder on outbox`.execute(t.deps.db);
+      await sql`drop function refuse_reminder()`.execute(t.deps.db);
+    }
+    // Its claim was rolled back with it: the next run reminds it.
+    await withClockAt('2026-12-23T06:31:00.000Z', async () => {
+      const again = await run('session-reminders');
+      expect(again.status).toBe('ok');
+      expect(again.result.reminded).toBe(1);
+    });
+    expect(await reminders(bad)).toHaveLength(1);
+    expect(await reminders(good)).toHaveLength(1);
+    expect(
+      (await textsTo('545454')).filter((text) => text.startsWith('Напоминание: сессия 23.12')),
+    ).toHaveLength(2);
   });
 });
 
