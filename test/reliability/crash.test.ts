@@ -11,7 +11,7 @@ import { invariantViolations } from '../../src/db/invariants.ts';
 import { outboxRepository, type OutgoingMessage } from '../../src/repositories/outbox.repository.ts';
 import { createTestDatabase, onPostgres } from '../support/database.ts';
 import { FakeTelegram } from '../support/fake-telegram.ts';
-import { call, startService, until, type ServiceProcess } from '../support/service-process.ts';
+import { call, killAll, startService, until, type ServiceProcess } from '../support/service-process.ts';
 
 const running: ServiceProcess[] = [];
 const databases: Database[] = [];
@@ -29,8 +29,11 @@ async function database(): Promise<Database & { url: string }> {
 }
 
 afterAll(async () => {
-  for (const proc of running) await proc.kill();
-  for (const made of databases) await made.close();
+  try {
+    await killAll(running);
+  } finally {
+    for (const made of databases) await made.close();
+  }
 });
 
 /** Whole hours from a week ahead: far from MIN_LEAD_MINUTES and from any "past" rule. */

@@ -53,8 +53,11 @@ describeWithPostgres('R7: PostgreSQL stopped under load', () => {
   });
 
   afterAll(async () => {
-    await proc?.kill();
-    server?.destroy();
+    try {
+      await proc?.kill();
+    } finally {
+      server?.destroy();
+    }
   });
 
   async function newClient(n: number): Promise<string> {
