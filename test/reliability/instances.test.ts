@@ -85,6 +85,11 @@ async function planWakeUps(db: Database & { url: string }, expected: number): Pr
   boss.on('error', (error) => console.error('pg-boss in the test:', error));
   await boss.start();
   try {
+    // The instances' job systems start after they answer; the queue is theirs to create.
+    await until(
+      'the instances created the job queues',
+      async () => (await boss.getQueue('session-reminders')) !== null,
+    );
     await inParallel(rows, async (row) => {
       const key = `remind:${row.id}:${row.start_at.toISOString()}`;
       await boss.send('session-reminders', { key }, { startAfter: row.remind_at!, singletonKey: key });
