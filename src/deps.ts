@@ -29,7 +29,7 @@ export interface Deps {
   listings: ListingCache;
   /** Delivers outbox rows to Telegram (src/telegram/outbox-sender.ts); does nothing without a bot token. */
   outbox: OutboxDelivery;
-  /** Wake-ups of jobs at due times (a no-op until the job system runs; the cron sweeps are the backstop). */
+  /** Wake-ups of jobs at due times (main.ts keeps those asked for while the job system starts; the cron sweeps are the backstop). */
   jobs: JobWakeups;
 }
 

@@ -1,7 +1,7 @@
 // Starts the service from the environment: database (embedded or PostgreSQL), migrations, demo data
 // on an empty embedded database, the HTTP server. Stops cleanly on SIGINT/SIGTERM.
 import 'dotenv/config';
-import type { Deps } from './deps.ts';
+import type { Deps, JobWakeups } from './deps.ts';
 import type { HraniteliBot } from './telegram/bot.ts';
 import { buildApp } from './app.ts';
 import { attachMissingMeetingLinks } from './commands/attach-meeting-link.ts';
@@ -40,6 +40,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Wake-ups asked for while the job system starts (a booking in the first seconds after a start) are
+  // kept and planned once it runs: dropped, a session's reminder would wait for the hourly cron.
+  const plansJobs = config.jobs || deps.database.kind === 'postgres';
+  const early: Parameters<JobWakeups['wake']>[] = [];
+  if (plansJobs) deps.jobs = { wake: (...wakeUp) => void early.push(wakeUp) };
   await app.listen({ port: config.port, host: config.host });
   await startBot(deps, bot);
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
@@ -52,22 +57,24 @@ async function main(): Promise<void> {
 
   // Jobs: this instance works them (JOBS=on), or only plans wake-ups for the instances that do. They
   // start after the server answers: a job system that cannot start is logged, the API keeps serving.
-  jobsStarted =
-    config.jobs || deps.database.kind === 'postgres'
-      ? startJobs(deps, { work: config.jobs }).then(
-          (jobs) => {
-            deps.jobs = jobs;
-            return jobs;
-          },
-          (error: unknown) => {
-            log.error(
-              { err: { name: (error as Error).name, code: (error as { code?: string }).code } },
-              'jobs not started',
-            );
-            return null;
-          },
-        )
-      : Promise.resolve(null);
+  jobsStarted = plansJobs
+    ? startJobs(deps, { work: config.jobs }).then(
+        (jobs) => {
+          deps.jobs = jobs;
+          for (const wakeUp of early.splice(0)) jobs.wake(...wakeUp);
+          return jobs;
+        },
+        (error: unknown) => {
+          deps.jobs = { wake: () => {} };
+          early.length = 0;
+          log.error(
+            { err: { name: (error as Error).name, code: (error as { code?: string }).code } },
+            'jobs not started',
+          );
+          return null;
+        },
+      )
+    : Promise.resolve(null);
 
   // Sessions committed without a video link (a crash or a provider outage right after a booking) get
   // theirs now; the jobs issue runs the same sweep on a schedule.

@@ -22,6 +22,9 @@ export interface JobSystemOptions {
   pollingSeconds?: number;
 }
 
+/** Due wake-ups and cron ticks of one job worked by one sweep. */
+const TRIGGERS_PER_SWEEP = 100;
+
 const errorFields = (error: unknown) => ({
   name: (error as Error)?.name,
   code: (error as { code?: unknown })?.code,
@@ -45,9 +48,21 @@ export async function startJobs(deps: Deps, options: JobSystemOptions): Promise<
   if (options.work) {
     for (const name of JOB_NAMES) {
       await boss.schedule(name, JOB_SCHEDULES[name], null, { tz: JOB_TIME_ZONE });
-      await boss.work(name, { pollingIntervalSeconds: options.pollingSeconds ?? 2 }, async () => {
-        await runJob(deps, SERVICE, name);
-      });
+      // Every job is only a trigger for one sweep over everything due, so a fetch takes a batch of them and
+      // runs the sweep once; while batches come back full it fetches again at once. One trigger per
+      // poll would leave a backlog (1 000 sessions due at one moment, the wake-ups of a downtime) taking
+      // a poll interval each, with later wake-ups queued behind them.
+      await boss.work(
+        name,
+        {
+          pollingIntervalSeconds: options.pollingSeconds ?? 2,
+          batchSize: TRIGGERS_PER_SWEEP,
+          burstWhenBatchFull: true,
+        },
+        async () => {
+          await runJob(deps, SERVICE, name);
+        },
+      );
     }
   }
   return {

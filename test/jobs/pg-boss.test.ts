@@ -1,6 +1,7 @@
 // pg-boss for real, on the test database (PGlite through the gateway, or PostgreSQL): cron schedules
 // in Moscow time, wake-ups that run a job at its due time, wake-ups planned before a restart that run
-// after it, and two instances on one database doing each effect once.
+// after it, two instances on one database doing each effect once, and a backlog of due
+// wake-ups worked in a few sweeps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { startJobs, type JobSystem } from '../../src/jobs/scheduler.ts';
@@ -92,5 +93,28 @@ describe('pg-boss', () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     for (const ticket of tickets) expect(await alertsFor(ticket.ticket_id)).toHaveLength(1);
+  });
+
+  it('works a backlog of due wake-ups in a few sweeps, not one per poll', async () => {
+    const system = systems[0] ?? (await start());
+    const runs = async () => {
+      const jobs = (await t.admin({ method: 'GET', url: '/admin/jobs' })).json().jobs as {
+        name: string;
+        runs: number;
+      }[];
+      return jobs.find((j) => j.name === 'session-reminders')!.runs;
+    };
+    const before = await runs();
+    // As after a downtime, or 300 sessions starting at one moment: the wake-ups are all due at once.
+    for (let i = 0; i < 300; i++) system.wake('session-reminders', new Date(), `backlog:${i}`);
+    await eventually(async () => {
+      const done = await t.deps.database.executeSql(
+        "select count(*)::int as n from pgboss.job where singleton_key like 'backlog:%' and state = 'completed'",
+        [],
+      );
+      return (done.rows[0] as { n: number }).n === 300;
+    });
+    // One trigger per sweep would have taken 300 sweeps (and 300 polls).
+    expect((await runs()) - before).toBeLessThan(30);
   });
 });

@@ -23,7 +23,7 @@ import { outboxRepository, type OutgoingMessage } from '../../src/repositories/o
 import { openDatabase } from '../../src/runtime.ts';
 import { createTestDatabase, onPostgres } from '../support/database.ts';
 import { FakeTelegram } from '../support/fake-telegram.ts';
-import { call, startService, until, type ServiceProcess } from '../support/service-process.ts';
+import { call, killAll, startService, until, type ServiceProcess } from '../support/service-process.ts';
 
 /** A fresh database for one scenario, and how the test reads it. */
 interface CrashDatabase {
@@ -43,8 +43,11 @@ const cleanups: (() => Promise<void> | void)[] = [];
 const running: ServiceProcess[] = [];
 
 afterAll(async () => {
-  for (const proc of running) await proc.kill();
-  for (const cleanup of cleanups) await cleanup();
+  try {
+    await killAll(running);
+  } finally {
+    for (const cleanup of cleanups) await cleanup();
+  }
 });
 
 const TARGETS: Target[] = [

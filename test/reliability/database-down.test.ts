@@ -78,9 +78,12 @@ describeWithPostgres('R7: PostgreSQL gone under load', () => {
   });
 
   afterAll(async () => {
-    await proc?.kill();
-    server?.destroy();
-    await telegram.stop();
+    try {
+      await proc?.kill();
+    } finally {
+      server?.destroy();
+      await telegram.stop();
+    }
   });
 
   async function newClient(n: number): Promise<string> {

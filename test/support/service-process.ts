@@ -1,9 +1,11 @@
 // The real service as a child process (`node src/main.ts`, as `npm start` runs it) for the reliability
-// tests: started with an explicit environment, awaited until /ready, stopped or SIGKILLed.
+// tests: started with an explicit environment, awaited until /ready, stopped or SIGKILLed. Stopping or
+// killing it scans what it printed for personal data, as every in-process test app does (logs.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { personalDataIn } from './logs.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
@@ -51,9 +53,9 @@ export interface ServiceProcess {
   output: () => string;
   exited: Promise<number | string>;
   exitCode: () => number | string | undefined;
-  /** SIGKILL, resolved once the process is gone. */
+  /** SIGKILL, resolved once the process is gone; rejects if its output held personal data. */
   kill: () => Promise<void>;
-  /** SIGTERM, resolved with the exit code. */
+  /** SIGTERM, resolved with the exit code; rejects if its output held personal data. */
   stop: () => Promise<number | string>;
 }
 
@@ -84,7 +86,8 @@ export async function startService(env: Record<string, string>, port?: number): 
       PORT: String(listenOn),
       API_KEY: SERVICE_API_KEY,
       JWT_SECRET: 'reliability-jwt-secret-0123456789',
-      LOG_LEVEL: 'warn',
+      // Everything the service can log, so that the scan at the stop sees every line it might write.
+      LOG_LEVEL: 'debug',
       RATE_LIMIT_PUBLIC: '0',
       RATE_LIMIT_SUBMIT: '0',
       RATE_LIMIT_CLIENT: '0',
@@ -93,15 +96,36 @@ export async function startService(env: Record<string, string>, port?: number): 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  // Each stream apart for the scan: chunks of the two interleave in `output`, splitting lines.
+  const streams = { stdout: '', stderr: '' };
   let code: number | string | undefined;
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  for (const name of ['stdout', 'stderr'] as const) {
+    child[name]!.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      streams[name] += chunk;
+    });
+  }
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (exitCode, signal) => {
       code = exitCode ?? signal ?? 'unknown';
       resolve(code);
     }),
   );
+  // 'close' comes once the output pipes are drained too: the scan must see the last lines.
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  let scanned = false;
+  /** Once per process, after it is gone: fails naming the messages of lines that hold personal data. */
+  async function scan(): Promise<void> {
+    await closed;
+    if (scanned) return;
+    scanned = true;
+    const leaks = personalDataIn([...streams.stdout.split('\n'), ...streams.stderr.split('\n')]);
+    if (leaks.length > 0) {
+      throw new Error(
+        `personal data in the output of the service on port ${listenOn}:\n${[...new Set(leaks)].join('\n')}`,
+      );
+    }
+  }
   const proc: ServiceProcess = {
     child,
     port: listenOn,
@@ -112,19 +136,32 @@ export async function startService(env: Record<string, string>, port?: number): 
     async kill() {
       if (code === undefined) child.kill('SIGKILL');
       await exited;
+      await scan();
     },
     async stop() {
       if (code === undefined) child.kill('SIGTERM');
-      return exited;
+      const exitCode = await exited;
+      await scan();
+      return exitCode;
     },
   };
   try {
     await waitReady(proc);
   } catch (error) {
-    await proc.kill();
+    // The start's failure is the news; a leak in its output is reported with it.
+    await proc.kill().catch((leak: unknown) => {
+      throw new Error(`${(error as Error).message}\n${(leak as Error).message}`);
+    });
     throw error;
   }
   return proc;
+}
+
+/** Kills every process (none left running when one of them leaked), then fails with the leaks found. */
+export async function killAll(procs: ServiceProcess[]): Promise<void> {
+  const outcomes = await Promise.allSettled(procs.map((proc) => proc.kill()));
+  const leaks = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as Error).message] : []));
+  if (leaks.length > 0) throw new Error(leaks.join('\n'));
 }
 
 /** Polls GET /ready until 200 within `ms`; fails with the process output if it exits or never gets there. */
