@@ -11,6 +11,9 @@ import { FakeTelegram } from '../support/fake-telegram.ts';
 import { fingerprint, fingerprintDiff, tablesOf } from '../support/fuzz.ts';
 import { personalDataIn } from '../support/logs.ts';
 import { addSlots, bearer, createPsychologist, submitApplication } from '../support/fixtures.ts';
+import { MAX_SCHEDULE_SLOTS } from '../../src/commands/web-schedule.ts';
+import { MAX_FORM_LIST } from '../../src/commands/submit-web-form.ts';
+import { MAX_PAGE, MAX_SLOTS } from '../../src/domain/limits.ts';
 import { botEnv, outboxTo, textMessage, WEBHOOK_SECRET } from '../support/telegram.ts';
 
 let t: TestApp;
@@ -298,8 +301,17 @@ describe('API4 resource consumption: list caps', () => {
     for (const [key, value] of Object.entries((s.properties as Record<string, unknown>) ?? {}))
       walk(value, path ? `${path}.${key}` : key, visit);
     if (s.items) walk(s.items, `${path}[]`, visit);
-    for (const alt of [...((s.anyOf as unknown[]) ?? []), ...((s.oneOf as unknown[]) ?? [])])
+    for (const alt of [
+      ...((s.anyOf as unknown[]) ?? []),
+      ...((s.oneOf as unknown[]) ?? []),
+      ...((s.allOf as unknown[]) ?? []),
+    ])
       walk(alt, path, visit);
+    // Records (Type.Record): the values under any key.
+    for (const value of Object.values((s.patternProperties as Record<string, unknown>) ?? {}))
+      walk(value, `${path}{}`, visit);
+    if (s.additionalProperties && typeof s.additionalProperties === 'object')
+      walk(s.additionalProperties, `${path}{}`, visit);
   }
 
   it('bounds every array a request may carry and every page size, route by route', () => {
@@ -350,6 +362,193 @@ describe('API4 resource consumption: list caps', () => {
       .where('psychologist_id', '=', p.id)
       .execute();
     expect(stored).toEqual([]);
+  });
+  /**
+   * What one answer may list. Slots (and slot ids) up to 5 000 a call, any other list 500; the web form's
+   * schedules show a month at once and stop at MAX_SCHEDULE_SLOTS (web-schedule.ts says why), and the
+   * catalog's education entries are those of its 500 cards.
+   */
+  const answerCapOf = (url: string, path: string) =>
+    SCHEDULE_ROUTES.includes(url)
+      ? MAX_SCHEDULE_SLOTS
+      : /slot/i.test(path) || /slot/.test(url) || url === '/edu-keys-pipeline-batch'
+        ? MAX_SLOTS
+        : MAX_PAGE;
+  const SCHEDULE_ROUTES = [
+    '/get-agregated-schedule-v2',
+    '/get-agregated-schedule-cards',
+    '/schedule-diagnosis-v2',
+    '/get-aggregated-all',
+    '/convert-schedule-timezone/:offset',
+  ];
+
+  it('bounds every list every answer may carry: a declared maxItems within the caps, route by route', () => {
+    const unbounded: string[] = [];
+    let lists = 0;
+    for (const route of t.app.registeredRoutes) {
+      const name = `${[route.method].flat().join(',')} ${route.url}`;
+      const responses = ((route.schema ?? {}) as { response?: Record<string, unknown> }).response ?? {};
+      for (const [status, schema] of Object.entries(responses)) {
+        if (!status.startsWith('2')) continue;
+        walk(schema, '', (s, path) => {
+          if (s.type !== 'array') return;
+          lists++;
+          const cap = answerCapOf(route.url, path);
+          if (!(typeof s.maxItems === 'number' && s.maxItems <= cap))
+            unbounded.push(
+              `${name} ${status} ${path || '(answer)'}: maxItems ${String(s.maxItems)} (cap ${cap})`,
+            );
+        });
+      }
+    }
+    expect(unbounded).toEqual([]);
+    expect(lists).toBeGreaterThan(60);
+  });
+
+  it('pages the psychologists (500 a page, a cursor to the next) and shows the catalog’s first 500', async () => {
+    await withTestApp({}, async (s) => {
+      const total = MAX_PAGE + 3;
+      for (let i = 0; i < total; i++) {
+        const res = await s.admin({
+          method: 'POST',
+          url: '/admin/psychologists',
+          payload: {
+            name: `Психолог Страничный${String(i).padStart(4, '0')}`,
+            sex: 'female',
+            min_price: 1000,
+            max_price: 2000,
+          },
+        });
+        expect(res.statusCode, res.body).toBe(201);
+      }
+      const first = await s.admin({ url: '/admin/psychologists' });
+      expect(first.statusCode).toBe(200);
+      expect(first.json().psychologists).toHaveLength(MAX_PAGE);
+      const cursor = first.json().next_cursor as string;
+      expect(cursor).toEqual(expect.any(String));
+      const second = await s.admin({ url: `/admin/psychologists?cursor=${cursor}` });
+      expect(second.json().psychologists).toHaveLength(3);
+      expect(second.json().next_cursor).toBeNull();
+      const names = [...first.json().psychologists, ...second.json().psychologists].map(
+        (p: { name: string }) => p.name,
+      );
+      expect(new Set(names).size).toBe(total);
+      expect(names).toEqual([...names].sort());
+      const small = await s.admin({ url: '/admin/psychologists?limit=2&active=true' });
+      expect(small.json().psychologists).toHaveLength(2);
+      const next = await s.admin({
+        url: `/admin/psychologists?limit=2&active=true&cursor=${small.json().next_cursor}`,
+      });
+      expect(next.json().psychologists[0].name > small.json().psychologists[1].name).toBe(true);
+      for (const url of ['/admin/psychologists?limit=501', '/admin/psychologists?cursor=not-ours']) {
+        const refused = await s.admin({ url });
+        expect(refused.statusCode, url).toBe(400);
+      }
+      const cards = await s.app.inject({ url: '/cards' });
+      expect(cards.json()).toHaveLength(MAX_PAGE);
+    });
+  });
+
+  it('shows an operator the newest 500 of what public forms keep adding to a ticket and a person', async () => {
+    const form = 'api4many';
+    const post = (method: 'POST' | 'PUT', url: string, payload: object) =>
+      t.app.inject({ method, url, payload });
+    expect(
+      (await post('POST', '/init-form-tracking', { ticket_id: form, form_type: 'application' })).statusCode,
+    ).toBe(200);
+    for (let i = 0; i < MAX_PAGE + 5; i++) {
+      expect(
+        (await post('PUT', '/update-tracking-step', { ticket_id: form, step: `шаг ${i}` })).statusCode,
+      ).toBe(200);
+      expect(
+        (
+          await post('PUT', '/step-analytics', {
+            ticketID: form,
+            field: `f${String(i).padStart(4, '0')}`,
+            value: i,
+          })
+        ).statusCode,
+      ).toBe(200);
+    }
+    const submitted = await post('POST', '/tilda-zayavka', {
+      ticket_id: form,
+      name: 'Многоступенчатая',
+      age: '30',
+      contactType: 'Telegram',
+      contact: '@api4_many_steps',
+    });
+    expect(submitted.statusCode, submitted.body).toBe(200);
+    const view = await t.admin({ url: `/admin/tickets/${submitted.json().ticket_id}` });
+    expect(view.statusCode).toBe(200);
+    const ticket = view.json();
+    expect(ticket.tracking).toHaveLength(MAX_PAGE);
+    expect(ticket.tracking.at(-1).step).toBe(`шаг ${MAX_PAGE + 4}`);
+    expect(ticket.form.tracking[0].steps).toHaveLength(MAX_PAGE);
+    expect(ticket.form.step_answers).toHaveLength(MAX_PAGE);
+
+    // A person's contact typed into 505 applications: their record shows the newest 500 tickets.
+    let last = '';
+    // A second apart, so that "newest" is one ticket.
+    for (let i = 0; i < MAX_PAGE + 5; i++) {
+      t.clock.advance(1000);
+      last = (await submitApplication(t, { contact: { type: 'telegram', value: '@api4_many_tickets' } }))
+        .ticket_id;
+    }
+    t.clock.advance(-(MAX_PAGE + 5) * 1000);
+    const lead = (await t.admin({ url: `/admin/tickets/${last}` })).json().client.lead_number as string;
+    const person = await t.admin({ url: `/admin/clients/${lead}` });
+    expect(person.statusCode).toBe(200);
+    expect(person.json().tickets).toHaveLength(MAX_PAGE);
+    expect(person.json().tickets[0].ticket_id).toBe(last);
+  });
+
+  it('refuses a web form listing more than 50 names or times with a 400 naming the list, storing nothing', async () => {
+    const many = Array.from({ length: MAX_FORM_LIST + 1 }, (_, i) => `Имя ${i}`);
+    for (const field of [
+      'slots',
+      'top_3_psychologists',
+      'filtered_by_automatch_psy_names',
+      'selectedPsychologistsNames',
+      'diagnoses',
+    ]) {
+      const before = await databaseState();
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/tilda-zayavka',
+        payload: {
+          ticket_id: `api4l${field.length}`,
+          name: 'Список',
+          age: '30',
+          contactType: 'Telegram',
+          contact: '@api4_list',
+          [field]: many,
+        },
+      });
+      expect(res.statusCode, `${field}: ${res.body}`).toBe(400);
+      expect(res.json().error.details[0].field).toBe(field);
+      expect(fingerprintDiff(before, await databaseState())).toEqual([]);
+    }
+    // 70 000 names once became one query with 70 000 parameters: a 503 "database unavailable".
+    const huge = await t.app.inject({
+      method: 'POST',
+      url: '/tilda-zayavka',
+      payload: {
+        ticket_id: 'api4huge',
+        contact: '@api4_huge',
+        top_3_psychologists: Array.from({ length: 70_000 }, (_, i) => `n${i}`),
+      },
+    });
+    expect(huge.statusCode).toBe(400);
+  });
+
+  it('limits every public route per IP when limits are on', async () => {
+    await withTestApp({ RATE_LIMIT_PUBLIC: '', RATE_LIMIT_SUBMIT: '' }, async (s) => {
+      const unlimited = routeList(s.app)
+        .filter((r) => r.route.config?.access === 'public' && r.method !== 'HEAD')
+        .filter((r) => !(r.route.config as { rateLimit?: { max?: number } }).rateLimit?.max)
+        .map((r) => r.key);
+      expect(unlimited).toEqual([]);
+    });
   });
 });
 
