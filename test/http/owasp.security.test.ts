@@ -7,14 +7,17 @@ import { SignJWT } from 'jose';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestApp, TEST_API_KEY, TEST_JWT_SECRET, withTestApp, type TestApp } from '../support/app.ts';
-import { FakeTelegram } from '../support/fake-telegram.ts';
+import { FakeGoogle } from '../support/fake-google.ts';
+import type { Fault } from '../support/fake-http.ts';
+import { FakeTelegram, type Fault as TelegramFault } from '../support/fake-telegram.ts';
+import { FakeZoom } from '../support/fake-zoom.ts';
 import { fingerprint, fingerprintDiff, tablesOf } from '../support/fuzz.ts';
 import { personalDataIn } from '../support/logs.ts';
 import { addSlots, bearer, createPsychologist, submitApplication } from '../support/fixtures.ts';
 import { MAX_SCHEDULE_SLOTS } from '../../src/commands/web-schedule.ts';
 import { MAX_FORM_LIST } from '../../src/commands/submit-web-form.ts';
 import { MAX_PAGE, MAX_SLOTS } from '../../src/domain/limits.ts';
-import { botEnv, outboxTo, textMessage, WEBHOOK_SECRET } from '../support/telegram.ts';
+import { botEnv, buttonPress, outboxTo, textMessage, WEBHOOK_SECRET } from '../support/telegram.ts';
 
 let t: TestApp;
 const telegram = new FakeTelegram();
@@ -1318,4 +1321,229 @@ describe('API3 object property level authorization: public answers carry no pers
     const full = await t.admin({ url: `/get-ticket-info?ticket_id=${ticketId}` });
     expect(full.json().ticket).toMatchObject({ client_name: victim.name, client_email: victim.email });
   });
+});
+
+/** Answers no outside API sends: what API10 feeds the service from the fake Zoom, Google and Telegram. */
+const GARBAGE: Record<string, string> = {
+  'an HTML page': '<html><body><h1>502 Bad Gateway</h1></body></html>',
+  'broken JSON': '{"id": 81000000001, "join_url": ',
+  'another shape': '{"meetings": "none", "items": 7, "ok": "yes", "result": [1]}',
+  'a JSON array': '[1, 2, 3]',
+  null: 'null',
+  'an empty body': '',
+};
+const MIB = 1024 * 1024;
+
+describe('API10 unsafe consumption: Zoom and Google answering garbage', () => {
+  const zoom = new FakeZoom();
+  const google = new FakeGoogle();
+  let s: TestApp;
+  let psychologist: string;
+  let hour = 8;
+
+  beforeAll(async () => {
+    await Promise.all([zoom.start(), google.start()]);
+    s = await createTestApp({ ...zoom.env(), ...google.env(), VIDEO_TIMEOUT_MS: '1500' });
+    psychologist = (await createPsychologist(s, { name: 'Зоя Мусорова', telegram_id: '6980' })).id;
+  });
+  afterAll(async () => {
+    await s.close();
+    await Promise.all([zoom.stop(), google.stop()]);
+  });
+
+  /** Books the next hour for a new client; the session's id and the client's application. */
+  async function book() {
+    const [slot] = await addSlots(s, psychologist, [`15.12 ${String(hour++).padStart(2, '0')}:00`]);
+    const app = await submitApplication(s);
+    const res = await s.admin({
+      method: 'POST',
+      url: '/admin/sessions',
+      payload: { slot_id: slot!.id, lead_number: app.lead_number, ticket_id: app.ticket_id },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return { id: res.json().session.id as string, app, start: slot!.start_iso };
+  }
+  const platformOf = async (id: string) =>
+    (
+      await s.deps.db
+        .selectFrom('hraniteli_sessions')
+        .select('meeting_platform')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).meeting_platform;
+  /** Warnings and errors logged since `from`, by message. */
+  const loggedSince = (from: number) =>
+    s.logs.lines.slice(from).flatMap((line) => {
+      const entry = JSON.parse(line) as { level: number; msg: string; code?: string; provider?: string };
+      return entry.level >= 40
+        ? [`${entry.msg}${entry.provider ? ` (${entry.provider}: ${entry.code})` : ''}`]
+        : [];
+    });
+
+  const videoFaults: [string, Fault][] = [
+    ...Object.entries(GARBAGE).map(([what, body]): [string, Fault] => [what, { garbage: body }]),
+    ['8 MiB without a length', { stream: 8 * MIB }],
+    ['no answer', { hang: true }],
+  ];
+
+  it.each(videoFaults)(
+    'Zoom and Google answering %s: bookings and cancellations answer at once, the session gets Jitsi, all logged',
+    async (_what, fault) => {
+      const earlier = await book();
+      await expect.poll(() => platformOf(earlier.id), { timeout: 8_000 }).toBe('zoom');
+      const from = s.logs.lines.length;
+      zoom.failAlways('*', fault);
+      google.failAlways('*', fault);
+      try {
+        const began = Date.now();
+        const booked = await book();
+        expect(Date.now() - began).toBeLessThan(1_000);
+        await expect.poll(() => platformOf(booked.id), { timeout: 10_000 }).toBe('jitsi');
+        const bare = await s.admin({
+          method: 'POST',
+          url: '/generate-conference-link',
+          payload: { start: '2026-12-20T10:00:00.000Z' },
+        });
+        expect(bare.statusCode, bare.body).toBe(200);
+        expect(bare.json().platform).toBe('jitsi');
+        // The Zoom meeting of the earlier session cannot be deleted: the cancellation does not wait for it.
+        const cancelled = await s.app.inject({
+          method: 'POST',
+          url: '/cancel-session',
+          headers: bearer(earlier.app.client_token),
+          payload: { ticket_id: earlier.app.ticket_id, cancellation_reason: 'заболела' },
+        });
+        expect(cancelled.statusCode, cancelled.body).toBe(200);
+        const video = (await s.admin({ url: '/admin/video' })).json();
+        for (const platform of ['zoom', 'meet'])
+          expect(
+            video.providers.find((p: { platform: string }) => p.platform === platform).last_error,
+            platform,
+          ).toMatchObject({
+            code: expect.stringMatching(/^(bad_answer|timeout|network|unauthorized)$/),
+          });
+        await expect
+          .poll(() => loggedSince(from).filter((m) => m.startsWith('video provider failed')).length, {
+            timeout: 5_000,
+          })
+          .toBeGreaterThanOrEqual(4);
+        expect(loggedSince(from).filter((m) => !m.startsWith('video '))).toEqual([]);
+      } finally {
+        zoom.clearFaults();
+        google.clearFaults();
+      }
+    },
+    30_000,
+  );
+});
+
+describe('API10 unsafe consumption: Telegram answering garbage', () => {
+  const bot = new FakeTelegram();
+  let s: TestApp;
+  let next = 9_500_000;
+
+  beforeAll(async () => {
+    await bot.start();
+    s = await createTestApp({ ...botEnv(bot.url), TELEGRAM_TIMEOUT_MS: '1500' });
+  });
+  afterAll(async () => {
+    await s.close();
+    await bot.stop();
+  });
+
+  /** Each fault, and whether Telegram's answer says the message went ("ok": true with a result). */
+  const telegramFaults: [string, TelegramFault, boolean][] = [
+    ...Object.entries(GARBAGE).map(([what, body]): [string, TelegramFault, boolean] => [
+      what,
+      { status: 'garbage', body },
+      false,
+    ]),
+    ['an HTML error page', { status: 'garbage', body: '<html>Bad Gateway</html>', code: 502 }, false],
+    ['ok without a result', { status: 'garbage', body: '{"ok":true}' }, false],
+    ['a refusal without a code', { status: 'garbage', body: '{"ok":false}' }, false],
+    ['8 MiB of a success without a length', { status: 'stream', bytes: 8 * MIB }, false],
+    ['no answer', { status: 'hang' }, false],
+    ['ok with a result of another shape', { status: 'garbage', body: '{"ok":true,"result":"sent!"}' }, true],
+  ];
+  /** Warnings and errors logged since `from`, by message. */
+  const loggedSince = (from: number) =>
+    s.logs.lines.slice(from).flatMap((line) => {
+      const entry = JSON.parse(line) as { level: number; msg: string };
+      return entry.level >= 40 ? [entry.msg] : [];
+    });
+
+  it.each(telegramFaults)(
+    'Telegram answering %s: no 5xx, no crash, the message waits, fails or is sent, and an operator sees which',
+    async (_what, fault, accepted) => {
+      const someone = { id: next++, first_name: 'Вера' };
+      const started = await s.app.inject({
+        method: 'POST',
+        url: '/telegram/webhook',
+        headers: { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET },
+        payload: textMessage(someone, '/start'),
+      });
+      expect(started.statusCode).toBe(200);
+      await s.deps.outbox.drain();
+      const lead = (
+        await s.deps.db
+          .selectFrom('hraniteli_clients')
+          .select('lead_number')
+          .where('telegram_id', '=', String(someone.id))
+          .executeTakeFirstOrThrow()
+      ).lead_number;
+      bot.failNext(fault, 1000);
+      const from = s.logs.lines.length;
+      try {
+        // The relay tries Telegram at once: it answers, delivered or not.
+        const relay = await s.admin({
+          method: 'POST',
+          url: '/send_admin_message_to_user',
+          payload: { command: `${lead}: Здравствуйте` },
+        });
+        expect(relay.statusCode, relay.body).toBe(200);
+        expect(relay.json().delivered).toBe(accepted);
+        // A button press is answered to Telegram directly: the webhook still answers 200, within the
+        // bot's time limit for a call (TELEGRAM_TIMEOUT_MS) however long Telegram keeps silent.
+        const began = Date.now();
+        const press = await s.app.inject({
+          method: 'POST',
+          url: '/telegram/webhook',
+          headers: { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET },
+          payload: buttonPress(someone, 'forged-button'),
+        });
+        expect(press.statusCode, press.body).toBe(200);
+        expect(Date.now() - began).toBeLessThan(5_000);
+        await s.deps.outbox.drain();
+        const rows = await s.deps.db
+          .selectFrom('outbox')
+          .select(['id', 'status', 'last_error', 'telegram_message_id'])
+          .where('chat_id', '=', String(someone.id))
+          .orderBy('id')
+          .execute();
+        const relayed = rows.at(-1)!;
+        if (accepted) {
+          // Sent, without a made-up message id (it was "undefined" once).
+          expect(relayed).toMatchObject({ status: 'sent', telegram_message_id: null });
+          expect(loggedSince(from)).toContain('telegram accepted a message without its id');
+        } else {
+          expect(relayed.status, JSON.stringify(relayed)).not.toBe('sent');
+          expect(relayed.last_error).toEqual(expect.any(String));
+          expect(loggedSince(from)).toContain('outbox message will be retried');
+        }
+        // The button's notice met the same answer: the bot's failure is logged, the webhook unharmed.
+        if (!accepted) expect(loggedSince(from)).toContain('bot handler failed');
+        const shown = (await s.admin({ url: `/admin/outbox?chat_id=${someone.id}` })).json().messages;
+        expect(shown.find((m: { id: number }) => m.id === relayed.id)).toMatchObject({
+          status: relayed.status,
+          last_error: relayed.last_error,
+        });
+      } finally {
+        bot.reset();
+      }
+      // Telegram is back: what waited goes out.
+      await s.deps.outbox.drain();
+      expect((await s.admin({ url: '/health' })).statusCode).toBe(200);
+    },
+    30_000,
+  );
 });
