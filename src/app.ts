@@ -6,6 +6,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import helmetHeaders from 'helmet';
 import Fastify, {
   LogController,
   type FastifyInstance,
@@ -57,6 +58,14 @@ export interface AppParts {
   bot?: HraniteliBot | null;
 }
 
+/** The security headers of every answer. No content policy: the API answers JSON, and the docs page runs scripts. */
+const HEADERS = {
+  contentSecurityPolicy: false,
+  crossOriginResourcePolicy: { policy: 'cross-origin' as const },
+};
+/** Sets them on an answer that no hook sees (the router's own errors). */
+const setSecurityHeaders = helmetHeaders(HEADERS);
+
 export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<FastifyInstance> {
   // A body trickled a byte every few seconds never trips an idle timeout; only a deadline for the whole
   // request stops it (connectionTimeout, an idle timeout, would also cut slow answers, so it stays off).
@@ -79,8 +88,9 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
     rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Errors the router raises before any route runs (a malformed URL, an over-long path parameter).
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
       const status = error.statusCode === 414 ? 414 : 400;
+      setSecurityHeaders(request.raw, reply.raw, () => {});
       void (reply as FastifyReply)
         .status(status)
         .send(errorBody(status, 'bad_url', error.message, [{ field: '(url)', message: error.message }]));
@@ -164,10 +174,7 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   });
 
   registerErrorHandling(app);
-  await app.register(helmet, {
-    contentSecurityPolicy: false,
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
+  await app.register(helmet, HEADERS);
   const corsOptions = {
     credentials: false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
@@ -207,7 +214,6 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
       }),
   });
   registerAuth(app, { apiKey: deps.apiKey, tokens: deps.tokens, now: () => deps.clock.now() });
-  registerMetrics(app, deps);
 
   await app.register(swagger, {
     openapi: {
@@ -227,6 +233,9 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // Routes registered from here on are in the OpenAPI document (swagger collects them as they come).
+  registerMetrics(app, deps);
 
   await app.register(systemRoutes);
   await app.register(adminRoutes);

@@ -15,6 +15,8 @@ export interface Config {
   telegram: {
     botToken: string | undefined;
     apiRoot: string;
+    /** How long one call the bot makes directly (a button's notice) may take. */
+    timeoutMs: number;
     adminChatId: string | undefined;
     webhookSecret: string | undefined;
     botUsername: string | undefined;
@@ -179,6 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
     telegram: {
       botToken: str(env, 'TELEGRAM_BOT_TOKEN'),
       apiRoot: requiredUrl(env, 'TELEGRAM_API_ROOT', 'https://api.telegram.org'),
+      timeoutMs: int(env, 'TELEGRAM_TIMEOUT_MS', 10_000, 100, 60_000),
       adminChatId: str(env, 'TELEGRAM_ADMIN_CHAT_ID'),
       webhookSecret: str(env, 'TELEGRAM_WEBHOOK_SECRET'),
       botUsername: str(env, 'BOT_USERNAME')?.replace(/^@/, ''),

@@ -110,8 +110,10 @@ async function startBot(deps: Deps, bot: HraniteliBot | null): Promise<void> {
     }
     return;
   }
+  // A long poll must end within the time limit of one call (TELEGRAM_TIMEOUT_MS), or every poll is cut.
+  const pollSeconds = Math.max(0, Math.floor(deps.config.telegram.timeoutMs / 1000) - 2);
   void bot
-    .start({ onStart: () => deps.log.info('telegram bot polling for updates') })
+    .start({ timeout: pollSeconds, onStart: () => deps.log.info('telegram bot polling for updates') })
     .catch((error: unknown) =>
       deps.log.error({ err: { name: (error as Error).name } }, 'telegram polling stopped'),
     );

@@ -17,6 +17,7 @@ import { createEffects } from './effects/events.ts';
 import { createCallbackCodec } from './texts/callback-data.ts';
 import { resolveSecrets } from './secrets.ts';
 import { Api } from 'grammy';
+import { checkedAnswers, telegramClient } from './telegram/client.ts';
 import { createOutboxSender, disabledOutbox, type OutboxSender } from './telegram/outbox-sender.ts';
 
 /** Deps as built here: the outbox is the sender itself, which main.ts starts and stops. */
@@ -85,8 +86,9 @@ export function createDeps(
     outbox: disabledOutbox,
     jobs: { wake: () => {} },
   };
-  const { botToken, apiRoot } = config.telegram;
-  if (botToken) deps.outbox = createOutboxSender(deps, new Api(botToken, { apiRoot }));
+  const { botToken } = config.telegram;
+  if (botToken)
+    deps.outbox = createOutboxSender(deps, checkedAnswers(new Api(botToken, telegramClient(config))));
   return deps;
 }
 

@@ -195,20 +195,40 @@ describe('first start, lock, stop and warm restart on one DATA_DIR', () => {
 });
 
 describe('refusals and the CLI', () => {
-  it('NODE_ENV=production without API_KEY exits non-zero naming API_KEY', async () => {
+  const productionSettings = {
+    API_KEY: 'an-api-key-of-enough-length-0123',
+    JWT_SECRET: 'a-jwt-secret-of-enough-length-0123',
+    CORS_ORIGINS: 'https://hraniteli.example',
+  };
+  it.each(Object.keys(productionSettings))(
+    'NODE_ENV=production without %s exits non-zero naming it, before touching anything',
+    async (missing) => {
+      const dataDir = tempDir();
+      const env: Record<string, string> = { NODE_ENV: 'production', ...productionSettings };
+      delete env[missing];
+      const proc = startService(dataDir, await freePort(), env);
+      const code = await exitWithin(proc, 20_000);
+      expect(code).not.toBe(0);
+      expect(proc.stderr()).toContain(`NODE_ENV=production needs ${missing} set explicitly`);
+      for (const other of Object.keys(productionSettings).filter((name) => name !== missing))
+        expect(proc.stderr()).not.toContain(other);
+      // it stopped before touching the database or the secrets
+      expect(existsSync(path.join(dataDir, 'pglite'))).toBe(false);
+      expect(existsSync(path.join(dataDir, 'secrets.json'))).toBe(false);
+    },
+    30_000,
+  );
+
+  it('NODE_ENV=production with every setting but a short API_KEY exits non-zero naming it', async () => {
     const dataDir = tempDir();
     const proc = startService(dataDir, await freePort(), {
       NODE_ENV: 'production',
-      JWT_SECRET: 'a-jwt-secret-of-enough-length-0123',
-      CORS_ORIGINS: 'https://hraniteli.example',
+      ...productionSettings,
+      API_KEY: 'short',
     });
-    const code = await exitWithin(proc, 20_000);
-    expect(code).not.toBe(0);
-    expect(proc.stderr()).toContain('API_KEY');
-    expect(proc.stderr()).not.toContain('JWT_SECRET');
-    // it stopped before touching the database or the secrets
+    expect(await exitWithin(proc, 20_000)).not.toBe(0);
+    expect(proc.stderr()).toMatch(/API_KEY.*16/);
     expect(existsSync(path.join(dataDir, 'pglite'))).toBe(false);
-    expect(existsSync(path.join(dataDir, 'secrets.json'))).toBe(false);
   }, 30_000);
 
   it('`node src/cli.ts migrate` on a fresh DATA_DIR exits 0 and leaves the folder unlocked', async () => {

@@ -6,6 +6,7 @@ import type { Deps } from '../deps.ts';
 import type { Actor } from '../domain/access.ts';
 import { educationKey } from '../domain/web-form.ts';
 import { catalogRepository } from '../repositories/catalog.repository.ts';
+import { MAX_PAGE, MAX_SLOTS } from '../domain/limits.ts';
 
 export interface CatalogCard {
   id: string;
@@ -52,10 +53,10 @@ const tagged = (value: unknown): CachedJson => {
   return { json, etag: `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"` };
 };
 
-/** GET /cards: the active psychologists' public profiles, by name. */
+/** GET /cards: the public profiles of the first MAX_PAGE active psychologists, by name. */
 export async function catalogCards(deps: Deps, _actor: Actor): Promise<CachedJson> {
   return deps.listings.value('catalog:cards', async () => {
-    const rows = await catalogRepository.cards(deps.db);
+    const rows = await catalogRepository.cards(deps.db, MAX_PAGE);
     const cards: CatalogCard[] = rows.map((p) => ({
       id: p.id,
       name: p.name,
@@ -85,10 +86,13 @@ export async function catalogCards(deps: Deps, _actor: Actor): Promise<CachedJso
   });
 }
 
-/** GET /edu-keys-pipeline-batch: every active psychologist's education, newest first per person. */
+/**
+ * GET /edu-keys-pipeline-batch: the active psychologists' education, newest first per person (those of
+ * the catalog's cards, at most MAX_SLOTS entries in all).
+ */
 export async function catalogEducation(deps: Deps, _actor: Actor): Promise<CachedJson> {
   return deps.listings.value('catalog:education', async () => {
-    const rows = await catalogRepository.education(deps.db);
+    const rows = await catalogRepository.education(deps.db, MAX_PAGE);
     const items: EducationItem[] = rows.flatMap((p) =>
       [...p.education]
         .sort((a, b) => b.year - a.year)
@@ -100,6 +104,6 @@ export async function catalogEducation(deps: Deps, _actor: Actor): Promise<Cache
           doc_type: e.doc_type,
         })),
     );
-    return tagged(items);
+    return tagged(items.slice(0, MAX_SLOTS));
   });
 }

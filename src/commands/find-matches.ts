@@ -11,6 +11,7 @@ import {
 } from '../repositories/psychologists.repository.ts';
 import { slotsRepository, type FreeSlotRow } from '../repositories/slots.repository.ts';
 import { assignedWindow } from '../domain/coefficient.ts';
+import { MAX_PAGE } from '../domain/limits.ts';
 
 export interface MatchRequest {
   gender?: string;
@@ -102,5 +103,6 @@ export async function findMatches(deps: Deps, db: Executor, request: MatchReques
       }
     }
   }
-  return rankCandidates([...byPsychologist.values()]);
+  // Every candidate is ranked; the best MAX_PAGE are offered.
+  return rankCandidates([...byPsychologist.values()]).slice(0, MAX_PAGE);
 }

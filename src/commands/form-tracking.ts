@@ -11,6 +11,7 @@ import { formsRepository } from '../repositories/forms.repository.ts';
 import { researchRepository } from '../repositories/research.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { inTransaction } from './transaction.ts';
+import { MAX_PAGE } from '../domain/limits.ts';
 
 /** The largest step answer kept (its JSON text). */
 export const MAX_STEP_VALUE_BYTES = 10 * 1024;
@@ -51,7 +52,8 @@ export async function recordOffered(deps: Deps, ticketId: string, names: string[
   await inTransaction(deps, async (trx) => {
     const now = deps.clock.now();
     const record = await formsRepository.latestTrackingForUpdate(trx, ticketId, now, FIRST_STEP);
-    await formsRepository.setOffered(trx, record.id, names, now);
+    // The names of a schedule answer, in its order: the first MAX_PAGE are what an operator needs.
+    await formsRepository.setOffered(trx, record.id, names.slice(0, MAX_PAGE), now);
   });
 }
 
@@ -108,11 +110,11 @@ export async function ticketTracking(
   const ids = [ticket.ticket_id, ...(ticket.form_ticket_id ? [ticket.form_ticket_id] : [])];
   const formId = ticket.form_ticket_id ?? ticket.ticket_id;
   const [records, steps, answers, snapshot, research] = await Promise.all([
-    formsRepository.trackingRecords(deps.db, ids),
-    formsRepository.trackingStepsById(deps.db, ids),
-    formsRepository.stepAnswers(deps.db, ids),
+    formsRepository.trackingRecords(deps.db, ids, MAX_PAGE),
+    formsRepository.trackingStepsById(deps.db, ids, MAX_PAGE),
+    formsRepository.stepAnswers(deps.db, ids, MAX_PAGE),
     formsRepository.snapshot(deps.db, formId),
-    researchRepository.ofTicket(deps.db, ticket.ticket_id),
+    researchRepository.ofTicket(deps.db, ticket.ticket_id, MAX_PAGE),
   ]);
   return {
     ticket_id: ticket.ticket_id,

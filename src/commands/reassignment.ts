@@ -16,6 +16,7 @@ import { messages } from '../texts/messages.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
+import { MAX_PAGE } from '../domain/limits.ts';
 
 const DAY_MS = 24 * 3_600_000;
 const OFFER_DAYS = 28;
@@ -75,7 +76,7 @@ export async function reassign(
         startTimes: times,
       })
     : [];
-  const parent = (await ticketsRepository.ofClient(deps.db, client.id))[0];
+  const parent = (await ticketsRepository.ofClient(deps.db, client.id, MAX_PAGE))[0];
   const ticket = await inTransaction(deps, async (trx, events) => {
     const created = await ticketsRepository.insert(
       trx,
@@ -146,7 +147,7 @@ export async function reassign(
 export async function reassignmentInfo(deps: Deps, actor: Actor, input: { leadNumber: string }) {
   requireService(actor);
   const client = await clientOfLead(deps, input.leadNumber);
-  const tickets = await ticketsRepository.ofClient(deps.db, client.id);
+  const tickets = await ticketsRepository.ofClient(deps.db, client.id, MAX_PAGE);
   const ticket = tickets[0];
   const chosen = await chosenPsychologist(deps.db, client, ticket);
   const matched = await psychologistsRepository.namesOf(deps.db, matchedIds(tickets));
@@ -156,7 +157,7 @@ export async function reassignmentInfo(deps: Deps, actor: Actor, input: { leadNu
     client,
     ticket: ticket ?? null,
     chosenPsychologist: chosen?.name ?? null,
-    matchedPsychologists: matched,
+    matchedPsychologists: matched.slice(0, MAX_PAGE),
     queries: Array.isArray(preferences.specializations) ? preferences.specializations.map(String) : [],
     lastSession,
   };
@@ -175,7 +176,7 @@ export async function reassignmentSchedule(
   if (!client)
     throw actor.kind === 'client' ? forbidden() : notFound('client', `лид ${input.leadNumber} не найден`);
   requireClientAccess(actor, client.id);
-  const tickets = await ticketsRepository.ofClient(deps.db, client.id);
+  const tickets = await ticketsRepository.ofClient(deps.db, client.id, MAX_PAGE);
   const chosen = await chosenPsychologist(deps.db, client, tickets[0]);
   const ids =
     input.mode === 'time'

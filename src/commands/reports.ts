@@ -11,6 +11,8 @@ import type { TicketType } from '../domain/vocabulary.ts';
 import { formsRepository } from '../repositories/forms.repository.ts';
 import { researchRepository } from '../repositories/research.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
+import { MAX_PAGE } from '../domain/limits.ts';
+import { badRequest } from '../errors.ts';
 
 export interface Period {
   /** Start of the first Moscow day, inclusive. */
@@ -48,17 +50,19 @@ export async function funnelReport(
     success: true,
     form_type: input.formType ?? null,
     started,
-    steps: funnel(rows, started),
+    // Step and form-type names come from the public forms: the answer lists the first MAX_PAGE of each.
+    steps: funnel(rows, started).slice(0, MAX_PAGE),
     form_types: counts
+      .sort((a, b) => Number(b.n) - Number(a.n) || a.form_type.localeCompare(b.form_type, 'ru'))
+      .slice(0, MAX_PAGE)
       .map((c) => ({
         form_type: c.form_type,
         started: Number(c.n),
         steps: funnel(
           rows.filter((r) => r.form_type === c.form_type),
           Number(c.n),
-        ),
-      }))
-      .sort((a, b) => b.started - a.started || a.form_type.localeCompare(b.form_type, 'ru')),
+        ).slice(0, MAX_PAGE),
+      })),
   };
 }
 
@@ -128,10 +132,19 @@ const record = (value: unknown): Record<string, unknown> =>
     ? Object.fromEntries(Object.entries(value))
     : {};
 
+/** Rows one export may hold: a longer period is refused rather than cut (a spreadsheet short of rows misleads). */
+export const MAX_EXPORT_ROWS = 50_000;
+
+function exportable<T>(rows: T[]): T[] {
+  if (rows.length > MAX_EXPORT_ROWS)
+    throw badRequest('from', `the period holds more than ${MAX_EXPORT_ROWS} rows: export a shorter one`);
+  return rows;
+}
+
 /** GET /admin/research.csv: the research responses created in the period, by row number. */
 export async function researchCsv(deps: Deps, actor: Actor, input: Period): Promise<string> {
   requireService(actor);
-  const rows = await researchRepository.list(deps.db, input);
+  const rows = exportable(await researchRepository.list(deps.db, { ...input, limit: MAX_EXPORT_ROWS + 1 }));
   const known = new Set<string>(RESEARCH_FIELDS);
   const extra = [...new Set(rows.flatMap((r) => Object.keys(record(r.payload))))]
     .filter((key) => !known.has(key))
@@ -214,7 +227,9 @@ export async function applicationsCsv(
   input: Period & { type?: TicketType },
 ): Promise<string> {
   requireService(actor);
-  const rows = await ticketsRepository.exportRows(deps.db, input);
+  const rows = exportable(
+    await ticketsRepository.exportRows(deps.db, { ...input, limit: MAX_EXPORT_ROWS + 1 }),
+  );
   const body = rows.map((t) => {
     const typed = record(t.typed_contact);
     const prefs = record(t.preferences);

@@ -21,6 +21,7 @@ import { AppError } from '../errors.ts';
 import type { Actor } from '../domain/access.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { inTransaction } from './transaction.ts';
+import { MAX_SLOTS } from '../domain/limits.ts';
 
 export interface ApplicationInput {
   kind: 'application' | 'help_hand';
@@ -173,7 +174,7 @@ async function createTicket(
       }),
       selected_slots: input.selectedSlots,
       matched_psychologists: matches.map((m) => m.id),
-      candidate_slot_ids: matches.flatMap((m) => m.slots.map((s) => s.id)),
+      candidate_slot_ids: matches.flatMap((m) => m.slots.map((s) => s.id)).slice(0, MAX_SLOTS),
       utm: input.utm ? JSON.stringify(input.utm) : null,
       raw_payload: JSON.stringify(input.raw),
       promocode: input.promocode ?? null,

@@ -102,8 +102,24 @@ function ageOf(...values: unknown[]): number | undefined {
   return undefined;
 }
 
+/**
+ * The form's lists that become look-ups or stored lists (it sends one to three items): more than this is
+ * refused, so a body of 70 000 names is a 400, not one query with 70 000 parameters.
+ */
+export const MAX_FORM_LIST = 50;
+const LIST_FIELDS = [
+  'slots',
+  'selectedPsychologistsNames',
+  'top_3_psychologists',
+  'filtered_by_automatch_psy_names',
+  'diagnoses',
+] as const;
+
 export async function submitWebForm(deps: Deps, _actor: Actor, input: WebFormInput): Promise<WebFormResult> {
   const body = input.body;
+  for (const field of LIST_FIELDS)
+    if (formTexts(body[field]).length > MAX_FORM_LIST)
+      throw badRequest(field, `must hold at most ${MAX_FORM_LIST} items`);
   const info = objectOf(body.formPsyClientInfo);
   const formId =
     typeof body.ticket_id === 'string' && FORM_ID.test(body.ticket_id) ? body.ticket_id : undefined;
@@ -143,8 +159,8 @@ export async function submitWebForm(deps: Deps, _actor: Actor, input: WebFormInp
             : undefined;
 
         // The diagnosis answer reaches us only through step-analytics under the same form id.
-        const answers = formId ? await formsRepository.stepAnswers(trx, [formId]) : [];
-        const diagnose = formTexts(answers.find((a) => a.field === 'diagnose')?.value);
+        const answer = formId ? await formsRepository.stepAnswer(trx, formId, 'diagnose') : undefined;
+        const diagnose = formTexts(answer?.value);
         const diagnoses = [...new Set([...formTexts(body.diagnoses), ...diagnose])];
         const sexPsycho = formText(info.sexPsycho);
         const rid = formRowId(body.rid);

@@ -10,7 +10,13 @@ import type { Actor } from '../domain/access.ts';
 import { wantedSex } from '../domain/matching.ts';
 import { clientOffsetMs, DAY_MS, moscowDayStart, parseYmd } from '../domain/time.ts';
 import { hasPsychiatricDiagnosis } from '../domain/web-form.ts';
-import { firstFrom, prepareSlots, scheduleJson, type PreparedSlot } from '../domain/web-schedule.ts';
+import {
+  firstFrom,
+  prepareSlots,
+  scheduleJson,
+  wholeDays,
+  type PreparedSlot,
+} from '../domain/web-schedule.ts';
 import { badRequest } from '../errors.ts';
 import { catalogRepository, type ScheduleFilter } from '../repositories/catalog.repository.ts';
 import { normalizeName } from '../domain/names.ts';
@@ -38,6 +44,12 @@ export interface ScheduleInput {
 
 /** The longest window one request may ask for. */
 export const MAX_SCHEDULE_DAYS = 62;
+/**
+ * Slots one answer may hold. The form shows a month at once (a month of 100 psychologists' free times is
+ * about 16 000), so this is above the 5 000 of the slot listings; past it the answer ends with the last
+ * whole day that fits, never with a day shown half.
+ */
+export const MAX_SCHEDULE_SLOTS = 25_000;
 const DEFAULT_DAYS = 28;
 
 interface Listing {
@@ -98,7 +110,16 @@ export async function webSchedule(deps: Deps, _actor: Actor, input: ScheduleInpu
   ])}`;
   const listing = await deps.listings.value<Listing>(key, async () => ({
     slots: prepareSlots(
-      await catalogRepository.scheduleRows(deps.db, filter, { from, to }, assignedWindow(now)),
+      wholeDays(
+        await catalogRepository.scheduleRows(
+          deps.db,
+          filter,
+          { from, to },
+          assignedWindow(now),
+          MAX_SCHEDULE_SLOTS + 1,
+        ),
+        MAX_SCHEDULE_SLOTS,
+      ),
       clientOffsetMs(input.offsetHours),
     ),
     lastFrom: -1,

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { clientOffsetMs, MOSCOW_OFFSET_MS } from './time.ts';
-import { firstFrom, nameOrder, prepareSlots, scheduleJson, type ScheduleRow } from './web-schedule.ts';
+import {
+  firstFrom,
+  nameOrder,
+  prepareSlots,
+  scheduleJson,
+  wholeDays,
+  type ScheduleRow,
+} from './web-schedule.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const row = (
@@ -80,5 +87,32 @@ describe('the web schedule answer', () => {
     const prepared = prepareSlots(rows, MOSCOW_OFFSET_MS);
     expect(firstFrom(prepared, at('2026-12-08T07:30:00Z'))).toBe(2);
     expect(firstFrom(prepared, at('2027-01-01T00:00:00Z'))).toBe(4);
+  });
+});
+
+describe('wholeDays', () => {
+  // Moscow days: 10 Dec 21:00 UTC is 11 Dec 00:00 in Moscow.
+  const rows = [
+    row('a', '2026-12-10T07:00:00Z', 'А', 1),
+    row('b', '2026-12-10T20:30:00Z', 'А', 1),
+    row('c', '2026-12-10T21:00:00Z', 'А', 1),
+    row('d', '2026-12-11T08:00:00Z', 'А', 1),
+    row('e', '2026-12-12T08:00:00Z', 'А', 1),
+  ];
+  const ids = (kept: ScheduleRow[]) => kept.map((r) => r.id);
+
+  it('keeps rows within the cap as they are', () => {
+    expect(ids(wholeDays(rows, 5))).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('past the cap, leaves out the (Moscow) day the cut falls in, whole', () => {
+    expect(ids(wholeDays(rows, 4))).toEqual(['a', 'b', 'c', 'd']);
+    // The 11th (c, d) would be shown half: it goes.
+    expect(ids(wholeDays(rows, 3))).toEqual(['a', 'b']);
+    expect(ids(wholeDays(rows, 2))).toEqual(['a', 'b']);
+  });
+
+  it('a first day over the cap on its own gives its first slots, not nothing', () => {
+    expect(ids(wholeDays(rows, 1))).toEqual(['a']);
   });
 });

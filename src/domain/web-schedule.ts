@@ -2,7 +2,7 @@
 // array — `[{name_order, items: [{date, pretty_date, day_name, slots: {"HH:MM": [Slot…]}}]}]`. Slots
 // keep Moscow `date`/`time` (the form turns them into "dd.M HH:00"); the days, their labels, the map
 // keys and the two local fields are at the client's offset. Pure: rows in, JSON text out.
-import { partsAt, type DateParts } from './time.ts';
+import { moscowDayStart, partsAt, type DateParts } from './time.ts';
 
 export const FREE_STATE = 'Свободен';
 export const BOOKED_STATE = 'Забронирован';
@@ -121,4 +121,13 @@ export function firstFrom(slots: readonly { startMs: number }[], ms: number): nu
     else high = mid;
   }
   return low;
+}
+
+/** At most `max` rows (by start): when there are more, the day the cut falls in is left out whole. */
+export function wholeDays<T extends { start_ms: number }>(rows: T[], max: number): T[] {
+  if (rows.length <= max) return rows;
+  const cut = moscowDayStart(new Date(rows[max]!.start_ms)).getTime();
+  const kept = rows.slice(0, max).filter((row) => row.start_ms < cut);
+  // One day over the cap on its own: its first slots, rather than nothing.
+  return kept.length ? kept : rows.slice(0, max);
 }

@@ -61,7 +61,11 @@ export function registerMetrics(app: FastifyInstance, deps: Deps): void {
     {
       config: { access: 'service' },
       // A text answer: Fastify sends a string with a non-JSON type as it is; the schema documents it.
-      schema: { hide: true, response: { 200: Type.String({ description: 'Prometheus text format' }) } },
+      schema: {
+        tags: ['system'],
+        summary: 'Prometheus metrics: requests per route, outbox backlog, jobs',
+        response: { 200: Type.String({ description: 'Prometheus text format' }) },
+      },
     },
     async (_request, reply) => {
       reply.type(registry.contentType);

@@ -2,6 +2,7 @@
 // it is listed here, and personal columns are listed as such.
 import { Type } from 'typebox';
 import type { Ticket } from '../db/types.ts';
+import { MAX_PAGE, MAX_SLOTS } from '../domain/limits.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 const AnyJson = Type.Unknown();
@@ -15,9 +16,10 @@ export const TicketRecord = Type.Object({
   status: Type.String(),
   request_text: Nullable(Type.String()),
   preferences: AnyJson,
-  selected_slots: Type.Union([Type.Array(Type.String()), Type.Null()]),
-  matched_psychologists: Type.Array(Type.String()),
-  candidate_slot_ids: Type.Array(Type.String()),
+  // As many as the submissions may carry (their arrays are capped), and the matches found for them.
+  selected_slots: Type.Union([Type.Array(Type.String(), { maxItems: MAX_PAGE }), Type.Null()]),
+  matched_psychologists: Type.Array(Type.String(), { maxItems: MAX_PAGE }),
+  candidate_slot_ids: Type.Array(Type.String(), { maxItems: MAX_SLOTS }),
   psychologist_id: Nullable(Type.String()),
   utm: AnyJson,
   raw_payload: AnyJson,

@@ -3,6 +3,7 @@
 // asked and how it went — never the answer's text or a credential (they reach logs and operators).
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { AnswerTooLarge, readBounded } from './bounded-fetch.ts';
 import { VideoProviderError } from './video.ts';
 
 /** Larger answers than this are not what these APIs send: refused unread. */
@@ -47,20 +48,14 @@ export async function callApi(request: ApiRequest): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(request.url, { method: request.method, headers, body, signal, redirect: 'error' });
-    const length = Number(response.headers.get('content-length'));
-    if (length > MAX_ANSWER_BYTES) {
-      await response.body?.cancel();
-      throw new VideoProviderError('bad_answer', `${what}: answer too large`, response.status);
-    }
-    text = await response.text();
+    text = await readBounded(response, MAX_ANSWER_BYTES);
   } catch (error) {
-    if (error instanceof VideoProviderError) throw error;
+    if (error instanceof AnswerTooLarge)
+      throw new VideoProviderError('bad_answer', `${what}: answer too large`, response!.status);
     if (signal.aborted) throw new VideoProviderError('timeout', `${what}: no answer in time`);
     throw new VideoProviderError('network', `${what}: no connection`);
   }
   if (!response.ok) throw errorForStatus(response.status, what);
-  if (text.length > MAX_ANSWER_BYTES)
-    throw new VideoProviderError('bad_answer', `${what}: answer too large`, response.status);
   if (!text.trim()) return undefined;
   try {
     return JSON.parse(text);

@@ -20,8 +20,8 @@ export interface ScheduleFilter {
 }
 
 export const catalogRepository = {
-  /** Active psychologists with their public profile, by name. */
-  async cards(db: Executor) {
+  /** The first `limit` active psychologists with their public profile, by name. */
+  async cards(db: Executor, limit: number) {
     return db
       .selectFrom('hraniteli_psychologists')
       .select([
@@ -50,28 +50,32 @@ export const catalogRepository = {
       ])
       .where('is_active', '=', true)
       .orderBy('name')
+      .limit(limit)
       .execute();
   },
 
-  async education(db: Executor) {
+  /** The education entries of the first `limit` active psychologists, by name. */
+  async education(db: Executor, limit: number) {
     return db
       .selectFrom('hraniteli_psychologists')
       .select(['name', 'education'])
       .where('is_active', '=', true)
       .orderBy('name')
+      .limit(limit)
       .execute();
   },
 
   /**
-   * The slots in [from, to) of the active psychologists fitting `filter`, by start then name, each with
-   * its psychologist's remaining assignment coefficient (computed once per psychologist) and, for
-   * booked slots, whether the session on it was confirmed.
+   * The first `limit` slots in [from, to) of the active psychologists fitting `filter`, by start then
+   * name, each with its psychologist's remaining assignment coefficient (computed once per psychologist)
+   * and, for booked slots, whether the session on it was confirmed.
    */
   async scheduleRows(
     db: Executor,
     filter: ScheduleFilter,
     window: { from: Date; to: Date },
     assigned: { from: Date; to: Date },
+    limit: number,
   ): Promise<ScheduleRow[]> {
     const conditions = [sql<boolean>`p.is_active`];
     if (filter.sex) conditions.push(sql<boolean>`p.sex = ${filter.sex}`);
@@ -97,7 +101,8 @@ export const catalogRepository = {
       join c on c.id = s.psychologist_id
       where s.start_at >= ${window.from} and s.start_at < ${window.to}
         ${filter.allStates ? sql`` : sql`and s.state = 'free'`}
-      order by s.start_at, c.name`.execute(db);
+      order by s.start_at, c.name
+      limit ${limit}`.execute(db);
     return result.rows;
   },
 };

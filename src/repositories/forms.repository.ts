@@ -11,35 +11,42 @@ export interface TrackingStepRow {
 }
 
 export const formsRepository = {
-  /** Tracking steps recorded under any of these ids (the ticket's own and the form's), oldest first. */
-  async trackingSteps(db: Executor, ids: string[]) {
-    return db
+  /**
+   * The latest `limit` tracking steps recorded under any of these ids (the ticket's own and the form's),
+   * oldest first: a public form adds steps without end, a view shows the newest.
+   */
+  async trackingSteps(db: Executor, ids: string[], limit: number) {
+    const rows = await db
       .selectFrom('form_tracking as f')
       .innerJoin('form_tracking_steps as s', 's.tracking_id', 'f.id')
       .select(['f.form_type', 's.step', 's.at'])
       .where('f.ticket_id', 'in', ids)
-      .orderBy('s.at')
-      .orderBy('s.id')
+      .orderBy('s.at', 'desc')
+      .orderBy('s.id', 'desc')
+      .limit(limit)
       .execute();
+    return rows.reverse();
   },
 
   /** The same steps with the record they belong to. */
-  async trackingStepsById(db: Executor, ids: string[]): Promise<TrackingStepRow[]> {
+  async trackingStepsById(db: Executor, ids: string[], limit: number): Promise<TrackingStepRow[]> {
     if (!ids.length) return [];
-    return db
+    const rows = await db
       .selectFrom('form_tracking as f')
       .innerJoin('form_tracking_steps as s', 's.tracking_id', 'f.id')
       .select(['s.tracking_id', 'f.form_type', 's.step', 's.at'])
       .where('f.ticket_id', 'in', ids)
-      .orderBy('s.at')
-      .orderBy('s.id')
+      .orderBy('s.at', 'desc')
+      .orderBy('s.id', 'desc')
+      .limit(limit)
       .execute();
+    return rows.reverse();
   },
 
-  /** The tracking records kept under any of these ids, oldest first. */
-  async trackingRecords(db: Executor, ids: string[]) {
+  /** The latest `limit` tracking records kept under any of these ids (one per form type), oldest first. */
+  async trackingRecords(db: Executor, ids: string[], limit: number) {
     if (!ids.length) return [];
-    return db
+    const rows = await db
       .selectFrom('form_tracking')
       .select([
         'id',
@@ -51,8 +58,11 @@ export const formsRepository = {
         'updated_at',
       ])
       .where('ticket_id', 'in', ids)
-      .orderBy('created_at')
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
       .execute();
+    return rows.reverse();
   },
 
   /**
@@ -171,14 +181,27 @@ export const formsRepository = {
       .execute();
   },
 
-  async stepAnswers(db: Executor, formIds: string[]) {
+  /** The first `limit` step answers by field name (a public form may send any number of fields). */
+  async stepAnswers(db: Executor, formIds: string[], limit: number) {
     if (!formIds.length) return [];
     return db
       .selectFrom('form_step_answers')
       .select(['form_ticket_id', 'field', 'value', 'updated_at'])
       .where('form_ticket_id', 'in', formIds)
       .orderBy('field')
+      .orderBy('form_ticket_id')
+      .limit(limit)
       .execute();
+  },
+
+  /** One step answer of a form. */
+  async stepAnswer(db: Executor, formId: string, field: string) {
+    return db
+      .selectFrom('form_step_answers')
+      .select(['value'])
+      .where('form_ticket_id', '=', formId)
+      .where('field', '=', field)
+      .executeTakeFirst();
   },
 
   /**
@@ -245,12 +268,15 @@ export const formsRepository = {
       .executeTakeFirst();
   },
 
-  async questionnairesOfClient(db: Executor, clientId: string) {
+  /** The newest `limit` questionnaires of a client. */
+  async questionnairesOfClient(db: Executor, clientId: string, limit: number) {
     return db
       .selectFrom('client_questionnaires')
       .selectAll()
       .where('client_id', '=', clientId)
       .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
       .execute();
   },
 };

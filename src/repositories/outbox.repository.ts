@@ -182,7 +182,7 @@ export const outboxRepository = {
   },
 
   /** Telegram accepted the message. False when the claim was no longer ours (its lease was taken over). */
-  async markSent(db: Executor, claimed: Claim, telegramMessageId: string, at: Date): Promise<boolean> {
+  async markSent(db: Executor, claimed: Claim, telegramMessageId: string | null, at: Date): Promise<boolean> {
     const rows = await ownClaim(
       db.updateTable('outbox').set({
         status: 'sent',

@@ -128,9 +128,14 @@ export const psychologistsRepository = {
       .executeTakeFirstOrThrow();
   },
 
-  async list(db: Executor, onlyActive: boolean): Promise<Psychologist[]> {
-    let query = db.selectFrom('hraniteli_psychologists').selectAll().orderBy('name');
-    if (onlyActive) query = query.where('is_active', '=', true);
+  /** By name, from the one after `after`, at most `limit`. */
+  async list(
+    db: Executor,
+    filter: { onlyActive: boolean; after?: string; limit: number },
+  ): Promise<Psychologist[]> {
+    let query = db.selectFrom('hraniteli_psychologists').selectAll().orderBy('name').limit(filter.limit);
+    if (filter.onlyActive) query = query.where('is_active', '=', true);
+    if (filter.after !== undefined) query = query.where('name', '>', filter.after);
     return query.execute();
   },
 

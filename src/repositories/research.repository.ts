@@ -120,7 +120,8 @@ export const researchRepository = {
   },
 
   /** Rows created in [from, to), by row number, with the linked client's lead number. */
-  async list(db: Executor, filter: { from?: Date; to?: Date }) {
+  /** The first `limit` responses created in [from, to), by row number. */
+  async list(db: Executor, filter: { from?: Date; to?: Date; limit: number }) {
     let query = db
       .selectFrom('research_responses as r')
       .leftJoin('hraniteli_clients as c', 'c.id', 'r.client_id')
@@ -140,15 +141,16 @@ export const researchRepository = {
       ]);
     if (filter.from) query = query.where('r.created_at', '>=', filter.from);
     if (filter.to) query = query.where('r.created_at', '<', filter.to);
-    return query.orderBy('r.row_number').execute();
+    return query.orderBy('r.row_number').limit(filter.limit).execute();
   },
 
-  async ofTicket(db: Executor, ticketId: string) {
+  async ofTicket(db: Executor, ticketId: string, limit: number) {
     return db
       .selectFrom('research_responses')
       .select(['row_number', 'id', 'payload', 'created_at'])
       .where('ticket_id', '=', ticketId)
       .orderBy('row_number')
+      .limit(limit)
       .execute();
   },
 };

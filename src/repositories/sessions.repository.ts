@@ -332,7 +332,8 @@ export const sessionsRepository = {
       .execute();
   },
 
-  async ofTicket(db: Executor, ticketId: string) {
+  /** The latest `limit` sessions of a ticket, newest first. */
+  async ofTicket(db: Executor, ticketId: string, limit: number) {
     return db
       .selectFrom('hraniteli_sessions as s')
       .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
@@ -340,10 +341,13 @@ export const sessionsRepository = {
       .select('p.name as psychologist_name')
       .where('s.ticket_id', '=', ticketId)
       .orderBy('s.start_at', 'desc')
+      .orderBy('s.id', 'desc')
+      .limit(limit)
       .execute();
   },
 
-  async historyOfClient(db: Executor, clientId: string) {
+  /** The latest `limit` sessions of a client, newest first. */
+  async historyOfClient(db: Executor, clientId: string, limit: number) {
     return db
       .selectFrom('hraniteli_sessions as s')
       .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
@@ -357,6 +361,8 @@ export const sessionsRepository = {
       ])
       .where('s.client_id', '=', clientId)
       .orderBy('s.start_at', 'desc')
+      .orderBy('s.id', 'desc')
+      .limit(limit)
       .execute();
   },
 

@@ -67,12 +67,15 @@ export const ticketsRepository = {
       .executeTakeFirst();
   },
 
-  async ofClient(db: Executor, clientId: string): Promise<Ticket[]> {
+  /** The newest `limit` tickets of a client, newest first (public forms may add tickets to anyone's contact). */
+  async ofClient(db: Executor, clientId: string, limit: number): Promise<Ticket[]> {
     return db
       .selectFrom('hraniteli_tickets')
       .selectAll()
       .where('client_id', '=', clientId)
       .orderBy('created_at', 'desc')
+      .orderBy('ticket_id', 'desc')
+      .limit(limit)
       .execute();
   },
 
@@ -169,10 +172,10 @@ export const ticketsRepository = {
   },
 
   /**
-   * Tickets created in [from, to), oldest first, with the client's lead number, the chosen
+   * The first `limit` tickets created in [from, to), oldest first, with the client's lead number, the chosen
    * psychologist, the latest session and the linked research row (the operators' applications export).
    */
-  async exportRows(db: Executor, filter: { from?: Date; to?: Date; type?: TicketType }) {
+  async exportRows(db: Executor, filter: { from?: Date; to?: Date; type?: TicketType; limit: number }) {
     let query = db
       .selectFrom('hraniteli_tickets as t')
       .innerJoin('hraniteli_clients as c', 'c.id', 't.client_id')
@@ -215,7 +218,7 @@ export const ticketsRepository = {
     if (filter.type) query = query.where('t.type', '=', filter.type);
     if (filter.from) query = query.where('t.created_at', '>=', filter.from);
     if (filter.to) query = query.where('t.created_at', '<', filter.to);
-    return query.orderBy('t.created_at').orderBy('t.ticket_id').execute();
+    return query.orderBy('t.created_at').orderBy('t.ticket_id').limit(filter.limit).execute();
   },
 
   async countOfClient(db: Executor, clientId: string): Promise<number> {

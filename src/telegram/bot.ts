@@ -7,6 +7,7 @@ import type { Deps } from '../deps.ts';
 import { adminChatFeature } from './admin-chat.ts';
 import { buttonsFeature } from './buttons.ts';
 import { clientChatFeature } from './client-chat.ts';
+import { checkedAnswers, telegramClient } from './client.ts';
 
 export type HraniteliBot = Bot<Context>;
 
@@ -31,10 +32,10 @@ function botInfoOf(token: string, username: string): UserFromGetMe {
 
 /** The bot for the configured token, or null when none is set (messages are then recorded as skipped). */
 export function createBot(deps: Deps): HraniteliBot | null {
-  const { botToken, apiRoot, botUsername } = deps.config.telegram;
+  const { botToken, botUsername } = deps.config.telegram;
   if (!botToken) return null;
   const bot = new Bot<Context>(botToken, {
-    client: { apiRoot },
+    client: telegramClient(deps.config),
     ...(botUsername ? { botInfo: botInfoOf(botToken, botUsername) } : {}),
   });
   const features = bot.errorBoundary((error: BotError<Context>) => {
@@ -44,6 +45,7 @@ export function createBot(deps: Deps): HraniteliBot | null {
       'bot handler failed',
     );
   });
+  checkedAnswers(bot.api);
   features.use(adminChatFeature(deps));
   features.use(buttonsFeature(deps));
   features.use(clientChatFeature(deps));

@@ -13,6 +13,7 @@ import { GrammyError, HttpError, type Api } from 'grammy';
 import { inTransaction } from '../commands/transaction.ts';
 import type { Deps, OutboxDelivery } from '../deps.ts';
 import { outboxRepository, type ClaimedMessage } from '../repositories/outbox.repository.ts';
+import { TelegramBadAnswer } from './client.ts';
 
 export interface OutboxSenderOptions {
   /** How often the running sender looks for due messages when nobody wakes it (config.outbox.pollMs). */
@@ -64,7 +65,7 @@ const DELIVER_RECHECK_MS = 100;
 const MARK_TRIES = 3;
 
 type Outcome =
-  | { kind: 'sent'; messageId: string }
+  | { kind: 'sent'; messageId: string | null }
   | { kind: 'retry'; delayMs: number; error: string; code: number | string }
   | { kind: 'failed'; error: string; code: number | string };
 
@@ -204,7 +205,12 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
         // checks for at run time (an addEventListener method).
         AbortSignal.timeout(settings.sendTimeoutMs) as unknown as Parameters<Api['sendMessage']>[3],
       );
-      return { kind: 'sent', messageId: String(message.message_id) };
+      // Telegram took it ("ok": true): sent, even when the answer lacks the message's id (sending again
+      // could repeat the message); only a real id is kept, for replies to find the thread.
+      const id: unknown = (message as { message_id?: unknown } | undefined)?.message_id;
+      const known = typeof id === 'number' && Number.isSafeInteger(id) && id > 0;
+      if (!known) log.warn({ outboxId: row.id }, 'telegram accepted a message without its id');
+      return { kind: 'sent', messageId: known ? String(id) : null };
     } catch (error) {
       return judge(error, row.attempts);
     } finally {
@@ -226,6 +232,8 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
       if (code < 500 && !NOT_THE_MESSAGES_FAULT.has(code)) return { kind: 'failed', error: text, code };
       return retryOrGiveUp(attempts, text, code);
     }
+    // Not Telegram's answer (a proxy's page, another shape): whether the message went is unknown.
+    if (error instanceof TelegramBadAnswer) return retryOrGiveUp(attempts, error.message, error.code);
     const cause = error instanceof HttpError ? error.error : error;
     return retryOrGiveUp(attempts, `network: ${errorCode(cause) ?? 'request failed'}`, 'network');
   }
@@ -286,7 +294,7 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
         return inTransaction(deps, async (trx) => {
           const ours = await outboxRepository.markSent(trx, row, outcome.messageId, at);
           // Operators answer a forwarded client message by replying to it: the bot finds the client here.
-          if (ours && row.recipient === 'admin' && row.client_id) {
+          if (ours && row.recipient === 'admin' && row.client_id && outcome.messageId) {
             await outboxRepository.recordAdminThread(trx, outcome.messageId, row.client_id, at);
           }
           return ours;

@@ -1,14 +1,17 @@
 // R5 of spec/quality.md: property-based bad input for every endpoint, derived from the app's own OpenAPI
-// document. Every request carries the service key (so authentication never masks validation) and goes
-// through app.inject on one app with rate limits off. What must hold: ≥ 10 000 requests, no 5xx, every
-// 400 in the error shape naming a field, and a database fingerprint that no rejected request changes.
+// document, on one app with rate limits off and its Telegram bot in webhook mode. Requests carry the
+// service key (so authentication never masks validation), the webhook's secret on the webhook, and a
+// client's token in a second pass over the client routes. What must hold: ≥ 10 000 requests, no 5xx,
+// every 400 in the error shape naming a field, and a database fingerprint that no rejected request changes.
 // Problems are collected rather than thrown, so one run reports every distinct bug with a reproducer;
 // the fast-check seed is fixed (R5_SEED overrides it) and printed.
-import type fc from 'fast-check';
+import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { FakeTelegram } from '../support/fake-telegram.ts';
 import { addSlots, createPsychologist, submitApplication } from '../support/fixtures.ts';
+import { adminChatMessage, botEnv, buttonPress, textMessage, WEBHOOK_SECRET } from '../support/telegram.ts';
 import {
   endpointsOf,
   fingerprint,
@@ -39,10 +42,18 @@ const LONG = 180_000;
 // ---------------------------------------------------------------------------------------------------
 
 let t: TestApp;
+const telegram = new FakeTelegram();
 let runner: Runner;
+/** Client tokens: tickets' own, a whole client's, another client's and an expired one. */
+let tokens: string[];
+/** "METHOD /path" (OpenAPI form) of the routes a client token may call. */
+let clientRoutes: Set<string>;
 let endpoints: Endpoint[];
 let pools: Pools;
 let examples: Example[];
+/** Valid requests of the web front end's endpoints and valid Telegram updates. */
+let webExamples: Example[];
+let webhookExamples: Example[];
 let seedIndex = 0;
 const started = Date.now();
 
@@ -57,7 +68,8 @@ async function expectNoNewProblems(before: Set<string>, label: string): Promise<
 }
 
 beforeAll(async () => {
-  t = await createTestApp();
+  await telegram.start();
+  t = await createTestApp(botEnv(telegram.url));
   console.log(
     `R5 bad input: fast-check seed ${SEED} (set R5_SEED to change), database ${t.deps.database.kind}`,
   );
@@ -101,6 +113,33 @@ beforeAll(async () => {
   expect(diagnostic.statusCode, diagnostic.body).toBe(200);
   const diag = diagnostic.json() as { ticket_id: string; lead_number: string };
 
+  const research = await t.app.inject({
+    method: 'POST',
+    url: '/research-tilda-zayavka',
+    payload: { city: 'Москва', occupation: 'работаю' },
+  });
+  expect(research.statusCode, research.body).toBe(200);
+  const row = research.json() as { rowId: number; baserowId: number };
+  const secondClient = await t.deps.db
+    .selectFrom('hraniteli_clients')
+    .select('id')
+    .where('lead_number', '=', second.lead_number)
+    .executeTakeFirstOrThrow();
+  const now = t.clock.now();
+  tokens = [
+    first.client_token,
+    second.client_token,
+    await t.deps.tokens.issue({ clientId: secondClient.id }, now),
+    await t.deps.tokens.issue({ clientId: secondClient.id }, new Date(now.getTime() - 31 * 86_400_000)),
+  ];
+  clientRoutes = new Set(
+    t.app.registeredRoutes
+      .filter((r) => r.config?.access === 'client')
+      .flatMap((r) => [r.method].flat().map((m) => `${m} ${r.url.replace(/:(\w+)/g, '{$1}')}`)),
+  );
+  const person = { id: 700_300, first_name: 'Мария', username: 'bad_input_first' };
+  const sessionId = booked.json().session.id as string;
+
   const slots = [...annaSlots, ...borisSlots];
   const slotTimes = slots.flatMap((s) => [`${s.date} ${s.time}`, s.start_iso]);
   const tickets = [first.ticket_id, second.ticket_id, diag.ticket_id, '0000000', 'hh_abcdefg'];
@@ -125,6 +164,9 @@ beforeAll(async () => {
     to: ['2026-12-10', '2026-12-31', '2028-01-01'],
     since: ['2026-12-01T00:00:00Z', '2026-12-07T09:00:00.000Z'],
     chat_id: ['-100500', '700100'],
+    ticketID: ['r5form2', 'r5form1', first.ticket_id],
+    rid: [String(row.rowId)],
+    bid: [String(row.baserowId)],
   };
 
   const contact = { type: 'telegram', value: '@bad_input_mutant' };
@@ -229,7 +271,61 @@ beforeAll(async () => {
     },
   ];
 
-  runner = new Runner(t, await tablesOf(t));
+  const webForm = {
+    ticket_id: 'r5form1',
+    name: 'Мария',
+    age: '30',
+    contactType: 'Telegram',
+    contact: '@r5_form_user',
+    questions: ['тревога'],
+    selectedPsychologistsNames: [anna.name],
+    top_3_psychologists: [anna.name, boris.name],
+    slots: [`${annaSlots[5]!.date} ${annaSlots[5]!.time}`],
+    diagnoses: ['Нет диагноза'],
+    userTimeOffsetMsk: '0',
+    formPsyClientInfo: { sexPsycho: 'Женщина', contact: '@r5_form_user', age: '30' },
+  };
+  const schedule = {
+    startDate: '2026-12-07',
+    endDate: '2026-12-31',
+    userTimeOffsetMsk: 0,
+    ticket_id: 'r5form2',
+    formPsyClientInfo: { sexPsycho: 'Женщина' },
+    form: { diagnoses: ['Нет диагноза'], ticket_id: 'r5form2' },
+  };
+  const put = (path: string, body: Record<string, unknown>): Example => ({ method: 'PUT', path, body });
+  webExamples = [
+    post('/tilda-zayavka', webForm),
+    post('/tilda-zayavka-diagnostic-v2', { ...webForm, ticket_id: 'r5form3' }),
+    post('/init-form-tracking', { ticket_id: 'r5form2', form_type: 'application', step: 'Возраст клиента' }),
+    put('/update-tracking-step', { ticket_id: 'r5form2', step: 'Пол клиента' }),
+    put('/step-analytics', { ticketID: 'r5form2', field: 'client_age', value: '30' }),
+    put('/update-analytics-before-slots', { ticket_id: 'r5form2', age: '30', sex: 'Женский' }),
+    post('/research-tilda-zayavka', { city: 'Москва', occupation: 'работаю', anxieties: ['сон'] }),
+    put('/update-contacts-stb', {
+      rid: row.rowId,
+      bid: row.baserowId,
+      contact: '@r5_research',
+      contactType: 'Telegram',
+      name: 'Мария',
+      age: '30',
+    }),
+    post('/get-agregated-schedule-v2', schedule),
+    post('/get-aggregated-all', { ...schedule, show_only_psy: anna.name }),
+    { method: 'POST', path: '/convert-schedule-timezone/{offset}', params: { offset: '3' }, body: schedule },
+  ];
+  webhookExamples = [
+    textMessage(person, '/start'),
+    textMessage(person, `/start ${first.ticket_id}`),
+    textMessage(person, 'просто текст'),
+    buttonPress(person, t.deps.callbacks.pack({ action: 'confirm', sessionId })),
+    buttonPress(person, t.deps.callbacks.pack({ action: 'book', slotId: annaSlots[3]!.id })),
+    adminChatMessage({ id: 1, first_name: 'Оператор' }, `${first.lead_number}: здравствуйте`),
+  ].map((update) => post('/telegram/webhook', update));
+
+  runner = new Runner(t, await tablesOf(t), (req) =>
+    req.route === '/telegram/webhook' ? { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET } : undefined,
+  );
   await runner.rebaseline();
 }, LONG);
 
@@ -249,6 +345,7 @@ afterAll(async () => {
     );
   }
   await t?.close();
+  await telegram.stop();
 });
 
 describe('R5 bad input (fast-check, from the OpenAPI document)', () => {
@@ -285,6 +382,7 @@ describe('R5 bad input (fast-check, from the OpenAPI document)', () => {
       const before = new Set(runner.problems.keys());
       const sentBefore = runner.sent;
       expect(endpoints.length).toBeGreaterThan(25);
+      expect(endpoints.map((e) => `${e.method} ${e.path}`)).toContain('POST /telegram/webhook');
       for (const endpoint of endpoints) {
         const inputs = (endpoint.body ? 1 : 0) + endpoint.query.length + endpoint.params.length;
         await hammer(schemaRequest(endpoint, pools), runs(inputs ? 190 : 30));
@@ -314,6 +412,52 @@ describe('R5 bad input (fast-check, from the OpenAPI document)', () => {
       await runner.flush();
       console.log(`R5 mutated valid requests: ${runner.sent - sentBefore} requests`);
       await expectNoNewProblems(before, 'mutated valid requests');
+    },
+    LONG,
+  );
+
+  it(
+    'the web front end’s requests and Telegram’s updates, mutated one field at a time',
+    async () => {
+      const before = new Set(runner.problems.keys());
+      const sentBefore = runner.sent;
+      for (const example of [...webExamples, ...webhookExamples]) {
+        const endpoint = endpoints.find((e) => e.method === example.method && e.path === example.path);
+        expect(endpoint, `${example.method} ${example.path} is documented`).toBeDefined();
+        await hammer(mutationRequest(example, endpoint, pools), runs(120));
+      }
+      await runner.flush();
+      expect(runner.perRoute.get('POST /telegram/webhook')).toBeGreaterThan(700);
+      console.log(`R5 web forms and Telegram updates: ${runner.sent - sentBefore} requests`);
+      await expectNoNewProblems(before, 'web forms and Telegram updates');
+    },
+    LONG,
+  );
+
+  it(
+    'client routes with a client’s token: schema-derived and mutated requests',
+    async () => {
+      const before = new Set(runner.problems.keys());
+      const sentBefore = runner.sent;
+      const asClient = (arb: fc.Arbitrary<Req>) =>
+        fc
+          .tuple(arb, fc.constantFrom(...tokens))
+          .map(([req, token]): Req => ({ ...req, credentials: { authorization: `Bearer ${token}` } }));
+      const routes = endpoints.filter((e) => clientRoutes.has(`${e.method} ${e.path}`));
+      expect(routes.length).toBeGreaterThanOrEqual(8);
+      for (const endpoint of routes) await hammer(asClient(schemaRequest(endpoint, pools)), runs(120));
+      for (const example of examples.filter((e) => clientRoutes.has(`${e.method} ${e.path}`))) {
+        const endpoint = endpoints.find((e) => e.method === example.method && e.path === example.path);
+        await hammer(asClient(mutationRequest(example, endpoint, pools)), runs(120));
+      }
+      await runner.flush();
+      for (const endpoint of routes)
+        expect(
+          runner.perRouteWithCredentials.get(`${endpoint.method} ${endpoint.path}`),
+          endpoint.path,
+        ).toBeGreaterThan(100);
+      console.log(`R5 client routes with a client token: ${runner.sent - sentBefore} requests`);
+      await expectNoNewProblems(before, 'client routes with a client token');
     },
     LONG,
   );

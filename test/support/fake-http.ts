@@ -1,6 +1,6 @@
 // What the fake provider APIs (fake-zoom.ts, fake-google.ts) share: a server on 127.0.0.1 that records
 // every request and answers through a route table, or — when told to — with a fault: an HTTP error,
-// garbage, an answer that never comes, or an answer that comes late.
+// garbage, megabytes without a length, an answer that never comes, or an answer that comes late.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -22,7 +22,12 @@ export interface Answer {
 
 /** What a request may meet instead of its normal answer. */
 export type Fault =
-  { status: number; body?: unknown } | { garbage: string } | { hang: true } | { delayMs: number };
+  | { status: number; body?: unknown }
+  | { garbage: string }
+  /** This many bytes of filler, streamed without a Content-Length. */
+  | { stream: number }
+  | { hang: true }
+  | { delayMs: number };
 
 export type Handler = (request: RecordedRequest, params: string[]) => Answer;
 
@@ -99,6 +104,19 @@ export abstract class FakeApi {
             ? this.faults.splice(faultIndex, 1)[0]!.fault
             : (this.standing.get(route?.[0] ?? '') ?? this.standing.get('*'));
         if (fault && 'hang' in fault) return;
+        if (fault && 'stream' in fault) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          const chunk = Buffer.alloc(64 * 1024, ' ');
+          let left = fault.stream;
+          const more = () => {
+            while (left > 0 && !res.destroyed) {
+              left -= chunk.length;
+              if (!res.write(chunk)) return void res.once('drain', more);
+            }
+            res.end('{}');
+          };
+          return more();
+        }
         const answer = (): Answer => {
           if (fault && 'status' in fault) return { status: fault.status, body: fault.body ?? {} };
           if (fault && 'garbage' in fault) return { status: 200, raw: fault.garbage };

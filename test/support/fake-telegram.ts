@@ -1,7 +1,8 @@
 // A fake Telegram Bot API on 127.0.0.1: records every request in arrival order and answers like
 // Telegram, or — when told to, for all requests or for one chat's — with a 429 (retry_after), a 500, a
-// 403/400 that Telegram gives for a blocked bot or an unknown chat, or a dropped connection; optionally
-// after a delay, so that requests overlap.
+// 403/400 that Telegram gives for a blocked bot or an unknown chat, a dropped connection, or garbage: a
+// body that is not Telegram's (HTML, broken JSON, another shape), a body of megabytes sent without a
+// length, or no answer at all; optionally after a delay, so that requests overlap.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -19,7 +20,13 @@ export type Fault =
   | { status: 429; retryAfter: number }
   | { status: 500 }
   | { status: 400 | 403; description?: string }
-  | { status: 'disconnect' };
+  | { status: 'disconnect' }
+  /** This text as the body (status 200 unless given). */
+  | { status: 'garbage'; body: string; code?: number }
+  /** {"ok":true,"result":"xxx…"} of this many bytes, streamed without a Content-Length. */
+  | { status: 'stream'; bytes: number }
+  /** Headers and then nothing, until the client gives up. */
+  | { status: 'hang' };
 
 const DESCRIPTIONS = {
   400: 'Bad Request: chat not found',
@@ -105,6 +112,32 @@ export class FakeTelegram {
           if (fault?.status === 'disconnect') {
             call.status = 0;
             res.socket?.destroy();
+            return;
+          }
+          if (fault?.status === 'garbage') {
+            call.status = fault.code ?? 200;
+            res.writeHead(call.status, { 'content-type': 'application/json' });
+            return res.end(fault.body);
+          }
+          if (fault?.status === 'stream') {
+            call.status = 200;
+            res.writeHead(200, { 'content-type': 'application/json' });
+            const chunk = Buffer.alloc(64 * 1024, 'x');
+            let left = fault.bytes;
+            const more = () => {
+              while (left > 0 && !res.destroyed) {
+                left -= chunk.length;
+                if (!res.write(chunk)) return void res.once('drain', more);
+              }
+              res.end('"}');
+            };
+            // Telegram's envelope around megabytes: whole, it would read as a success.
+            res.write('{"ok":true,"result":"');
+            return more();
+          }
+          if (fault?.status === 'hang') {
+            call.status = 0;
+            res.writeHead(200, { 'content-type': 'application/json' });
             return;
           }
           if (fault) call.status = fault.status;

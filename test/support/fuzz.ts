@@ -442,6 +442,8 @@ export interface Req {
   url: string;
   contentType?: string;
   payload?: string | Buffer;
+  /** Headers sent instead of the service key: a client token, the Telegram webhook's secret. */
+  credentials?: Record<string, string>;
 }
 
 const wellFormed = (s: string) => s.toWellFormed();
@@ -895,7 +897,12 @@ export function describeReq(req: Req): string {
         : printable(req.payload);
   const shortPayload =
     payload.length > 1500 ? `${payload.slice(0, 1500)}…(${payload.length} chars)` : payload;
-  return `${req.method} ${printableUrl(req.url)}\n    content-type: ${req.contentType ?? '(none)'}\n    body: ${shortPayload}`;
+  const credentials = req.credentials
+    ? Object.entries(req.credentials)
+        .map(([name, value]) => `${name}: ${value.slice(0, 24)}…`)
+        .join(', ')
+    : 'the service key';
+  return `${req.method} ${printableUrl(req.url)}\n    credentials: ${credentials}\n    content-type: ${req.contentType ?? '(none)'}\n    body: ${shortPayload}`;
 }
 
 const reqSize = (req: Req) => req.url.length + (req.payload?.length ?? 0);
@@ -997,6 +1004,8 @@ export class Runner {
   replays = 0;
   readonly statuses = new Map<number, number>();
   readonly perRoute = new Map<string, number>();
+  /** Requests per route sent with credentials other than the service key. */
+  readonly perRouteWithCredentials = new Map<string, number>();
   readonly problems = new Map<string, Problem>();
   fingerprints = 0;
   /** Rejected requests in batches checked against the fingerprint / in batches that also had a success. */
@@ -1011,10 +1020,17 @@ export class Runner {
 
   private readonly t: TestApp;
   private readonly tables: string[];
+  private readonly credentialsOf: (req: Req) => Record<string, string> | undefined;
 
-  constructor(t: TestApp, tables: string[]) {
+  /** `credentialsOf` names the headers a request without its own credentials sends instead of the key. */
+  constructor(
+    t: TestApp,
+    tables: string[],
+    credentialsOf: (req: Req) => Record<string, string> | undefined = () => undefined,
+  ) {
     this.t = t;
     this.tables = tables;
+    this.credentialsOf = credentialsOf;
   }
 
   async rebaseline(): Promise<void> {
@@ -1024,12 +1040,17 @@ export class Runner {
   /** Sends one request and judges the answer against R5 (no 5xx; the error shape; a field in every 400). */
   private async exchange(req: Req): Promise<Outcome> {
     const logsFrom = this.t.logs.lines.length;
-    const res = await this.t.admin({
+    const credentials = req.credentials ?? this.credentialsOf(req);
+    const options = {
       method: req.method as 'GET',
       url: req.url,
-      ...(req.contentType !== undefined ? { headers: { 'content-type': req.contentType } } : {}),
+      headers: {
+        ...(credentials ?? {}),
+        ...(req.contentType !== undefined ? { 'content-type': req.contentType } : {}),
+      },
       ...(req.payload !== undefined ? { payload: req.payload } : {}),
-    });
+    };
+    const res = credentials ? await this.t.app.inject(options) : await this.t.admin(options);
     if (res.statusCode >= 500)
       return { status: res.statusCode, kind: '5xx', detail: this.serverErrors(logsFrom) };
     if (res.statusCode >= 400) {
@@ -1079,6 +1100,8 @@ export class Runner {
     this.statuses.set(outcome.status, (this.statuses.get(outcome.status) ?? 0) + 1);
     const route = `${req.method} ${req.route}`;
     this.perRoute.set(route, (this.perRoute.get(route) ?? 0) + 1);
+    if (req.credentials)
+      this.perRouteWithCredentials.set(route, (this.perRouteWithCredentials.get(route) ?? 0) + 1);
     if (outcome.kind) this.record(outcome.kind, req, outcome.status, outcome.detail!);
     // A request that may have been carried out may change the database; GETs never may, so a GET that
     // did would show up in the check below as well.

@@ -3,11 +3,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { applicationsCsv, funnelReport, researchCsv, type Period } from '../../commands/reports.ts';
+import {
+  applicationsCsv,
+  funnelReport,
+  MAX_EXPORT_ROWS,
+  researchCsv,
+  type Period,
+} from '../../commands/reports.ts';
 import { DAY_MS, parseYmd } from '../../domain/time.ts';
 import { TICKET_TYPES } from '../../domain/vocabulary.ts';
 import { badRequest } from '../../errors.ts';
 import { Enum, Text, Ymd } from '../schemas.ts';
+import { MAX_PAGE } from '../../domain/limits.ts';
 
 const security: Record<string, string[]>[] = [{ apiKey: [] }, { bearer: [] }];
 const PeriodQuery = {
@@ -55,19 +62,21 @@ export async function adminReportRoutes(fastify: FastifyInstance): Promise<void>
         tags,
         security,
         summary: 'The web forms’ funnel: steps in first-seen order with counts, shares and drop-off',
+        description: `The first ${MAX_PAGE} steps and the ${MAX_PAGE} form types started most often.`,
         querystring: Type.Object({ form_type: Type.Optional(Text(200)), ...PeriodQuery }),
         response: {
           200: Type.Object({
             success: Type.Literal(true),
             form_type: Type.Union([Type.String(), Type.Null()]),
             started: Type.Integer({ description: 'tracked forms in the period' }),
-            steps: Type.Array(FunnelStep),
+            steps: Type.Array(FunnelStep, { maxItems: MAX_PAGE }),
             form_types: Type.Array(
               Type.Object({
                 form_type: Type.String(),
                 started: Type.Integer(),
-                steps: Type.Array(FunnelStep),
+                steps: Type.Array(FunnelStep, { maxItems: MAX_PAGE }),
               }),
+              { maxItems: MAX_PAGE },
             ),
           }),
         },
@@ -88,6 +97,7 @@ export async function adminReportRoutes(fastify: FastifyInstance): Promise<void>
         tags,
         security,
         summary: 'Research questionnaire responses as CSV (for spreadsheets)',
+        description: `At most ${MAX_EXPORT_ROWS} rows: a period holding more is refused (400 naming from).`,
         querystring: Type.Object(PeriodQuery),
         response: { 200: CsvText },
       },
@@ -106,6 +116,7 @@ export async function adminReportRoutes(fastify: FastifyInstance): Promise<void>
         tags,
         security,
         summary: 'Applications (tickets) as CSV (for spreadsheets)',
+        description: `At most ${MAX_EXPORT_ROWS} rows: a period holding more is refused (400 naming from).`,
         querystring: Type.Object({ ...PeriodQuery, type: Type.Optional(Enum(TICKET_TYPES)) }),
         response: { 200: CsvText },
       },

@@ -12,6 +12,7 @@ import { badRequest, tooLarge } from '../../errors.ts';
 import { BODY_LIMIT, idempotencyKey, unstorableField } from '../conventions.ts';
 import { Age, Loose, Nullable, Offset, rateLimited, Text } from '../schemas.ts';
 import { FORM_ID_PATTERN } from '../../domain/web-form.ts';
+import { MAX_PAGE } from '../../domain/limits.ts';
 
 /** Our 7-digit ticket id, or the id a web form generated for it (its form_ticket_id). */
 const TicketOrFormId = Type.String({
@@ -77,8 +78,10 @@ const ApplicationResponse = Type.Object({
           time: Type.String(),
           start_iso: Type.String(),
         }),
+        { maxItems: 50, description: 'the chosen times free with them (at most 50), or their next 5' },
       ),
     }),
+    { maxItems: MAX_PAGE, description: `the best ${MAX_PAGE} at most` },
   ),
 });
 

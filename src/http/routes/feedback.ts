@@ -9,6 +9,7 @@ import { sessionsRepository } from '../../repositories/sessions.repository.ts';
 import { mayAccessClient } from '../../domain/access.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { Ok, Text, TicketId } from '../schemas.ts';
+import { MAX_PAGE } from '../../domain/limits.ts';
 
 export async function feedbackRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -65,6 +66,7 @@ export async function feedbackRoutes(fastify: FastifyInstance): Promise<void> {
                 rating: Type.Union([Type.Integer(), Type.Null()]),
                 feedback: Type.Union([Type.String(), Type.Null()]),
               }),
+              { maxItems: MAX_PAGE, description: `the newest ${MAX_PAGE}` },
             ),
           }),
         },
@@ -78,7 +80,7 @@ export async function feedbackRoutes(fastify: FastifyInstance): Promise<void> {
         if (!mayAccessClient(request.actor, client.id)) throw forbidden();
       }
       if (!client) return { sessions: [] };
-      const rows = await sessionsRepository.historyOfClient(deps.db, client.id);
+      const rows = await sessionsRepository.historyOfClient(deps.db, client.id, MAX_PAGE);
       return {
         sessions: rows.map((r) => ({
           ticket_id: r.ticket_id,

@@ -10,6 +10,7 @@ import { badRequest } from '../../errors.ts';
 import { TicketRecord, ticketRecord } from '../presenters.ts';
 import { Enum, Iso, Loose, Nullable, Offset, rateLimited, Text } from '../schemas.ts';
 import { TelegramId } from './profile.ts';
+import { MAX_PAGE, MAX_SLOTS } from '../../domain/limits.ts';
 
 const LeadNumber = Type.String({ pattern: '^[A-Za-z]{2}\\d{4}$', description: 'lead number, e.g. br0722' });
 const splitBy = (separator: RegExp) => (value: string) =>
@@ -30,7 +31,9 @@ export async function reassignmentRoutes(fastify: FastifyInstance): Promise<void
         tags: ['schedule'],
         summary: "A psychologist's four weekly schedule messages (free and booked times)",
         querystring: Type.Object({ psychologist: Text(200) }),
-        response: { 200: Type.Array(Type.Object({ res: Type.Array(Type.String()) })) },
+        response: {
+          200: Type.Array(Type.Object({ res: Type.Array(Type.String(), { maxItems: 4 }) }), { maxItems: 1 }),
+        },
       },
     },
     async (request) => [
@@ -127,8 +130,8 @@ export async function reassignmentRoutes(fastify: FastifyInstance): Promise<void
             }),
             ticket: Nullable(TicketRecord),
             chosen_psychologist: Nullable(Type.String()),
-            matched_psychologists: Type.Array(Type.String()),
-            queries: Type.Array(Type.String()),
+            matched_psychologists: Type.Array(Type.String(), { maxItems: MAX_PAGE }),
+            queries: Type.Array(Type.String(), { maxItems: 50 }),
             last_session: Nullable(
               Type.Object({
                 id: Type.String(),
@@ -204,6 +207,7 @@ export async function reassignmentRoutes(fastify: FastifyInstance): Promise<void
                 psychologist: Type.String(),
                 start_iso: Iso,
               }),
+              { maxItems: MAX_SLOTS },
             ),
           }),
         },

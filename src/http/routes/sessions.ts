@@ -24,6 +24,7 @@ import { slotsRepository, type FreeSlotRow } from '../../repositories/slots.repo
 import { normalizeName } from '../../domain/names.ts';
 import { badRequest, notFound } from '../../errors.ts';
 import { Nullable, Offset, Ok, rateLimited, SlotTime, Text, TicketId, Uuid, Ymd, Enum } from '../schemas.ts';
+import { MAX_SLOTS } from '../../domain/limits.ts';
 
 const SlotOut = Type.Object({
   id: Type.String(),
@@ -43,7 +44,10 @@ const SlotOut = Type.Object({
  * sends as it is); the schema says what those bytes are.
  */
 const SlotListing = Type.Unsafe<Buffer>(
-  Type.Object({ success: Type.Literal(true), slots: Type.Array(SlotOut) }),
+  Type.Object({
+    success: Type.Literal(true),
+    slots: Type.Array(SlotOut, { maxItems: MAX_SLOTS, description: `the first ${MAX_SLOTS} by time` }),
+  }),
 );
 
 const EMPTY_LISTING = Buffer.from('{"success":true,"slots":[]}');

@@ -19,7 +19,13 @@ import {
   updateResearchContacts,
 } from '../../commands/research.ts';
 import { submitWebForm, type WebFormInput } from '../../commands/submit-web-form.ts';
-import { webSchedule, type ScheduleAnswer, type ScheduleMode } from '../../commands/web-schedule.ts';
+import {
+  MAX_SCHEDULE_DAYS,
+  MAX_SCHEDULE_SLOTS,
+  webSchedule,
+  type ScheduleAnswer,
+  type ScheduleMode,
+} from '../../commands/web-schedule.ts';
 import {
   FORM_ID,
   FORM_ID_PATTERN,
@@ -30,6 +36,7 @@ import {
 } from '../../domain/web-form.ts';
 import { badRequest } from '../../errors.ts';
 import { Loose, rateLimited, Text, Ymd } from '../schemas.ts';
+import { MAX_PAGE, MAX_SLOTS } from '../../domain/limits.ts';
 
 const FormId = Type.String({
   pattern: FORM_ID_PATTERN,
@@ -85,17 +92,23 @@ const ScheduleSlot = Type.Object({
 });
 const ScheduleAnswer = Type.Array(
   Type.Object({
-    name_order: Type.Array(Type.String()),
+    name_order: Type.Array(Type.String(), { maxItems: MAX_SCHEDULE_SLOTS }),
     items: Type.Array(
       Type.Object({
         date: Type.String(),
         pretty_date: Type.String(),
         day_name: Type.String(),
-        slots: Type.Record(Type.String(), Type.Array(ScheduleSlot)),
+        slots: Type.Record(Type.String(), Type.Array(ScheduleSlot, { maxItems: MAX_SCHEDULE_SLOTS })),
       }),
+      { maxItems: MAX_SCHEDULE_DAYS + 1 },
     ),
   }),
-  { description: 'always one element' },
+  {
+    maxItems: 1,
+    description:
+      `always one element; at most ${MAX_SCHEDULE_DAYS + 1} days and ${MAX_SCHEDULE_SLOTS} slots in all ` +
+      '(past that, the answer ends with the last whole day that fits)',
+  },
 );
 
 const ScheduleBody = Loose({
@@ -119,7 +132,7 @@ const Card = Type.Object({
   experience: Type.Union([Type.String(), Type.Null()]),
   verified: Type.Boolean(),
   main_modal: Type.Union([Type.String(), Type.Null()]),
-  additional_modals: Type.Array(Type.String()),
+  additional_modals: Type.Array(Type.String(), { maxItems: 50 }),
   min_session_price: Type.Number(),
   max_session_price: Type.Number(),
   short_description: Type.Union([Type.String(), Type.Null()]),
@@ -427,7 +440,9 @@ export async function webFormRoutes(fastify: FastifyInstance): Promise<void> {
       schema: {
         tags,
         summary: 'The catalog of active psychologists (a plain array)',
-        response: { 200: Type.Array(Card) },
+        response: {
+          200: Type.Array(Card, { maxItems: MAX_PAGE, description: `the first ${MAX_PAGE} by name` }),
+        },
       },
     },
     async (request, reply) =>
@@ -445,7 +460,12 @@ export async function webFormRoutes(fastify: FastifyInstance): Promise<void> {
           batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
           use_cache: Type.Optional(Type.Boolean()),
         }),
-        response: { 200: Type.Array(EducationItem) },
+        response: {
+          200: Type.Array(EducationItem, {
+            maxItems: MAX_SLOTS,
+            description: `of the first ${MAX_PAGE} psychologists by name, at most ${MAX_SLOTS} entries`,
+          }),
+        },
       },
     },
     async (request, reply) =>

@@ -14,6 +14,8 @@ import {
   presentTicket,
   TicketOut,
 } from './presenters.ts';
+import { MAX_PAGE } from '../../../domain/limits.ts';
+import { MESSAGES_SHOWN } from '../../../commands/get-client-record.ts';
 
 const params = Type.Object({ lead_number: Text(64) });
 
@@ -46,15 +48,16 @@ export async function clientRoutes(fastify: FastifyInstance): Promise<void> {
     {
       schema: {
         summary: 'A client with their tickets, sessions, questionnaires and messages',
+        description: `The newest ${MAX_PAGE} tickets, sessions and questionnaires, and the newest ${MESSAGES_SHOWN} messages.`,
         params,
         response: {
           200: Type.Object({
             success: Type.Literal(true),
             client: ClientOut,
-            tickets: Type.Array(TicketOut),
-            sessions: Type.Array(HistoryItem),
-            questionnaires: Type.Array(Questionnaire),
-            messages: Type.Array(OutboxMessageOut),
+            tickets: Type.Array(TicketOut, { maxItems: MAX_PAGE }),
+            sessions: Type.Array(HistoryItem, { maxItems: MAX_PAGE }),
+            questionnaires: Type.Array(Questionnaire, { maxItems: MAX_PAGE }),
+            messages: Type.Array(OutboxMessageOut, { maxItems: MESSAGES_SHOWN }),
           }),
         },
       },

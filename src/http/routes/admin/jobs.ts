@@ -42,7 +42,7 @@ export async function jobRoutes(fastify: FastifyInstance): Promise<void> {
     {
       schema: {
         summary: 'Each job: schedule, last run and result, next run',
-        response: { 200: Type.Object({ jobs: Type.Array(JobView) }) },
+        response: { 200: Type.Object({ jobs: Type.Array(JobView, { maxItems: JOB_NAMES.length }) }) },
       },
     },
     async (request) => {

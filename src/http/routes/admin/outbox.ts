@@ -6,6 +6,7 @@ import { OUTBOX_STATUSES } from '../../../domain/vocabulary.ts';
 import { outboxRepository } from '../../../repositories/outbox.repository.ts';
 import { Enum, Text } from '../../schemas.ts';
 import { OutboxMessageOut, presentOutboxMessage } from './presenters.ts';
+import { MAX_PAGE } from '../../../domain/limits.ts';
 
 export async function outboxRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -20,10 +21,13 @@ export async function outboxRoutes(fastify: FastifyInstance): Promise<void> {
           chat_id: Type.Optional(Text(64)),
           status: Type.Optional(Enum(OUTBOX_STATUSES)),
           since: Type.Optional(Type.String({ format: 'date-time' })),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
         }),
         response: {
-          200: Type.Object({ success: Type.Literal(true), messages: Type.Array(OutboxMessageOut) }),
+          200: Type.Object({
+            success: Type.Literal(true),
+            messages: Type.Array(OutboxMessageOut, { maxItems: MAX_PAGE }),
+          }),
         },
       },
     },

@@ -5,6 +5,7 @@ import type { Client, Psychologist, Session, Ticket } from '../../../db/types.ts
 import { formatDate, formatTime } from '../../../domain/time.ts';
 import { TicketRecord, ticketRecord } from '../../presenters.ts';
 import { Iso, Nullable } from '../../schemas.ts';
+import { MAX_PAGE } from '../../../domain/limits.ts';
 
 const AnyJson = Type.Unknown();
 const iso = (value: Date) => value.toISOString();
@@ -18,8 +19,9 @@ export const PsychologistOut = Type.Object({
   telegram_username: Nullable(Type.String()),
   min_price: Type.Integer(),
   max_price: Type.Integer(),
-  queries: Type.Array(Type.String()),
-  works_with: Type.Array(Type.String()),
+  // The input's caps (psychologists.ts, psychologist-profile.ts).
+  queries: Type.Array(Type.String(), { maxItems: 100 }),
+  works_with: Type.Array(Type.String(), { maxItems: 100 }),
   description: Nullable(Type.String()),
   experience_years: Nullable(Type.Integer()),
   link_photo: Nullable(Type.String()),
@@ -35,7 +37,7 @@ export const PsychologistOut = Type.Object({
   experience: Nullable(Type.String()),
   verified: Type.Boolean(),
   main_modal: Nullable(Type.String()),
-  additional_modals: Type.Array(Type.String()),
+  additional_modals: Type.Array(Type.String(), { maxItems: 50 }),
   vk: Nullable(Type.String()),
   site: Nullable(Type.String()),
   telegram: Nullable(Type.String()),
@@ -50,6 +52,7 @@ export const PsychologistOut = Type.Object({
       title: Type.String(),
       doc_type: Type.String(),
     }),
+    { maxItems: 100 },
   ),
   created_at: Iso,
   updated_at: Iso,
@@ -117,7 +120,7 @@ export const ClientOut = Type.Object({
   contact_type: Nullable(Type.String()),
   contact_value: Nullable(Type.String()),
   utm: AnyJson,
-  lead_codes: Type.Array(Type.String()),
+  lead_codes: Type.Array(Type.String(), { maxItems: MAX_PAGE }),
   erased_at: Nullable(Iso),
   created_at: Iso,
   updated_at: Iso,

@@ -5,7 +5,9 @@ import { Type } from 'typebox';
 import { createPsychologist } from '../../../commands/create-psychologist.ts';
 import { updatePsychologist } from '../../../commands/update-psychologist.ts';
 import { psychologistsRepository } from '../../../repositories/psychologists.repository.ts';
-import { Enum, Text, Uuid } from '../../schemas.ts';
+import { MAX_PAGE } from '../../../domain/limits.ts';
+import { Enum, Nullable, Text, Uuid } from '../../schemas.ts';
+import { decodeNameCursor, encodeNameCursor } from './query.ts';
 import { PsychologistOut, presentPsychologist } from './presenters.ts';
 import { profileFields } from '../../psychologist-profile.ts';
 
@@ -55,16 +57,36 @@ export async function psychologistRoutes(fastify: FastifyInstance): Promise<void
     '/admin/psychologists',
     {
       schema: {
-        summary: 'Psychologists by name (only the active ones with active=true)',
-        querystring: Type.Object({ active: Type.Optional(Type.Boolean()) }),
+        summary: 'Psychologists by name (only the active ones with active=true), a page at a time',
+        description: `At most limit (default and cap ${MAX_PAGE}) a page; next_cursor fetches the next one until it is null.`,
+        querystring: Type.Object({
+          active: Type.Optional(Type.Boolean()),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
+          cursor: Type.Optional(Type.String({ maxLength: 400 })),
+        }),
         response: {
-          200: Type.Object({ success: Type.Literal(true), psychologists: Type.Array(PsychologistOut) }),
+          200: Type.Object({
+            success: Type.Literal(true),
+            psychologists: Type.Array(PsychologistOut, { maxItems: MAX_PAGE }),
+            next_cursor: Nullable(Type.String()),
+          }),
         },
       },
     },
     async (request) => {
-      const rows = await psychologistsRepository.list(deps.db, request.query.active === true);
-      return { success: true as const, psychologists: rows.map(presentPsychologist) };
+      const q = request.query;
+      const limit = q.limit ?? MAX_PAGE;
+      const rows = await psychologistsRepository.list(deps.db, {
+        onlyActive: q.active === true,
+        ...(q.cursor !== undefined ? { after: decodeNameCursor(q.cursor) } : {}),
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      return {
+        success: true as const,
+        psychologists: page.map(presentPsychologist),
+        next_cursor: rows.length > limit ? encodeNameCursor(page.at(-1)!.name) : null,
+      };
     },
   );
 

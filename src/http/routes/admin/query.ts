@@ -1,4 +1,4 @@
-// Query-string helpers of the operator lists: day bounds and the ticket list's cursor.
+// Query-string helpers of the operator lists: day bounds and the lists' cursors.
 import { badRequest } from '../../../errors.ts';
 import { DAY_MS, parseYmd } from '../../../domain/time.ts';
 
@@ -21,4 +21,16 @@ export function decodeCursor(cursor: string): { createdAt: Date; ticketId: strin
   if (!ticketId || Number.isNaN(createdAt.getTime()))
     throw badRequest('cursor', 'is not a cursor this API returned');
   return { createdAt, ticketId };
+}
+
+/** The position after a listed psychologist (names are unique): opaque to callers. */
+export function encodeNameCursor(name: string): string {
+  return Buffer.from(`n|${name}`).toString('base64url');
+}
+
+export function decodeNameCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith('n|') || text.length < 3)
+    throw badRequest('cursor', 'is not a cursor this API returned');
+  return text.slice(2);
 }

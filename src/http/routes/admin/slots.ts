@@ -11,6 +11,7 @@ import { slotsRepository } from '../../../repositories/slots.repository.ts';
 import { Enum, Nullable, Text, Uuid, Ymd } from '../../schemas.ts';
 import { dayBound } from './query.ts';
 import { SlotTimes, slotTimes } from './presenters.ts';
+import { MAX_SLOTS } from '../../../domain/limits.ts';
 
 const SlotOut = Type.Object({
   id: Type.String(),
@@ -45,7 +46,7 @@ export async function slotRoutes(fastify: FastifyInstance): Promise<void> {
         response: {
           200: Type.Object({
             success: Type.Literal(true),
-            created: Type.Array(Type.Object({ id: Type.String(), ...SlotTimes })),
+            created: Type.Array(Type.Object({ id: Type.String(), ...SlotTimes }), { maxItems: MAX_SLOTS }),
             skipped: Type.Integer(),
           }),
         },
@@ -94,10 +95,13 @@ export async function slotRoutes(fastify: FastifyInstance): Promise<void> {
           from: Type.Optional(Ymd),
           to: Type.Optional(Ymd),
           state: Type.Optional(Enum(SLOT_STATES)),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SLOTS })),
         }),
         response: {
-          200: Type.Object({ success: Type.Literal(true), slots: Type.Array(SlotOut) }),
+          200: Type.Object({
+            success: Type.Literal(true),
+            slots: Type.Array(SlotOut, { maxItems: MAX_SLOTS }),
+          }),
         },
       },
     },

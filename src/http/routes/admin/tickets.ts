@@ -9,15 +9,19 @@ const FormRecordOut = Type.Object({
     Type.Object({
       form_type: Type.String(),
       current_step: Type.String(),
-      offered_psychologists: Nullable(Type.Array(Type.String())),
+      offered_psychologists: Nullable(Type.Array(Type.String(), { maxItems: MAX_PAGE })),
       started_at: Iso,
-      steps: Type.Array(Type.Object({ step: Type.String(), at: Iso })),
+      steps: Type.Array(Type.Object({ step: Type.String(), at: Iso }), { maxItems: MAX_PAGE }),
     }),
+    { maxItems: MAX_PAGE },
   ),
-  step_answers: Type.Array(Type.Object({ field: Type.String(), value: Type.Unknown(), updated_at: Iso })),
+  step_answers: Type.Array(Type.Object({ field: Type.String(), value: Type.Unknown(), updated_at: Iso }), {
+    maxItems: MAX_PAGE,
+  }),
   before_slots: Type.Unknown(),
   research_rows: Type.Array(
     Type.Object({ row: Type.Integer(), baserow_id: Type.Integer(), created_at: Iso }),
+    { maxItems: MAX_PAGE },
   ),
 });
 import { moveTicket } from '../../../commands/move-ticket.ts';
@@ -40,6 +44,8 @@ import {
   SessionOut,
   TicketOut,
 } from './presenters.ts';
+import { MAX_PAGE } from '../../../domain/limits.ts';
+import { MESSAGES_SHOWN } from '../../../commands/get-client-record.ts';
 
 const TicketListItem = Type.Object({
   ticket_id: Type.String(),
@@ -69,13 +75,13 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
           type: Type.Optional(Enum(TICKET_TYPES)),
           from: Type.Optional(Ymd),
           to: Type.Optional(Ymd),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
           cursor: Type.Optional(Type.String({ maxLength: 200 })),
         }),
         response: {
           200: Type.Object({
             success: Type.Literal(true),
-            tickets: Type.Array(TicketListItem),
+            tickets: Type.Array(TicketListItem, { maxItems: MAX_PAGE }),
             next_cursor: Nullable(Type.String()),
           }),
         },
@@ -113,17 +119,18 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
     {
       schema: {
         summary: 'One ticket with its client, sessions, form tracking steps and messages',
+        description: `The newest ${MAX_PAGE} sessions, tracking steps and form records, and ${MESSAGES_SHOWN} messages.`,
         params: Type.Object({ ticket_id: TicketId }),
         response: {
           200: Type.Object({
             success: Type.Literal(true),
             ticket: TicketOut,
             client: ClientOut,
-            sessions: Type.Array(SessionOut),
-            tracking: Type.Array(TrackingStep),
+            sessions: Type.Array(SessionOut, { maxItems: MAX_PAGE }),
+            tracking: Type.Array(TrackingStep, { maxItems: MAX_PAGE }),
             /** What the web form recorded: tracking records with their steps, step answers, research rows. */
             form: FormRecordOut,
-            messages: Type.Array(OutboxMessageOut),
+            messages: Type.Array(OutboxMessageOut, { maxItems: MESSAGES_SHOWN }),
           }),
         },
       },
@@ -133,12 +140,13 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
       if (!ticket) throw notFound('ticket');
       const [client, sessions, tracking, messages, form] = await Promise.all([
         clientsRepository.findById(deps.db, ticket.client_id),
-        sessionsRepository.ofTicket(deps.db, ticket.ticket_id),
-        formsRepository.trackingSteps(deps.db, [
-          ticket.ticket_id,
-          ...(ticket.form_ticket_id ? [ticket.form_ticket_id] : []),
-        ]),
-        outboxRepository.list(deps.db, { ticketId: ticket.ticket_id, limit: 200 }),
+        sessionsRepository.ofTicket(deps.db, ticket.ticket_id, MAX_PAGE),
+        formsRepository.trackingSteps(
+          deps.db,
+          [ticket.ticket_id, ...(ticket.form_ticket_id ? [ticket.form_ticket_id] : [])],
+          MAX_PAGE,
+        ),
+        outboxRepository.list(deps.db, { ticketId: ticket.ticket_id, limit: MESSAGES_SHOWN }),
         ticketTracking(deps, request.actor, { ticketRef: ticket.ticket_id }),
       ]);
       // The foreign key keeps every ticket's client.

@@ -35,7 +35,7 @@ export async function videoRoutes(fastify: FastifyInstance): Promise<void> {
             success: Type.Literal(true),
             timeout_ms: Type.Integer({ description: 'how long each provider may take' }),
             zoom_hosts: Type.Integer({ description: 'how many Zoom users take meetings' }),
-            providers: Type.Array(ProviderView),
+            providers: Type.Array(ProviderView, { maxItems: 3 }),
           }),
         },
       },
