@@ -342,6 +342,11 @@ interface ResourceUse {
   restOfMachineCpu?: number;
 }
 
+/** CPU time per answered request, in µs, from a share of one core over the measurement. */
+function perRequestUs(cpuPercent: number, m: { seconds: number; requests: number }): string {
+  return m.requests ? (((cpuPercent / 100) * m.seconds * 1e6) / m.requests).toFixed(0) : '?';
+}
+
 function cpuOf(pids: number[]): Map<number, number> {
   const cpu = new Map<number, number>();
   for (const pid of pids) {
@@ -591,7 +596,8 @@ async function measureLoad(
       `    profile: ${path.relative('.', file)}`,
     );
   }
-  if (deps.statements) deps.profileText.push(formatStatements(await deps.statements.top()));
+  if (deps.statements)
+    deps.profileText.push(formatStatements(await deps.statements.top(), measurement.requests));
   return measurement;
 }
 
@@ -1334,7 +1340,9 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
         `    CPU (% of one core): server ${m.serverCpu.toFixed(0)}, load generator ` +
           `${m.loadGeneratorCpu?.toFixed(0)}` +
           `${m.databaseCpu !== undefined ? `, PostgreSQL ${m.databaseCpu.toFixed(0)}` : ''}` +
-          `, rest of the machine ${m.restOfMachineCpu?.toFixed(0)}`,
+          `, rest of the machine ${m.restOfMachineCpu?.toFixed(0)}; per request: server ` +
+          `${perRequestUs(m.serverCpu, m)} µs` +
+          `${m.databaseCpu !== undefined ? `, PostgreSQL ${perRequestUs(m.databaseCpu, m)} µs` : ''}`,
       );
     if (deps.profileText.length) console.log(deps.profileText.join('\n'));
   }
