@@ -337,14 +337,17 @@ interface ResourceUse {
   /** CPU of the server process, load generator (this process) and everything else, in % of one core. */
   serverCpu?: number;
   loadGeneratorCpu?: number;
-  /** The throwaway PostgreSQL server's processes. */
+  /** The PostgreSQL server's processes (when they can be seen). */
   databaseCpu?: number;
+  /** The wall time the CPU shares above are taken over, in seconds. */
+  sampledSeconds?: number;
   restOfMachineCpu?: number;
 }
 
 /** CPU time per answered request, in µs, from a share of one core over the measurement. */
-function perRequestUs(cpuPercent: number, m: { seconds: number; requests: number }): string {
-  return m.requests ? (((cpuPercent / 100) * m.seconds * 1e6) / m.requests).toFixed(0) : '?';
+function perRequestUs(cpuPercent: number, m: { sampledSeconds?: number; requests: number }): string {
+  if (!m.requests || m.sampledSeconds === undefined) return '?';
+  return (((cpuPercent / 100) * m.sampledSeconds * 1e6) / m.requests).toFixed(0);
 }
 
 function cpuOf(pids: number[]): Map<number, number> {
@@ -388,6 +391,7 @@ function sampleResources(server: ServerProcess, databasePids?: () => number[]): 
       if (serverCpu !== undefined && serverNow !== undefined && machine && machineNow) {
         const cores = os.cpus().length;
         const busyShare = (machineNow.busy - machine.busy) / Math.max(1, machineNow.total - machine.total);
+        use.sampledSeconds = wall;
         use.serverCpu = (100 * (serverNow - serverCpu)) / wall;
         use.loadGeneratorCpu = (100 * (own.user + own.system)) / 1e6 / wall;
         let rest = busyShare * cores * 100 - use.serverCpu - use.loadGeneratorCpu;
@@ -507,10 +511,17 @@ interface Measurement extends ResourceUse {
   seconds: number;
 }
 
-function cannon(options: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+/** Runs autocannon; `lastAnswer` is when the last response arrived (performance.now()). autocannon itself
+ * reports only at its next 1-second sample tick, which would round a fixed amount's duration up. */
+async function cannon(options: autocannon.Options): Promise<autocannon.Result & { lastAnswer: number }> {
+  let lastAnswer = performance.now();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const tracker = autocannon(options, (error, done) => (error ? reject(error) : resolve(done)));
+    tracker.on('response', () => {
+      lastAnswer = performance.now();
+    });
   });
+  return { ...result, lastAnswer };
 }
 
 function toMeasurement(result: autocannon.Result, seconds: number, resources: ResourceUse) {
@@ -586,7 +597,8 @@ async function measureLoad(
   const resources = sampleResources(deps.server, deps.databasePids);
   const started = performance.now();
   const result = await cannon({ ...common, requests: load.requests, ...shape });
-  const seconds = (performance.now() - started) / 1000;
+  // A fixed amount lasts until its last answer; a fixed duration is the whole run.
+  const seconds = (('amount' in shape ? result.lastAnswer : performance.now()) - started) / 1000;
   const measurement = toMeasurement(result, seconds, resources.stop());
   if (deps.profileFile) {
     const file = await deps.server.call<string>('profileStop', deps.profileFile);
