@@ -12,7 +12,7 @@ import type { EventLog } from '../effects/events.ts';
 import { AppError, badRequest, conflict, notFound } from '../errors.ts';
 import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
-import { slotsRepository } from '../repositories/slots.repository.ts';
+import { slotsRepository, type Bookability } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { runBookingProcess } from './session-processes.ts';
 import { inTransaction, isUniqueViolation } from './transaction.ts';
@@ -35,16 +35,36 @@ export interface BookSlotInput {
 
 export const slotTaken = () => conflict('slot_taken', 'это время уже заняли — выберите, пожалуйста, другое');
 
+/** Who books: a client by id, or as a request names them (lead number or UUID), unknown → 404 `message`. */
+export type BookingClient = { clientId: string } | { clientLeadOrId: string; unknownClient: string };
+
 /**
  * Books a slot for the actor: the service for anyone, a client token for its own client (and, when the
  * token is limited to one ticket, for that ticket). A slot that is visibly not bookable is refused
- * before any transaction opens (most callers of a popular slot lose, and they then cost one query); the
- * claim in the transaction stays the one that decides.
+ * before any transaction opens (most callers of a popular slot lose, and they then cost one query: the
+ * client named by lead number is looked up in the same one); the claim in the transaction stays the one
+ * that decides.
  */
 export async function bookSlotFor(
   deps: Deps,
   actor: Actor,
+  request: Omit<BookSlotInput, 'clientId'> & BookingClient,
+): Promise<{ session: Session; ticket: Ticket }> {
+  if ('clientId' in request) {
+    return bookChecked(deps, actor, request, () => slotsRepository.bookability(deps.db, request.slotId));
+  }
+  const { clientLeadOrId, unknownClient, ...input } = request;
+  const found = await slotsRepository.bookabilityWithClient(deps.db, input.slotId, clientLeadOrId);
+  if (!found.clientId) throw notFound('client', unknownClient);
+  return bookChecked(deps, actor, { ...input, clientId: found.clientId }, async () => found.slot);
+}
+
+/** Access, then the visible refusals (`slot` reads the slot if not read yet), then the booking. */
+async function bookChecked(
+  deps: Deps,
+  actor: Actor,
   input: BookSlotInput,
+  slot: () => Promise<Bookability | undefined>,
 ): Promise<{ session: Session; ticket: Ticket }> {
   const ticketId = input.ticketId ?? (actor.kind === 'client' ? actor.ticketId : undefined);
   if (ticketId) requireTicketAccess(actor, { client_id: input.clientId, ticket_id: ticketId });
@@ -58,7 +78,7 @@ export async function bookSlotFor(
   const earliest = booking.ignoreLeadTime
     ? now
     : new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
-  const refusal = await bookingRefusal(deps.db, booking, earliest);
+  const refusal = await bookingRefusal(deps.db, booking, await slot(), earliest);
   if (refusal) throw refusal;
   const booked = await inTransaction(deps, (trx, events) => bookSlot(deps, trx, events, booking));
   // The video link was attached after the commit: the answer shows the session as it is now.
@@ -82,7 +102,15 @@ export async function bookSlot(
     earliest,
     ...(input.psychologistId ? { psychologistId: input.psychologistId } : {}),
   });
-  if (!slot) throw (await bookingRefusal(trx, input, earliest)) ?? slotTaken();
+  if (!slot) {
+    const refusal = await bookingRefusal(
+      trx,
+      input,
+      await slotsRepository.bookability(trx, input.slotId),
+      earliest,
+    );
+    throw refusal ?? slotTaken();
+  }
 
   const ticket = await resolveTicket(deps, trx, input, now);
   if (ticket.status === 'closed' || ticket.status === 'cancelled') {
@@ -130,8 +158,12 @@ export async function bookSlot(
 }
 
 /** Why a slot cannot be booked (unknown, another psychologist's, taken, too soon), or null when it can. */
-async function bookingRefusal(trx: Executor, input: BookSlotInput, earliest: Date): Promise<AppError | null> {
-  const slot = await slotsRepository.bookability(trx, input.slotId);
+async function bookingRefusal(
+  trx: Executor,
+  input: BookSlotInput,
+  slot: Bookability | undefined,
+  earliest: Date,
+): Promise<AppError | null> {
   if (!slot) return notFound('slot');
   if (input.psychologistId && slot.psychologist_id !== input.psychologistId) {
     if (!(await psychologistsRepository.findById(trx, input.psychologistId)))

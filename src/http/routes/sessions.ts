@@ -18,7 +18,6 @@ import {
   parseYmd,
 } from '../../domain/time.ts';
 import { GENDER_VALUES, wantedSex } from '../../domain/matching.ts';
-import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { psychologistsRepository } from '../../repositories/psychologists.repository.ts';
 import { slotsRepository, type FreeSlotRow } from '../../repositories/slots.repository.ts';
 import { normalizeName } from '../../domain/names.ts';
@@ -196,12 +195,11 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const body = request.body;
-      const client = await clientsRepository.findByLeadOrId(deps.db, body.client_id);
-      if (!client) throw notFound('client', 'клиент не найден');
       // Only the service records payment_info; a client's booking leaves it to the operators.
       const { session, ticket } = await bookSlotFor(deps, request.actor, {
         slotId: body.slot_id,
-        clientId: client.id,
+        clientLeadOrId: body.client_id,
+        unknownClient: 'клиент не найден',
         psychologistId: body.psychologist_id,
         ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
         kind: 'diagnostic',
