@@ -509,6 +509,13 @@ interface Measurement extends ResourceUse {
   non2xx: number;
   statusCodes: Record<string, number>;
   seconds: number;
+  /** The warm-up, when it had a load of its own. */
+  warmup?: WarmupUse;
+}
+
+interface WarmupUse extends ResourceUse {
+  requests: number;
+  reqPerSec: number;
 }
 
 /** Runs autocannon; `lastAnswer` is when the last response arrived (performance.now()). autocannon itself
@@ -583,14 +590,21 @@ async function measureLoad(
     ...(load.method ? { method: load.method } : {}),
     ...(load.headers ? { headers: load.headers } : {}),
   };
+  let warmupUse: WarmupUse | undefined;
   if (warmup) {
-    await cannon({
+    // A warm-up with a load of its own (S4: attempts on booked slots, all 409) is a figure of its own.
+    const own = warmup !== load ? sampleResources(deps.server, deps.databasePids) : undefined;
+    const result = await cannon({
       ...common,
       ...(warmup.method ? { method: warmup.method } : {}),
       ...(warmup.headers ? { headers: warmup.headers } : {}),
       requests: warmup.requests,
       duration: deps.options.warmup,
     });
+    if (own) {
+      const use = own.stop();
+      warmupUse = { ...use, requests: result.requests.total, reqPerSec: result.requests.average };
+    }
   }
   if (deps.profileFile) await deps.server.call('profileStart');
   await deps.statements?.reset();
@@ -600,6 +614,7 @@ async function measureLoad(
   // A fixed amount lasts until its last answer; a fixed duration is the whole run.
   const seconds = (('amount' in shape ? result.lastAnswer : performance.now()) - started) / 1000;
   const measurement = toMeasurement(result, seconds, resources.stop());
+  if (warmupUse) measurement.warmup = warmupUse;
   if (deps.profileFile) {
     const file = await deps.server.call<string>('profileStop', deps.profileFile);
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -1355,6 +1370,13 @@ async function runDatabase(db: DatabaseKind, options: Options, rows: Row[], note
           `, rest of the machine ${m.restOfMachineCpu?.toFixed(0)}; per request: server ` +
           `${perRequestUs(m.serverCpu, m)} µs` +
           `${m.databaseCpu !== undefined ? `, PostgreSQL ${perRequestUs(m.databaseCpu, m)} µs` : ''}`,
+      );
+    const w = m.warmup;
+    if (w?.serverCpu !== undefined)
+      console.log(
+        `    warm-up (a load of its own): ${w.reqPerSec.toFixed(0)} req/s; per request: server ` +
+          `${perRequestUs(w.serverCpu, w)} µs` +
+          `${w.databaseCpu !== undefined ? `, PostgreSQL ${perRequestUs(w.databaseCpu, w)} µs` : ''}`,
       );
     if (deps.profileText.length) console.log(deps.profileText.join('\n'));
   }
