@@ -14,7 +14,7 @@ import { psychologistsRepository } from '../repositories/psychologists.repositor
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { slotsRepository, type Bookability } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
-import { runBookingProcess } from './session-processes.ts';
+import { runBookingProcess, type SessionParties } from './session-processes.ts';
 import { inTransaction, isUniqueViolation } from './transaction.ts';
 
 export interface BookSlotInput {
@@ -33,6 +33,13 @@ export interface BookSlotInput {
   ignoreLeadTime?: boolean;
 }
 
+/** A booking as committed: the session, its ticket, and who takes part (as the messages named them). */
+export interface Booking {
+  session: Session;
+  ticket: Ticket;
+  parties: SessionParties;
+}
+
 export const slotTaken = () => conflict('slot_taken', 'это время уже заняли — выберите, пожалуйста, другое');
 
 /** Who books: a client by id, or as a request names them (lead number or UUID), unknown → 404 `message`. */
@@ -49,7 +56,7 @@ export async function bookSlotFor(
   deps: Deps,
   actor: Actor,
   request: Omit<BookSlotInput, 'clientId'> & BookingClient,
-): Promise<{ session: Session; ticket: Ticket }> {
+): Promise<Booking> {
   if ('clientId' in request) {
     return bookChecked(deps, actor, request, () => slotsRepository.bookability(deps.db, request.slotId));
   }
@@ -65,7 +72,7 @@ async function bookChecked(
   actor: Actor,
   input: BookSlotInput,
   slot: () => Promise<Bookability | undefined>,
-): Promise<{ session: Session; ticket: Ticket }> {
+): Promise<Booking> {
   const ticketId = input.ticketId ?? (actor.kind === 'client' ? actor.ticketId : undefined);
   if (ticketId) requireTicketAccess(actor, { client_id: input.clientId, ticket_id: ticketId });
   else requireClientAccess(actor, input.clientId);
@@ -83,7 +90,7 @@ async function bookChecked(
   const booked = await inTransaction(deps, (trx, events) => bookSlot(deps, trx, events, booking));
   // The video link was attached after the commit: the answer shows the session as it is now.
   const session = (await sessionsRepository.findById(deps.db, booked.session.id)) ?? booked.session;
-  return { session, ticket: booked.ticket };
+  return { ...booked, session, parties: { ...booked.parties, session } };
 }
 
 /** Books a slot inside the caller's transaction (access already checked by the caller). */
@@ -92,7 +99,7 @@ export async function bookSlot(
   trx: Executor,
   events: EventLog,
   input: BookSlotInput,
-): Promise<{ session: Session; ticket: Ticket }> {
+): Promise<Booking> {
   const now = deps.clock.now();
   const earliest = input.ignoreLeadTime ? now : new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
   // Lock order everywhere: the slot first, then the ticket — so two bookings cannot deadlock. The claim
@@ -119,9 +126,9 @@ export async function bookSlot(
 
   // The due times go in with the session; the video link is made after the commit.
   const timing = { start_at: slot.start_at, duration_minutes: slot.duration_minutes };
-  let session: Session;
+  let row: Awaited<ReturnType<typeof sessionsRepository.insertBooking>>;
   try {
-    session = await sessionsRepository.insert(
+    row = await sessionsRepository.insertBooking(
       trx,
       {
         ticket_id: ticket.ticket_id,
@@ -147,14 +154,42 @@ export async function bookSlot(
     }
     throw error;
   }
-  const booked = await ticketsRepository.update(
-    trx,
-    ticket.ticket_id,
-    { status: 'booked', psychologist_id: slot.psychologist_id },
-    now,
-  );
-  session = await runBookingProcess(deps, trx, events, session);
-  return { session, ticket: booked };
+  const {
+    client_name,
+    client_age,
+    lead_number,
+    client_telegram_id,
+    client_telegram_username,
+    client_phone,
+    client_email,
+    psychologist_name,
+    psychologist_telegram_id,
+    ...session
+  } = row;
+  // The ticket is locked since resolveTicket: as updated, it is that row with the three values set.
+  const booked: Ticket = {
+    ...ticket,
+    status: 'booked',
+    psychologist_id: slot.psychologist_id,
+    updated_at: now,
+  };
+  const parties: SessionParties = {
+    session,
+    client: {
+      id: input.clientId,
+      name: client_name,
+      age: client_age,
+      lead_number,
+      telegram_id: client_telegram_id,
+      telegram_username: client_telegram_username,
+      phone: client_phone,
+      email: client_email,
+    },
+    psychologist: { name: psychologist_name, telegram_id: psychologist_telegram_id },
+    ticket: booked,
+  };
+  await runBookingProcess(deps, trx, events, parties);
+  return { session, ticket: booked, parties };
 }
 
 /** Why a slot cannot be booked (unknown, another psychologist's, taken, too soon), or null when it can. */

@@ -20,7 +20,10 @@ import { refreshClientsProvided } from './refresh-clients-provided.ts';
 /** What the messages about a session need to know of its client, psychologist and ticket. */
 export interface SessionParties {
   session: Session;
-  client: Pick<Client, 'id' | 'name' | 'age' | 'lead_number' | 'telegram_id'>;
+  client: Pick<
+    Client,
+    'id' | 'name' | 'age' | 'lead_number' | 'telegram_id' | 'telegram_username' | 'phone' | 'email'
+  >;
   psychologist: Pick<Psychologist, 'name' | 'telegram_id'>;
   ticket: Pick<
     Ticket,
@@ -39,6 +42,9 @@ export async function loadParties(trx: Executor, session: Session): Promise<Sess
       age: row.client_age,
       lead_number: row.lead_number,
       telegram_id: row.client_telegram_id,
+      telegram_username: row.client_telegram_username,
+      phone: row.client_phone,
+      email: row.client_email,
     },
     psychologist: { name: row.psychologist_name, telegram_id: row.psychologist_telegram_id },
     ticket: {
@@ -84,15 +90,17 @@ export function adminMessage(
 /**
  * After a slot became booked for `session` (or the session moved to another slot): due times of its
  * reminder and feedback request, the operators' line, and — once the session has its video link — the
- * client's and psychologist's messages. `previousStart` marks a reschedule.
+ * client's and psychologist's messages. `previousStart` marks a reschedule. A caller that has read the
+ * session's parties already passes them instead of the session.
  */
 export async function runBookingProcess(
   deps: Deps,
   trx: Executor,
   events: EventLog,
-  session: Session,
+  booked: Session | SessionParties,
   previousStart?: Date,
 ): Promise<Session> {
+  const session = 'session' in booked ? booked.session : booked;
   const remindAt = reminderDueAt(session);
   const feedbackAt = feedbackDueAt(session);
   if (
@@ -115,7 +123,7 @@ export async function runBookingProcess(
     key: `feedback:${session.id}:${start}`,
   });
   events.record({ type: 'slots-changed' });
-  const parties = await loadParties(trx, session);
+  const parties = 'session' in booked ? booked : await loadParties(trx, session);
   const facts = factsOf(parties);
   const lead = parties.client.lead_number;
   const adminText = previousStart

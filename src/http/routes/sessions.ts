@@ -196,7 +196,7 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
     async (request) => {
       const body = request.body;
       // Only the service records payment_info; a client's booking leaves it to the operators.
-      const { session, ticket } = await bookSlotFor(deps, request.actor, {
+      const { session, ticket, parties } = await bookSlotFor(deps, request.actor, {
         slotId: body.slot_id,
         clientLeadOrId: body.client_id,
         unknownClient: 'клиент не найден',
@@ -213,10 +213,9 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
           date: formatDate(session.start_at),
           time: formatTime(session.start_at),
           start_iso: session.start_at.toISOString(),
-          psychologist:
-            (await psychologistsRepository.findById(deps.db, session.psychologist_id))?.name ?? null,
+          psychologist: parties.psychologist.name,
           // What this ticket's submission typed: a ticket token never reads the person's stored name.
-          client_name: (await contactShownTo(deps, request.actor, ticket)).name,
+          client_name: (await contactShownTo(deps, request.actor, ticket, parties.client)).name,
           status: session.status,
           meeting_link: session.meeting_link,
         },
