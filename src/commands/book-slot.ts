@@ -88,8 +88,10 @@ async function bookChecked(
   const refusal = await bookingRefusal(deps.db, booking, await slot(), earliest);
   if (refusal) throw refusal;
   const booked = await inTransaction(deps, (trx, events) => bookSlot(deps, trx, events, booking));
-  // The video link was attached after the commit: the answer shows the session as it is now.
-  const session = (await sessionsRepository.findById(deps.db, booked.session.id)) ?? booked.session;
+  // A video link made after the commit is not in the booked row: the answer shows the session as it is now.
+  const session = booked.session.meeting_link
+    ? booked.session
+    : ((await sessionsRepository.findById(deps.db, booked.session.id)) ?? booked.session);
   return { ...booked, session, parties: { ...booked.parties, session } };
 }
 
@@ -124,8 +126,10 @@ export async function bookSlot(
     throw conflict('ticket_closed', `заявка ${ticket.ticket_id} уже в статусе ${ticket.status}`);
   }
 
-  // The due times go in with the session; the video link is made after the commit.
+  // The due times go in with the session, and a video link that needs no call out (Jitsi); any other
+  // link is made after the commit.
   const timing = { start_at: slot.start_at, duration_minutes: slot.duration_minutes };
+  const meeting = deps.video.local({ startAt: slot.start_at, durationMinutes: slot.duration_minutes });
   let row: Awaited<ReturnType<typeof sessionsRepository.insertBooking>>;
   try {
     row = await sessionsRepository.insertBooking(
@@ -144,6 +148,9 @@ export async function bookSlot(
         confirmed_at: input.confirm ? now : null,
         remind_at: reminderDueAt(timing),
         feedback_due_at: feedbackDueAt(timing),
+        meeting_link: meeting?.link ?? null,
+        meeting_platform: meeting?.platform ?? null,
+        meeting_id: meeting?.meetingId ?? null,
       },
       now,
     );

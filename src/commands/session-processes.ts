@@ -129,9 +129,12 @@ export async function runBookingProcess(
   const adminText = previousStart
     ? messages.sessionRescheduledAdmin(facts, lead, previousStart)
     : messages.sessionBookedAdmin(facts, lead, parties.ticket.ticket_id);
-  await notify(deps, trx, [adminMessage(deps, `${bookingKey(session)}:admin`, adminText, refsOf(parties))]);
-  if (session.meeting_link) await writeBookingMessages(deps, trx, parties, previousStart);
+  const admin = adminMessage(deps, `${bookingKey(session)}:admin`, adminText, refsOf(parties));
+  // A session that has its link already (made without a call out) tells everybody at once.
+  if (session.meeting_link)
+    await notify(deps, trx, [admin, ...bookingMessages(deps, parties, previousStart)]);
   else {
+    await notify(deps, trx, [admin]);
     events.record({
       type: 'session-needs-link',
       sessionId: session.id,
@@ -150,13 +153,18 @@ const refsOf = (parties: SessionParties) => ({
   sessionId: parties.session.id,
 });
 
-/** The client's and psychologist's messages about a booking or a move, with the video link. */
+/** Writes the client's and psychologist's messages about a booking or a move, with the video link. */
 export async function writeBookingMessages(
   deps: Deps,
   trx: Executor,
   parties: SessionParties,
   previousStart?: Date,
 ): Promise<void> {
+  await notify(deps, trx, bookingMessages(deps, parties, previousStart));
+}
+
+/** The client's and psychologist's messages about a booking or a move, with the video link. */
+function bookingMessages(deps: Deps, parties: SessionParties, previousStart?: Date): OutgoingMessage[] {
   const session = parties.session;
   const facts = factsOf(parties);
   const key = bookingKey(session);
@@ -172,7 +180,7 @@ export async function writeBookingMessages(
         age: parties.client.age,
         request: parties.ticket.request_text,
       });
-  await notify(deps, trx, [
+  return [
     {
       dedupeKey: `${key}:client`,
       recipient: 'client',
@@ -188,7 +196,7 @@ export async function writeBookingMessages(
       text: psychologistText,
       ...refsOf(parties),
     },
-  ]);
+  ];
 }
 
 /**
