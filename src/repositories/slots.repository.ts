@@ -76,6 +76,20 @@ export const slotsRepository = {
     return result.rows;
   },
 
+  /** The free slots of every psychologist that start at `at` (matching a chosen time from memory). */
+  async freeAt(
+    db: Executor,
+    at: Date,
+  ): Promise<Pick<FreeSlotRow, 'id' | 'start_ms' | 'duration_minutes' | 'price' | 'psychologist_id'>[]> {
+    const result = await sql<
+      Pick<FreeSlotRow, 'id' | 'start_ms' | 'duration_minutes' | 'price' | 'psychologist_id'>
+    >`
+      select s.id, ${START_MS} as start_ms, s.duration_minutes, s.price, s.psychologist_id
+      from hraniteli_slots s
+      where s.state = 'free' and s.start_at = ${at}`.execute(db);
+    return result.rows;
+  },
+
   async findById(db: Executor, id: string, lock = false): Promise<Slot | undefined> {
     let query = db.selectFrom('hraniteli_slots').selectAll().where('id', '=', id);
     if (lock) query = query.forUpdate();
