@@ -15,7 +15,8 @@ export interface PostgresServer {
   origin: string;
   /** Drops the bench database and stops a throwaway server; safe to call twice. */
   stop(): Promise<void>;
-  /** The processes of a throwaway server (postmaster and its children), to measure their CPU. */
+  /** The server's processes (postmaster and its children), to measure their CPU: a throwaway server's,
+   * or a BENCH_DATABASE_URL server's when it runs on this machine and its data folder is readable. */
   processIds?(): number[];
   /**
    * Another, empty database on the same server (dropped by stop()): start-up from nothing (S8), a data
@@ -87,7 +88,31 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-async function createBenchDatabase(serverUrl: string, name: string, extensions: string[]): Promise<void> {
+/** The data folder of a server on this machine (its postmaster.pid readable), else undefined. */
+async function localDataDirectory(url: string): Promise<string | undefined> {
+  const host = new URL(url).hostname;
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]', ''].includes(host)) return undefined;
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const result = await client.query<{ setting: string }>(
+      `select setting from pg_settings where name = 'data_directory'`,
+    );
+    const dir = result.rows[0]?.setting;
+    return dir && existsSync(path.join(dir, 'postmaster.pid')) ? dir : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function createBenchDatabase(
+  serverUrl: string,
+  name: string,
+  extensions: string[],
+  optional = false,
+): Promise<void> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
@@ -100,9 +125,11 @@ async function createBenchDatabase(serverUrl: string, name: string, extensions: 
   const client = new pg.Client({ connectionString: withDatabase(serverUrl, name) });
   await client.connect();
   try {
-    // A server of BENCH_DATABASE_URL may not preload pg_stat_statements: the run goes on without it.
-    for (const extension of extensions)
-      await client.query(`create extension if not exists ${extension}`).catch(() => {});
+    for (const extension of extensions) {
+      await client.query(`create extension if not exists ${extension}`).catch((error: unknown) => {
+        if (!optional) throw error;
+      });
+    }
   } finally {
     await client.end();
   }
@@ -124,7 +151,7 @@ function extraDatabases(serverUrl: string, prefix: string) {
     async create(statements = false): Promise<string> {
       const name = `${prefix}_${names.length + 1}`;
       names.push(name);
-      await createBenchDatabase(serverUrl, name, statements ? ['pg_stat_statements'] : []);
+      await createBenchDatabase(serverUrl, name, statements ? ['pg_stat_statements'] : [], true);
       return withDatabase(serverUrl, name);
     },
     async dropAll(): Promise<void> {
@@ -156,12 +183,15 @@ export async function openBenchPostgres(options: {
   const given = process.env.BENCH_DATABASE_URL?.trim();
   if (given) {
     if (!(await reachable(given))) return { unavailable: `BENCH_DATABASE_URL is set but not reachable` };
-    await createBenchDatabase(given, name, options.statements ? ['pg_stat_statements'] : []);
+    // pg_stat_statements only when the server preloads it (else creating the extension fails: no breakdown).
+    await createBenchDatabase(given, name, options.statements ? ['pg_stat_statements'] : [], true);
     let stopped = false;
     const extra = extraDatabases(given, name);
+    const dataDir = await localDataDirectory(given);
     return {
       url: withDatabase(given, name),
       origin: 'BENCH_DATABASE_URL',
+      ...(dataDir ? { processIds: () => serverProcessIds(dataDir) } : {}),
       async stop() {
         if (stopped) return;
         stopped = true;

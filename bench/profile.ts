@@ -144,7 +144,8 @@ export class StatementStats {
     await this.withClient((c) => c.query('select pg_stat_statements_reset()'));
   }
 
-  async top(limit = 6): Promise<StatementStat[]> {
+  /** The statements that took the most database time, and how many statements ran in all. */
+  async top(limit = 8): Promise<{ top: StatementStat[]; calls: number }> {
     const rows =
       (await this.withClient(async (c) => {
         const result = await c.query<{ query: string; calls: string; total: string; mean: string }>(
@@ -157,22 +158,28 @@ export class StatementStats {
         return result.rows;
       })) ?? [];
     const all = rows.reduce((sum, r) => sum + Number(r.total), 0);
-    return rows.slice(0, limit).map((r) => ({
-      query: r.query.replace(/\s+/g, ' ').trim(),
-      calls: Number(r.calls),
-      totalMs: Number(r.total),
-      meanMs: Number(r.mean),
-      share: all ? Number(r.total) / all : 0,
-    }));
+    return {
+      top: rows.slice(0, limit).map((r) => ({
+        query: r.query.replace(/\s+/g, ' ').trim(),
+        calls: Number(r.calls),
+        totalMs: Number(r.total),
+        meanMs: Number(r.mean),
+        share: all ? Number(r.total) / all : 0,
+      })),
+      calls: rows.reduce((sum, r) => sum + Number(r.calls), 0),
+    };
   }
 }
 
-export function formatStatements(stats: StatementStat[]): string {
-  const lines = ['    database time by statement (pg_stat_statements):'];
-  for (const s of stats) {
+export function formatStatements(stats: { top: StatementStat[]; calls: number }, requests: number): string {
+  const per = (calls: number) => (requests ? (calls / requests).toFixed(2) : '?');
+  const lines = [
+    `    database time by statement (pg_stat_statements; ${stats.calls} statements, ${per(stats.calls)} per request):`,
+  ];
+  for (const s of stats.top) {
     const text = s.query.length > 150 ? `${s.query.slice(0, 147)}...` : s.query;
     lines.push(
-      `      ${(s.share * 100).toFixed(1).padStart(5)} %  ${s.calls} calls, mean ${s.meanMs.toFixed(3)} ms: ${text}`,
+      `      ${(s.share * 100).toFixed(1).padStart(5)} %  ${per(s.calls)}/request, mean ${s.meanMs.toFixed(3)} ms: ${text}`,
     );
   }
   return lines.join('\n');

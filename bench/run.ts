@@ -338,9 +338,17 @@ interface ResourceUse {
   /** CPU of the server process, load generator (this process) and everything else, in % of one core. */
   serverCpu?: number;
   loadGeneratorCpu?: number;
-  /** The throwaway PostgreSQL server's processes. */
+  /** The PostgreSQL server's processes (when they can be seen). */
   databaseCpu?: number;
+  /** The wall time the CPU shares above are taken over, in seconds. */
+  sampledSeconds?: number;
   restOfMachineCpu?: number;
+}
+
+/** CPU time per answered request, in µs, from a share of one core over the measurement. */
+function perRequestUs(cpuPercent: number, m: { sampledSeconds?: number; requests: number }): string {
+  if (!m.requests || m.sampledSeconds === undefined) return '?';
+  return (((cpuPercent / 100) * m.sampledSeconds * 1e6) / m.requests).toFixed(0);
 }
 
 function cpuOf(pids: number[]): Map<number, number> {
@@ -384,6 +392,7 @@ function sampleResources(server: ServerProcess, databasePids?: () => number[]): 
       if (serverCpu !== undefined && serverNow !== undefined && machine && machineNow) {
         const cores = os.cpus().length;
         const busyShare = (machineNow.busy - machine.busy) / Math.max(1, machineNow.total - machine.total);
+        use.sampledSeconds = wall;
         use.serverCpu = (100 * (serverNow - serverCpu)) / wall;
         use.loadGeneratorCpu = (100 * (own.user + own.system)) / 1e6 / wall;
         let rest = busyShare * cores * 100 - use.serverCpu - use.loadGeneratorCpu;
@@ -501,12 +510,26 @@ interface Measurement extends ResourceUse {
   non2xx: number;
   statusCodes: Record<string, number>;
   seconds: number;
+  /** The warm-up, when it had a load of its own. */
+  warmup?: WarmupUse;
 }
 
-function cannon(options: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+interface WarmupUse extends ResourceUse {
+  requests: number;
+  reqPerSec: number;
+}
+
+/** Runs autocannon; `lastAnswer` is when the last response arrived (performance.now()). autocannon itself
+ * reports only at its next 1-second sample tick, which would round a fixed amount's duration up. */
+async function cannon(options: autocannon.Options): Promise<autocannon.Result & { lastAnswer: number }> {
+  let lastAnswer = performance.now();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const tracker = autocannon(options, (error, done) => (error ? reject(error) : resolve(done)));
+    tracker.on('response', () => {
+      lastAnswer = performance.now();
+    });
   });
+  return { ...result, lastAnswer };
 }
 
 function toMeasurement(result: autocannon.Result, seconds: number, resources: ResourceUse) {
@@ -568,22 +591,31 @@ async function measureLoad(
     ...(load.method ? { method: load.method } : {}),
     ...(load.headers ? { headers: load.headers } : {}),
   };
+  let warmupUse: WarmupUse | undefined;
   if (warmup) {
-    await cannon({
+    // A warm-up with a load of its own (S4: attempts on booked slots, all 409) is a figure of its own.
+    const own = warmup !== load ? sampleResources(deps.server, deps.databasePids) : undefined;
+    const result = await cannon({
       ...common,
       ...(warmup.method ? { method: warmup.method } : {}),
       ...(warmup.headers ? { headers: warmup.headers } : {}),
       requests: warmup.requests,
       duration: deps.options.warmup,
     });
+    if (own) {
+      const use = own.stop();
+      warmupUse = { ...use, requests: result.requests.total, reqPerSec: result.requests.average };
+    }
   }
   if (deps.profileFile) await deps.server.call('profileStart');
   await deps.statements?.reset();
   const resources = sampleResources(deps.server, deps.databasePids);
   const started = performance.now();
   const result = await cannon({ ...common, requests: load.requests, ...shape });
-  const seconds = (performance.now() - started) / 1000;
+  // A fixed amount lasts until its last answer; a fixed duration is the whole run.
+  const seconds = (('amount' in shape ? result.lastAnswer : performance.now()) - started) / 1000;
   const measurement = toMeasurement(result, seconds, resources.stop());
+  if (warmupUse) measurement.warmup = warmupUse;
   if (deps.profileFile) {
     const file = await deps.server.call<string>('profileStop', deps.profileFile);
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -592,7 +624,8 @@ async function measureLoad(
       `    profile: ${path.relative('.', file)}`,
     );
   }
-  if (deps.statements) deps.profileText.push(formatStatements(await deps.statements.top()));
+  if (deps.statements)
+    deps.profileText.push(formatStatements(await deps.statements.top(), measurement.requests));
   return measurement;
 }
 
@@ -1086,7 +1119,7 @@ async function remindersSweep(db: DatabaseKind, setup: DatabaseSetup): Promise<R
       const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
       profileText.push(formatProfile(summarizeProfile(profile)), `    profile: ${path.relative('.', file)}`);
     }
-    if (statements) profileText.push(formatStatements(await statements.top()));
+    if (statements) profileText.push(formatStatements(await statements.top(), S6_SESSIONS));
     const after = await server.call<RemindersOutcome>('remindersOutcome');
     const again = await server.call<{ result: { reminded: number }; seconds: number }>(
       'runJob',
@@ -1544,7 +1577,16 @@ async function runSharedScenarios(
         `    CPU (% of one core): server ${m.serverCpu.toFixed(0)}, load generator ` +
           `${m.loadGeneratorCpu?.toFixed(0)}` +
           `${m.databaseCpu !== undefined ? `, PostgreSQL ${m.databaseCpu.toFixed(0)}` : ''}` +
-          `, rest of the machine ${m.restOfMachineCpu?.toFixed(0)}`,
+          `, rest of the machine ${m.restOfMachineCpu?.toFixed(0)}; per request: server ` +
+          `${perRequestUs(m.serverCpu, m)} µs` +
+          `${m.databaseCpu !== undefined ? `, PostgreSQL ${perRequestUs(m.databaseCpu, m)} µs` : ''}`,
+      );
+    const w = m.warmup;
+    if (w?.serverCpu !== undefined)
+      console.log(
+        `    warm-up (a load of its own): ${w.reqPerSec.toFixed(0)} req/s; per request: server ` +
+          `${perRequestUs(w.serverCpu, w)} µs` +
+          `${w.databaseCpu !== undefined ? `, PostgreSQL ${perRequestUs(w.databaseCpu, w)} µs` : ''}`,
       );
     if (deps.profileText.length) console.log(deps.profileText.join('\n'));
   }

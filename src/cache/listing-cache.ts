@@ -52,6 +52,11 @@ export class ListingCache {
     this.monotonicNow = monotonicNow;
   }
 
+  /** False when the cache is off (SLOTS_CACHE_MS=0): every value() is then a load. */
+  get caching(): boolean {
+    return this.ttlMs > 0;
+  }
+
   /** Forget everything: called after writes that change what listings show. */
   invalidate(): void {
     this.generation++;

@@ -1,6 +1,7 @@
 // Gives a booked or moved session its video link after the booking committed, then writes the client's
-// and psychologist's messages that carry it. Runs as the after-commit effect of every booking and as a
-// sweep over sessions left without a link (a crash or a provider outage between commit and effect).
+// and psychologist's messages that carry it. Runs as the after-commit effect of every booking or move
+// whose link needs a provider's call (a Jitsi link is made by the booking itself) and as a sweep over
+// sessions left without a link (a crash or a provider outage between commit and effect).
 //
 // Exactly one meeting per session and start, though the effect may run twice, the sweep may overlap it
 // and two instances may race:

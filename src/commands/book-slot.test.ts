@@ -58,11 +58,39 @@ async function bookWith(video: (slotId: string) => VideoLinks, time: string, han
 }
 
 describe('bookSlotFor', () => {
+  it('with Jitsi asked first, commits the link and all three messages with the booking and calls nobody', async () => {
+    let calls = 0;
+    const session = await bookWith(
+      () => ({
+        ...original,
+        async create(request) {
+          calls++;
+          return original.create(request);
+        },
+      }),
+      '10.12 09:00',
+      '@cmd_booking_local',
+    );
+    expect(calls).toBe(0);
+    expect(session.meeting_link).toMatch(/^https:\/\/meet\.jit\.si\//);
+    expect(session.meeting_platform).toBe('jitsi');
+    expect(await recipientsOf(session.id)).toEqual(['admin', 'client', 'psychologist']);
+    const client = await t.deps.db
+      .selectFrom('outbox')
+      .select('text')
+      .where('session_id', '=', session.id)
+      .where('recipient', '=', 'client')
+      .executeTakeFirstOrThrow();
+    expect(client.text).toContain(session.meeting_link!);
+  });
+
   it('asks the video provider with no transaction open and no slot locked', async () => {
     let lockedDuringCall: boolean | undefined;
     const session = await bookWith(
       (slotId) => ({
         ...original,
+        // A provider that is called (as Zoom and Google are), not a link made locally.
+        local: () => null,
         async create(request) {
           // If the booking transaction were still open, this lock would fail (PostgreSQL: NOWAIT) or wait
           // forever for the single PGlite session.
@@ -92,7 +120,11 @@ describe('bookSlotFor', () => {
 
   it('leaves a session without a link when every provider fails, and the sweep completes it once', async () => {
     const session = await bookWith(
-      () => ({ ...original, create: async () => Promise.reject(new Error('provider down')) }),
+      () => ({
+        ...original,
+        local: () => null,
+        create: async () => Promise.reject(new Error('provider down')),
+      }),
       '10.12 12:00',
       '@cmd_booking_two',
     );

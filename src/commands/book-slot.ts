@@ -12,9 +12,9 @@ import type { EventLog } from '../effects/events.ts';
 import { AppError, badRequest, conflict, notFound } from '../errors.ts';
 import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
-import { slotsRepository } from '../repositories/slots.repository.ts';
+import { slotsRepository, type Bookability } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
-import { runBookingProcess } from './session-processes.ts';
+import { runBookingProcess, type SessionParties } from './session-processes.ts';
 import { inTransaction, isUniqueViolation } from './transaction.ts';
 
 export interface BookSlotInput {
@@ -33,19 +33,46 @@ export interface BookSlotInput {
   ignoreLeadTime?: boolean;
 }
 
+/** A booking as committed: the session, its ticket, and who takes part (as the messages named them). */
+export interface Booking {
+  session: Session;
+  ticket: Ticket;
+  parties: SessionParties;
+}
+
 export const slotTaken = () => conflict('slot_taken', 'это время уже заняли — выберите, пожалуйста, другое');
+
+/** Who books: a client by id, or as a request names them (lead number or UUID), unknown → 404 `message`. */
+export type BookingClient = { clientId: string } | { clientLeadOrId: string; unknownClient: string };
 
 /**
  * Books a slot for the actor: the service for anyone, a client token for its own client (and, when the
  * token is limited to one ticket, for that ticket). A slot that is visibly not bookable is refused
- * before any transaction opens (most callers of a popular slot lose, and they then cost one query); the
- * claim in the transaction stays the one that decides.
+ * before any transaction opens (most callers of a popular slot lose, and they then cost one query: the
+ * client named by lead number is looked up in the same one); the claim in the transaction stays the one
+ * that decides.
  */
 export async function bookSlotFor(
   deps: Deps,
   actor: Actor,
+  request: Omit<BookSlotInput, 'clientId'> & BookingClient,
+): Promise<Booking> {
+  if ('clientId' in request) {
+    return bookChecked(deps, actor, request, () => slotsRepository.bookability(deps.db, request.slotId));
+  }
+  const { clientLeadOrId, unknownClient, ...input } = request;
+  const found = await slotsRepository.bookabilityWithClient(deps.db, input.slotId, clientLeadOrId);
+  if (!found.clientId) throw notFound('client', unknownClient);
+  return bookChecked(deps, actor, { ...input, clientId: found.clientId }, async () => found.slot);
+}
+
+/** Access, then the visible refusals (`slot` reads the slot if not read yet), then the booking. */
+async function bookChecked(
+  deps: Deps,
+  actor: Actor,
   input: BookSlotInput,
-): Promise<{ session: Session; ticket: Ticket }> {
+  slot: () => Promise<Bookability | undefined>,
+): Promise<Booking> {
   const ticketId = input.ticketId ?? (actor.kind === 'client' ? actor.ticketId : undefined);
   if (ticketId) requireTicketAccess(actor, { client_id: input.clientId, ticket_id: ticketId });
   else requireClientAccess(actor, input.clientId);
@@ -58,12 +85,14 @@ export async function bookSlotFor(
   const earliest = booking.ignoreLeadTime
     ? now
     : new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
-  const refusal = await bookingRefusal(deps.db, booking, earliest);
+  const refusal = await bookingRefusal(deps.db, booking, await slot(), earliest);
   if (refusal) throw refusal;
   const booked = await inTransaction(deps, (trx, events) => bookSlot(deps, trx, events, booking));
-  // The video link was attached after the commit: the answer shows the session as it is now.
-  const session = (await sessionsRepository.findById(deps.db, booked.session.id)) ?? booked.session;
-  return { session, ticket: booked.ticket };
+  // A video link made after the commit is not in the booked row: the answer shows the session as it is now.
+  const session = booked.session.meeting_link
+    ? booked.session
+    : ((await sessionsRepository.findById(deps.db, booked.session.id)) ?? booked.session);
+  return { ...booked, session, parties: { ...booked.parties, session } };
 }
 
 /** Books a slot inside the caller's transaction (access already checked by the caller). */
@@ -72,7 +101,7 @@ export async function bookSlot(
   trx: Executor,
   events: EventLog,
   input: BookSlotInput,
-): Promise<{ session: Session; ticket: Ticket }> {
+): Promise<Booking> {
   const now = deps.clock.now();
   const earliest = input.ignoreLeadTime ? now : new Date(now.getTime() + deps.config.minLeadMinutes * 60_000);
   // Lock order everywhere: the slot first, then the ticket — so two bookings cannot deadlock. The claim
@@ -82,18 +111,28 @@ export async function bookSlot(
     earliest,
     ...(input.psychologistId ? { psychologistId: input.psychologistId } : {}),
   });
-  if (!slot) throw (await bookingRefusal(trx, input, earliest)) ?? slotTaken();
+  if (!slot) {
+    const refusal = await bookingRefusal(
+      trx,
+      input,
+      await slotsRepository.bookability(trx, input.slotId),
+      earliest,
+    );
+    throw refusal ?? slotTaken();
+  }
 
   const ticket = await resolveTicket(deps, trx, input, now);
   if (ticket.status === 'closed' || ticket.status === 'cancelled') {
     throw conflict('ticket_closed', `заявка ${ticket.ticket_id} уже в статусе ${ticket.status}`);
   }
 
-  // The due times go in with the session; the video link is made after the commit.
+  // The due times go in with the session, and a video link that needs no call out (Jitsi); any other
+  // link is made after the commit.
   const timing = { start_at: slot.start_at, duration_minutes: slot.duration_minutes };
-  let session: Session;
+  const meeting = deps.video.local({ startAt: slot.start_at, durationMinutes: slot.duration_minutes });
+  let row: Awaited<ReturnType<typeof sessionsRepository.insertBooking>>;
   try {
-    session = await sessionsRepository.insert(
+    row = await sessionsRepository.insertBooking(
       trx,
       {
         ticket_id: ticket.ticket_id,
@@ -109,6 +148,9 @@ export async function bookSlot(
         confirmed_at: input.confirm ? now : null,
         remind_at: reminderDueAt(timing),
         feedback_due_at: feedbackDueAt(timing),
+        meeting_link: meeting?.link ?? null,
+        meeting_platform: meeting?.platform ?? null,
+        meeting_id: meeting?.meetingId ?? null,
       },
       now,
     );
@@ -119,19 +161,51 @@ export async function bookSlot(
     }
     throw error;
   }
-  const booked = await ticketsRepository.update(
-    trx,
-    ticket.ticket_id,
-    { status: 'booked', psychologist_id: slot.psychologist_id },
-    now,
-  );
-  session = await runBookingProcess(deps, trx, events, session);
-  return { session, ticket: booked };
+  const {
+    client_name,
+    client_age,
+    lead_number,
+    client_telegram_id,
+    client_telegram_username,
+    client_phone,
+    client_email,
+    psychologist_name,
+    psychologist_telegram_id,
+    ...session
+  } = row;
+  // The ticket is locked since resolveTicket: as updated, it is that row with the three values set.
+  const booked: Ticket = {
+    ...ticket,
+    status: 'booked',
+    psychologist_id: slot.psychologist_id,
+    updated_at: now,
+  };
+  const parties: SessionParties = {
+    session,
+    client: {
+      id: input.clientId,
+      name: client_name,
+      age: client_age,
+      lead_number,
+      telegram_id: client_telegram_id,
+      telegram_username: client_telegram_username,
+      phone: client_phone,
+      email: client_email,
+    },
+    psychologist: { name: psychologist_name, telegram_id: psychologist_telegram_id },
+    ticket: booked,
+  };
+  await runBookingProcess(deps, trx, events, parties);
+  return { session, ticket: booked, parties };
 }
 
 /** Why a slot cannot be booked (unknown, another psychologist's, taken, too soon), or null when it can. */
-async function bookingRefusal(trx: Executor, input: BookSlotInput, earliest: Date): Promise<AppError | null> {
-  const slot = await slotsRepository.bookability(trx, input.slotId);
+async function bookingRefusal(
+  trx: Executor,
+  input: BookSlotInput,
+  slot: Bookability | undefined,
+  earliest: Date,
+): Promise<AppError | null> {
   if (!slot) return notFound('slot');
   if (input.psychologistId && slot.psychologist_id !== input.psychologistId) {
     if (!(await psychologistsRepository.findById(trx, input.psychologistId)))

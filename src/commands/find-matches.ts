@@ -1,7 +1,7 @@
 // Finds the psychologists and candidate slots for a client's preferences (the matching of
 // submit-application and register-ticket-for-help-hand).
 import type { Deps, Executor } from '../deps.ts';
-import { rankCandidates, wantedSex } from '../domain/matching.ts';
+import { fitsWishes, rankCandidates, wantedSex } from '../domain/matching.ts';
 import { parseSlotTime, DAY_MS } from '../domain/time.ts';
 import { badRequest } from '../errors.ts';
 import {
@@ -59,12 +59,11 @@ export async function findMatches(deps: Deps, db: Executor, request: MatchReques
   // with their next free slots. Either way one statement reads candidates, slots and coefficients.
   const byPsychologist = new Map<string, Match>();
   if (request.selectedSlots.length > 0) {
-    const free = await slotsRepository.matchingAt(
-      db,
-      candidates,
-      { from, to: new Date(now.getTime() + 366 * DAY_MS), slotIds, startTimes },
-      assigned,
-    );
+    const window = { from, to: new Date(now.getTime() + 366 * DAY_MS) };
+    const free =
+      slotIds.length === 0 && deps.listings.caching
+        ? await freeAtFromMemory(deps, db, candidates, startTimes, window, assigned)
+        : await slotsRepository.matchingAt(db, candidates, { ...window, slotIds, startTimes }, assigned);
     for (const { coefficient, ...slot } of free) {
       const match = byPsychologist.get(slot.psychologist_id);
       if (match) match.slots.push(slot);
@@ -105,4 +104,45 @@ export async function findMatches(deps: Deps, db: Executor, request: MatchReques
   }
   // Every candidate is ranked; the best MAX_PAGE are offered.
   return rankCandidates([...byPsychologist.values()]).slice(0, MAX_PAGE);
+}
+
+/**
+ * slotsRepository.matchingAt for chosen times, from memory: the active psychologists (with their
+ * coefficients) and the free slots at each chosen time are kept in the listing cache, which every slot,
+ * session or psychologist change of this instance drops and which sees other instances' writes within
+ * its TTL — as the free-slot listings do; a booking re-checks in the database. Same rows, same order.
+ * A miss reads through the caller's `db` (PGlite has one connection, which a transaction holds).
+ */
+async function freeAtFromMemory(
+  deps: Deps,
+  db: Executor,
+  wishes: CandidateFilter,
+  times: Date[],
+  window: { from: Date; to: Date },
+  assigned: { from: Date; to: Date },
+): Promise<(FreeSlotRow & { coefficient: number })[]> {
+  const profiles = await deps.listings.value(
+    `matching:psychologists:${assigned.from.getTime()}:${assigned.to.getTime()}`,
+    async () => new Map((await psychologistsRepository.matchingProfiles(db, assigned)).map((p) => [p.id, p])),
+  );
+  const wanted = [...new Set(times.map((t) => t.getTime()))].filter(
+    (t) => t >= window.from.getTime() && t < window.to.getTime(),
+  );
+  const atTimes = await Promise.all(
+    wanted.map((t) =>
+      deps.listings.value(`matching:free-at:${t}`, () => slotsRepository.freeAt(db, new Date(t))),
+    ),
+  );
+  const rows: (FreeSlotRow & { coefficient: number })[] = [];
+  for (const slot of atTimes.flat()) {
+    const p = profiles.get(slot.psychologist_id);
+    if (!p || !fitsWishes(p, wishes)) continue;
+    rows.push({ ...slot, psychologist: p.name, min_price: p.min_price, coefficient: p.coefficient });
+  }
+  // As the SQL orders them: by start, then name.
+  return rows.sort(
+    (a, b) =>
+      a.start_ms - b.start_ms ||
+      (a.psychologist < b.psychologist ? -1 : a.psychologist > b.psychologist ? 1 : 0),
+  );
 }

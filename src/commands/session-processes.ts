@@ -20,7 +20,10 @@ import { refreshClientsProvided } from './refresh-clients-provided.ts';
 /** What the messages about a session need to know of its client, psychologist and ticket. */
 export interface SessionParties {
   session: Session;
-  client: Pick<Client, 'id' | 'name' | 'age' | 'lead_number' | 'telegram_id'>;
+  client: Pick<
+    Client,
+    'id' | 'name' | 'age' | 'lead_number' | 'telegram_id' | 'telegram_username' | 'phone' | 'email'
+  >;
   psychologist: Pick<Psychologist, 'name' | 'telegram_id'>;
   ticket: Pick<
     Ticket,
@@ -58,6 +61,9 @@ function partiesOf(session: Session, row: PartiesRow): SessionParties {
       age: row.client_age,
       lead_number: row.lead_number,
       telegram_id: row.client_telegram_id,
+      telegram_username: row.client_telegram_username,
+      phone: row.client_phone,
+      email: row.client_email,
     },
     psychologist: { name: row.psychologist_name, telegram_id: row.psychologist_telegram_id },
     ticket: {
@@ -103,15 +109,17 @@ export function adminMessage(
 /**
  * After a slot became booked for `session` (or the session moved to another slot): due times of its
  * reminder and feedback request, the operators' line, and — once the session has its video link — the
- * client's and psychologist's messages. `previousStart` marks a reschedule.
+ * client's and psychologist's messages. `previousStart` marks a reschedule. A caller that has read the
+ * session's parties already passes them instead of the session.
  */
 export async function runBookingProcess(
   deps: Deps,
   trx: Executor,
   events: EventLog,
-  session: Session,
+  booked: Session | SessionParties,
   previousStart?: Date,
 ): Promise<Session> {
+  const session = 'session' in booked ? booked.session : booked;
   const remindAt = reminderDueAt(session);
   const feedbackAt = feedbackDueAt(session);
   if (
@@ -134,15 +142,18 @@ export async function runBookingProcess(
     key: `feedback:${session.id}:${start}`,
   });
   events.record({ type: 'slots-changed' });
-  const parties = await loadParties(trx, session);
+  const parties = 'session' in booked ? booked : await loadParties(trx, session);
   const facts = factsOf(parties);
   const lead = parties.client.lead_number;
   const adminText = previousStart
     ? messages.sessionRescheduledAdmin(facts, lead, previousStart)
     : messages.sessionBookedAdmin(facts, lead, parties.ticket.ticket_id);
-  await notify(deps, trx, [adminMessage(deps, `${bookingKey(session)}:admin`, adminText, refsOf(parties))]);
-  if (session.meeting_link) await writeBookingMessages(deps, trx, parties, previousStart);
+  const admin = adminMessage(deps, `${bookingKey(session)}:admin`, adminText, refsOf(parties));
+  // A session that has its link already (made without a call out) tells everybody at once.
+  if (session.meeting_link)
+    await notify(deps, trx, [admin, ...bookingMessages(deps, parties, previousStart)]);
   else {
+    await notify(deps, trx, [admin]);
     events.record({
       type: 'session-needs-link',
       sessionId: session.id,
@@ -161,13 +172,18 @@ const refsOf = (parties: SessionParties) => ({
   sessionId: parties.session.id,
 });
 
-/** The client's and psychologist's messages about a booking or a move, with the video link. */
+/** Writes the client's and psychologist's messages about a booking or a move, with the video link. */
 export async function writeBookingMessages(
   deps: Deps,
   trx: Executor,
   parties: SessionParties,
   previousStart?: Date,
 ): Promise<void> {
+  await notify(deps, trx, bookingMessages(deps, parties, previousStart));
+}
+
+/** The client's and psychologist's messages about a booking or a move, with the video link. */
+function bookingMessages(deps: Deps, parties: SessionParties, previousStart?: Date): OutgoingMessage[] {
   const session = parties.session;
   const facts = factsOf(parties);
   const key = bookingKey(session);
@@ -183,7 +199,7 @@ export async function writeBookingMessages(
         age: parties.client.age,
         request: parties.ticket.request_text,
       });
-  await notify(deps, trx, [
+  return [
     {
       dedupeKey: `${key}:client`,
       recipient: 'client',
@@ -199,7 +215,7 @@ export async function writeBookingMessages(
       text: psychologistText,
       ...refsOf(parties),
     },
-  ]);
+  ];
 }
 
 /**

@@ -3,7 +3,7 @@
 // person (the service, a proven identity), and only for tickets that carry nothing typed (made by
 // operators, by the booking path, or before typed contacts were kept).
 import type { Deps } from '../deps.ts';
-import type { Ticket } from '../db/types.ts';
+import type { Client, Ticket } from '../db/types.ts';
 import { mayAccessClient, mayAccessTicket, type Actor } from '../domain/access.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
 
@@ -16,10 +16,12 @@ export interface ShownContact {
 
 const NOTHING: ShownContact = { name: null, phone: null, email: null, telegram: null };
 
+/** `stored`: the client's record when the caller has read it already (else it is read when needed). */
 export async function contactShownTo(
   deps: Deps,
   actor: Actor,
   ticket: Pick<Ticket, 'ticket_id' | 'client_id' | 'typed_contact'>,
+  stored?: Pick<Client, 'name' | 'phone' | 'email' | 'telegram_username' | 'telegram_id'>,
 ): Promise<ShownContact> {
   if (!mayAccessTicket(actor, ticket)) return NOTHING;
   const typed = ticket.typed_contact as Partial<ShownContact> | null;
@@ -32,12 +34,12 @@ export async function contactShownTo(
     };
   }
   if (!mayAccessClient(actor, ticket.client_id)) return NOTHING;
-  const stored = await clientsRepository.findById(deps.db, ticket.client_id);
-  if (!stored) return NOTHING;
+  const record = stored ?? (await clientsRepository.findById(deps.db, ticket.client_id));
+  if (!record) return NOTHING;
   return {
-    name: stored.name,
-    phone: stored.phone,
-    email: stored.email,
-    telegram: stored.telegram_username ? `@${stored.telegram_username}` : stored.telegram_id,
+    name: record.name,
+    phone: record.phone,
+    email: record.email,
+    telegram: record.telegram_username ? `@${record.telegram_username}` : record.telegram_id,
   };
 }

@@ -4,23 +4,30 @@
 // ticket only, the ticket keeps what was typed, and a known person's stored details stay as they were.
 // With an Idempotency-Key a retried submission (same route, same body, within 24 h) returns the first
 // answer; the key with another body is refused.
-import type { Deps, Executor } from '../deps.ts';
-import type { Client, Ticket } from '../db/types.ts';
-import type { ContactType, TicketType } from '../domain/vocabulary.ts';
+import type { Deps } from '../deps.ts';
+import type { Ticket } from '../db/types.ts';
+import type { ContactType, TicketStatus, TicketType } from '../domain/vocabulary.ts';
 import { slotTimeFields } from '../domain/time.ts';
-import type { ContactIdentity } from '../repositories/clients.repository.ts';
-import { clientsRepository } from '../repositories/clients.repository.ts';
-import { ticketsRepository } from '../repositories/tickets.repository.ts';
+import {
+  clientsRepository,
+  newClientRow,
+  type ClientDetails,
+  type ContactIdentity,
+} from '../repositories/clients.repository.ts';
+import type { OutgoingMessage } from '../repositories/outbox.repository.ts';
+import { submissionsRepository } from '../repositories/submissions.repository.ts';
+import { ticketIds, ticketsRepository } from '../repositories/tickets.repository.ts';
 import { messages } from '../texts/messages.ts';
 import { contactIdentity } from './contact.ts';
 import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
-import { findMatches, type Match } from './find-matches.ts';
+import { findMatches, type Match, type MatchRequest } from './find-matches.ts';
 import { idempotencyRepository } from '../repositories/idempotency.repository.ts';
 import { bodyHash } from '../domain/body-hash.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../domain/access.ts';
 import { adminMessage, notify } from './session-processes.ts';
-import { inTransaction } from './transaction.ts';
+import { inTransaction, isUniqueViolation } from './transaction.ts';
+import { EventLog } from '../effects/events.ts';
 import { MAX_SLOTS } from '../domain/limits.ts';
 
 export interface ApplicationInput {
@@ -93,42 +100,48 @@ export async function submitApplication(
   const contact = contactIdentity(input.contact.type, input.contact.value);
   const key = input.idempotencyKey ? `${input.kind}:${input.idempotencyKey}` : undefined;
   const hash = bodyHash(input.raw);
-  let answer: Answer;
+  const details = {
+    name: input.name,
+    ...(input.age !== undefined ? { age: input.age } : {}),
+    utm: input.utm,
+  };
+  const wishes: MatchRequest = {
+    ...(input.preferences.gender !== undefined ? { gender: input.preferences.gender } : {}),
+    ...(input.preferences.price_max !== undefined ? { priceMax: input.preferences.price_max } : {}),
+    specializations: input.preferences.specializations ?? [],
+    selectedSlots: input.selectedSlots,
+    helpHand: input.kind === 'help_hand',
+  };
+  // Without an Idempotency-Key, a new person's submission is written in one statement; a known contact
+  // (or a key, claimed first) takes the transaction below.
+  let matches: Match[] | undefined;
+  let answer: Answer | undefined;
+  if (!key) {
+    matches = await findMatches(deps, deps.db, wishes);
+    answer = await submitNewPerson(deps, input, contact, details, matches);
+  }
   try {
-    answer = await inTransaction(deps, async (trx, events) => {
+    answer ??= await inTransaction(deps, async (trx, events) => {
       const now = deps.clock.now();
       const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
       if (key && !(await idempotencyRepository.claim(trx, key, hash, now, expiresAt)))
         throw new KeyAlreadyUsed();
-      const { client } = await clientsRepository.findOrCreate(
+      const { client } = await clientsRepository.findOrCreate(trx, contact, details, now);
+      const matched = matches ?? (await findMatches(deps, trx, wishes));
+      const ticket = await ticketsRepository.insert(
         trx,
-        contact,
-        { name: input.name, ...(input.age !== undefined ? { age: input.age } : {}), utm: input.utm },
-        now,
+        { client_id: client.id, ...ticketValues(input, contact, matched, now) },
+        input.formTicketId,
+        (ticketId) => ({ bot_link: botLink(deps, ticketId) }),
       );
-      const matches = await findMatches(deps, trx, {
-        ...(input.preferences.gender !== undefined ? { gender: input.preferences.gender } : {}),
-        ...(input.preferences.price_max !== undefined ? { priceMax: input.preferences.price_max } : {}),
-        specializations: input.preferences.specializations ?? [],
-        selectedSlots: input.selectedSlots,
-        helpHand: input.kind === 'help_hand',
-      });
-      const ticket = await createTicket(deps, trx, input, client, contact, matches, now);
       recordTicketDueTimes(events, ticket);
-      await notifyOperators(deps, trx, ticket, client, contact, input, matches);
-      const result: Answer = {
-        success: true,
-        client_id: client.id,
-        ticket_id: ticket.ticket_id,
-        lead_number: client.lead_number,
-        bot_link: ticket.bot_link,
-        matched_psychologists: matches.map((m) => ({
-          id: m.id,
-          name: m.name,
-          price: m.price,
-          slots: m.slots.map((s) => ({ id: s.id, ...slotTimeFields(s.start_ms) })),
-        })),
-      };
+      await notify(deps, trx, [
+        {
+          ...operatorsMessage(deps, ticket.ticket_id, client.lead_number, contact, input, matched),
+          clientId: client.id,
+        },
+      ]);
+      const result = answerOf(client.id, client.lead_number, ticket, matched);
       if (key) await idempotencyRepository.storeAnswer(trx, key, result, now);
       return result;
     });
@@ -150,69 +163,117 @@ export async function submitApplication(
   return { ...result, client_token: await deps.tokens.issue(grant, deps.clock.now()) };
 }
 
-async function createTicket(
+/**
+ * A new person's submission as one statement (submissionsRepository), its effects run after it; undefined,
+ * with nothing written, when the contact is known already.
+ */
+async function submitNewPerson(
   deps: Deps,
-  trx: Executor,
   input: ApplicationInput,
-  client: Client,
   contact: ContactIdentity,
+  details: ClientDetails,
   matches: Match[],
-  now: Date,
-): Promise<Ticket> {
-  const type: TicketType = input.kind;
-  return ticketsRepository.insert(
-    trx,
-    {
-      client_id: client.id,
-      type,
-      status: matches.length ? 'matched' : 'new',
-      form_ticket_id: input.formTicketId ?? null,
-      request_text: input.requestText ?? null,
-      preferences: JSON.stringify({
-        ...input.preferences,
-        userTimeOffsetMsk: input.userTimeOffsetMsk ?? null,
-      }),
-      selected_slots: input.selectedSlots,
-      matched_psychologists: matches.map((m) => m.id),
-      candidate_slot_ids: matches.flatMap((m) => m.slots.map((s) => s.id)).slice(0, MAX_SLOTS),
-      utm: input.utm ? JSON.stringify(input.utm) : null,
-      raw_payload: JSON.stringify(input.raw),
-      promocode: input.promocode ?? null,
-      price_session: input.priceSession ?? null,
-      typed_contact: JSON.stringify(typedContact(input.name, input.age, contact)),
-      ...(type === 'help_hand'
-        ? { help_hand_stage: 0, help_hand_next_check_at: new Date(now.getTime() + 7 * 24 * 60 * 60_000) }
-        : {}),
-      ...linkCheckFields(now),
-    },
-    input.formTicketId,
-    (ticketId) => ({ bot_link: botLink(deps, ticketId) }),
-  );
+): Promise<Answer | undefined> {
+  const now = deps.clock.now();
+  const client = newClientRow(contact, details, now);
+  const values = ticketValues(input, contact, matches, now);
+  const ids = ticketIds(values.type, input.formTicketId);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const ticketId = ids();
+    const ticket = { ...values, ticket_id: ticketId, bot_link: botLink(deps, ticketId) };
+    let written: { client_id: string } | undefined;
+    try {
+      written = await submissionsRepository.insertNewPerson(
+        deps.db,
+        client,
+        ticket,
+        operatorsMessage(deps, ticket.ticket_id, client.lead_number, contact, input, matches),
+        Boolean(deps.config.telegram.botToken),
+        now,
+      );
+    } catch (error) {
+      // The ticket id is taken (a form's own id, or a rare random collision): another one.
+      if (isUniqueViolation(error, 'hraniteli_tickets_pkey')) continue;
+      throw error;
+    }
+    if (!written) return undefined;
+    const events = new EventLog();
+    recordTicketDueTimes(events, {
+      ...ticket,
+      help_hand_next_check_at: ticket.help_hand_next_check_at ?? null,
+    });
+    await deps.effects.run(events.events);
+    return answerOf(written.client_id, client.lead_number, ticket, matches);
+  }
+  throw new Error('could not find a free ticket id after 20 attempts');
 }
 
-async function notifyOperators(
+/** The ticket of a submission, but for its id, its client and the bot link (which depends on the id). */
+function ticketValues(input: ApplicationInput, contact: ContactIdentity, matches: Match[], now: Date) {
+  const type: TicketType = input.kind;
+  return {
+    type,
+    status: (matches.length ? 'matched' : 'new') as TicketStatus,
+    form_ticket_id: input.formTicketId ?? null,
+    request_text: input.requestText ?? null,
+    preferences: JSON.stringify({
+      ...input.preferences,
+      userTimeOffsetMsk: input.userTimeOffsetMsk ?? null,
+    }),
+    selected_slots: input.selectedSlots,
+    matched_psychologists: matches.map((m) => m.id),
+    candidate_slot_ids: matches.flatMap((m) => m.slots.map((s) => s.id)).slice(0, MAX_SLOTS),
+    utm: input.utm ? JSON.stringify(input.utm) : null,
+    raw_payload: JSON.stringify(input.raw),
+    promocode: input.promocode ?? null,
+    price_session: input.priceSession ?? null,
+    typed_contact: JSON.stringify(typedContact(input.name, input.age, contact)),
+    ...(type === 'help_hand'
+      ? { help_hand_stage: 0, help_hand_next_check_at: new Date(now.getTime() + 7 * 24 * 60 * 60_000) }
+      : {}),
+    ...linkCheckFields(now),
+  };
+}
+
+/** The operators' message about a new ticket (its client id is added by whoever knows it). */
+function operatorsMessage(
   deps: Deps,
-  trx: Executor,
-  ticket: Ticket,
-  client: Client,
+  ticketId: string,
+  leadNumber: string,
   contact: ContactIdentity,
   input: ApplicationInput,
   matches: Match[],
-): Promise<void> {
+): OutgoingMessage {
   const text = messages.ticketCreatedAdmin({
-    ticketId: ticket.ticket_id,
+    ticketId,
     kind: input.kind === 'help_hand' ? 'Рука помощи' : 'заявка',
-    lead: client.lead_number,
+    lead: leadNumber,
     name: input.name,
     age: input.age ?? null,
     contact: `${contact.type}: ${contact.value}`,
     request: input.requestText ?? (input.preferences.specializations ?? []).join(', '),
     offers: matches.map((m) => ({ name: m.name, slots: m.slots.map((s) => new Date(s.start_ms)) })),
   });
-  await notify(deps, trx, [
-    adminMessage(deps, `ticket-created:${ticket.ticket_id}`, text, {
-      clientId: client.id,
-      ticketId: ticket.ticket_id,
-    }),
-  ]);
+  return adminMessage(deps, `ticket-created:${ticketId}`, text, { ticketId });
+}
+
+function answerOf(
+  clientId: string,
+  leadNumber: string,
+  ticket: Pick<Ticket, 'ticket_id' | 'bot_link'>,
+  matches: Match[],
+): Answer {
+  return {
+    success: true,
+    client_id: clientId,
+    ticket_id: ticket.ticket_id,
+    lead_number: leadNumber,
+    bot_link: ticket.bot_link,
+    matched_psychologists: matches.map((m) => ({
+      id: m.id,
+      name: m.name,
+      price: m.price,
+      slots: m.slots.map((s) => ({ id: s.id, ...slotTimeFields(s.start_ms) })),
+    })),
+  };
 }

@@ -18,6 +18,7 @@
 import type { Socket } from 'node:net';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import pg from 'pg';
+import { PreparingClient } from './prepared-statements.ts';
 
 export interface PoolSettings {
   size: number;
@@ -135,6 +136,8 @@ export class GuardedPool implements PostgresPool {
     this.settings = settings;
     this.events = events;
     this.options = {
+      // Statements with parameters are prepared once per connection (prepared-statements.ts).
+      Client: PreparingClient,
       connectionString,
       max: settings.size,
       connectionTimeoutMillis: 5_000,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GENDER_VALUES, rankCandidates, wantedSex } from './matching.ts';
+import { fitsWishes, GENDER_VALUES, rankCandidates, wantedSex } from './matching.ts';
 
 const candidate = (name: string, coefficient: number, slots: number) => ({
   id: `id-${name}`,
@@ -92,5 +92,30 @@ describe('wantedSex', () => {
     expect(new Set(mapped)).toEqual(new Set(['male', 'female', 'any']));
     expect(mapped.filter((m) => m === 'male')).toHaveLength(3);
     expect(mapped.filter((m) => m === 'female')).toHaveLength(3);
+  });
+});
+
+describe('fitsWishes', () => {
+  const p = { sex: 'female', min_price: 2000, help_hand: false, queries: ['тревога', null] };
+  const wishes = { helpHandOnly: false, specializations: [] };
+
+  it('fits everybody active when nothing was wished', () => {
+    expect(fitsWishes(p, wishes)).toBe(true);
+  });
+
+  it('checks the sex and the price limit', () => {
+    expect(fitsWishes(p, { ...wishes, sex: 'male' })).toBe(false);
+    expect(fitsWishes(p, { ...wishes, sex: 'female', priceMax: 2000 })).toBe(true);
+    expect(fitsWishes(p, { ...wishes, priceMax: 1999 })).toBe(false);
+  });
+
+  it('takes only helping-hand psychologists for the helping hand, whatever the price', () => {
+    expect(fitsWishes(p, { ...wishes, helpHandOnly: true })).toBe(false);
+    expect(fitsWishes({ ...p, help_hand: true }, { ...wishes, helpHandOnly: true, priceMax: 1 })).toBe(true);
+  });
+
+  it('wants one of the specializations, ignoring case and surrounding spaces', () => {
+    expect(fitsWishes(p, { ...wishes, specializations: ['Выгорание', ' ТРЕВОГА '] })).toBe(true);
+    expect(fitsWishes(p, { ...wishes, specializations: ['Выгорание'] })).toBe(false);
   });
 });

@@ -9,6 +9,35 @@ export interface MatchCandidate<S> {
   slots: S[];
 }
 
+/** What a client wished for (spec/endpoints.md, submit-application); none of it = everybody fits. */
+export interface Wishes {
+  sex?: 'male' | 'female';
+  priceMax?: number;
+  helpHandOnly: boolean;
+  /** Any of these (case-insensitive); none = every psychologist fits. */
+  specializations: string[];
+}
+
+/**
+ * Whether an (active) psychologist fits a client's wishes — the rule candidateFilterSql applies in SQL,
+ * for matching from memory. `queries` come lower-cased and trimmed as that SQL compares them.
+ */
+export function fitsWishes(
+  p: { sex: string; min_price: number; help_hand: boolean; queries: (string | null)[] },
+  wishes: Wishes,
+): boolean {
+  if (wishes.sex && p.sex !== wishes.sex) return false;
+  // The helping hand is free: its price limit does not apply.
+  if (wishes.helpHandOnly) {
+    if (!p.help_hand) return false;
+  } else if (wishes.priceMax !== undefined && !(p.min_price <= wishes.priceMax)) return false;
+  if (wishes.specializations.length) {
+    const wanted = new Set(wishes.specializations.map((w) => w.trim().toLowerCase()));
+    if (!p.queries.some((q) => q !== null && wanted.has(q))) return false;
+  }
+  return true;
+}
+
 export function rankCandidates<S, C extends MatchCandidate<S>>(candidates: C[]): C[] {
   return [...candidates].sort(
     (a, b) =>

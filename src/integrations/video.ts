@@ -1,6 +1,7 @@
 // Video links for sessions. Providers (Zoom, Google Meet, Jitsi Meet) sit behind one interface and are
-// asked in turn, each within its time; Jitsi needs no credentials and never fails. Links are made after
-// the booking commits (src/commands/attach-meeting-link.ts), never inside a transaction.
+// asked in turn, each within its time; Jitsi needs no credentials and never fails. A provider's call is
+// made after the booking commits (src/commands/attach-meeting-link.ts), never inside a transaction; a
+// link that needs no call (Jitsi asked first) is made by the booking itself.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
@@ -40,6 +41,8 @@ export interface VideoProvider {
   create(request: MeetingRequest, signal: AbortSignal): Promise<Meeting>;
   /** Deletes a meeting it made; one that is gone already counts as deleted. */
   remove(meeting: MeetingRef, signal: AbortSignal): Promise<void>;
+  /** For a provider that calls nobody to make a meeting (Jitsi): the meeting, made here and now. */
+  makeLocally?(request: MeetingRequest): Meeting;
 }
 
 export interface ProviderStatus {
@@ -52,6 +55,11 @@ export interface ProviderStatus {
 export interface VideoLinks {
   /** A meeting from the first provider that makes one in time. */
   create(request: MeetingRequest): Promise<Meeting>;
+  /**
+   * The meeting `create` would make, when its first provider makes it without calling anybody (so it may
+   * be made inside a transaction); else null, and the link is made after the commit.
+   */
+  local(request: MeetingRequest): Meeting | null;
   /** Deletes a meeting at its provider; never throws (a failure is logged and remembered): true when gone. */
   remove(meeting: MeetingRef): Promise<boolean>;
   /** The configured providers in the order they are asked, with how each last went. */
@@ -101,11 +109,15 @@ export class MeetingNotNeeded extends Error {
 
 /** Jitsi rooms are public by name, so the name carries 120 random bits. */
 export function createJitsiProvider(config: Config['jitsi']): VideoProvider {
+  const makeLocally = (): Meeting => {
+    const room = `${config.prefix}-${randomBytes(15).toString('base64url').replace(/[-_]/g, 'x')}`;
+    return { link: `${config.baseUrl}/${room}`, platform: 'jitsi', meetingId: room };
+  };
   return {
     platform: 'jitsi',
+    makeLocally,
     async create() {
-      const room = `${config.prefix}-${randomBytes(15).toString('base64url').replace(/[-_]/g, 'x')}`;
-      return { link: `${config.baseUrl}/${room}`, platform: 'jitsi', meetingId: room };
+      return makeLocally();
     },
     // A Jitsi room exists while someone is in it; there is nothing to delete.
     async remove() {},
@@ -164,6 +176,14 @@ export function firstAvailable(
         }
       }
       throw lastError;
+    },
+
+    local(request) {
+      const first = providers[0];
+      if (!first?.makeLocally) return null;
+      const meeting = first.makeLocally(request);
+      succeeded(first);
+      return meeting;
     },
 
     async remove(meeting) {

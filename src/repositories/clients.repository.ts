@@ -22,6 +22,25 @@ export interface ClientDetails {
   utm?: unknown;
 }
 
+/** A new client's row for `contact`, under a freshly drawn lead number. */
+export function newClientRow(contact: ContactIdentity, details: ClientDetails, now: Date) {
+  return {
+    lead_number: newLeadNumber(),
+    contact_key: contact.key,
+    contact_type: contact.type,
+    contact_value: contact.value,
+    name: details.name ?? null,
+    age: details.age ?? null,
+    phone: contact.phone ?? null,
+    email: contact.email ?? null,
+    telegram_id: contact.telegramId ?? null,
+    telegram_username: contact.telegramUsername ?? null,
+    utm: details.utm === undefined ? null : JSON.stringify(details.utm),
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 export const clientsRepository = {
   /**
    * The client known by this contact, as stored, or a new client with a fresh lead number. A known
@@ -39,21 +58,7 @@ export const clientsRepository = {
       // Insert first: a new person (the common case of a form) then costs one statement.
       const inserted = await db
         .insertInto('hraniteli_clients')
-        .values({
-          lead_number: newLeadNumber(),
-          contact_key: contact.key,
-          contact_type: contact.type,
-          contact_value: contact.value,
-          name: details.name ?? null,
-          age: details.age ?? null,
-          phone: contact.phone ?? null,
-          email: contact.email ?? null,
-          telegram_id: contact.telegramId ?? null,
-          telegram_username: contact.telegramUsername ?? null,
-          utm: details.utm === undefined ? null : JSON.stringify(details.utm),
-          created_at: now,
-          updated_at: now,
-        })
+        .values(newClientRow(contact, details, now))
         .onConflict((oc) => oc.doNothing())
         .returningAll()
         .executeTakeFirst();

@@ -27,11 +27,30 @@ export interface OutgoingMessage {
   sessionId?: string | null;
 }
 
+/**
+ * The row of a message. Rows without a chat, or written while no bot is configured, are recorded as
+ * `skipped` so operators can see what was not sent.
+ */
+export function outboxRow(m: OutgoingMessage, deliverable: boolean, now: Date) {
+  return {
+    dedupe_key: m.dedupeKey,
+    recipient: m.recipient,
+    chat_id: m.chatId,
+    text: m.text,
+    buttons: m.buttons === undefined ? null : JSON.stringify(m.buttons),
+    status: (deliverable && m.chatId ? 'pending' : 'skipped') as OutboxStatus,
+    client_id: m.clientId ?? null,
+    ticket_id: m.ticketId ?? null,
+    session_id: m.sessionId ?? null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 export const outboxRepository = {
   /**
-   * Writes messages; ones whose dedupe key exists are skipped. Rows without a chat, or written while
-   * no bot is configured, are recorded as `skipped` so operators can see what was not sent. Returns the
-   * ids of all the named rows, written now or before.
+   * Writes messages (outboxRow); ones whose dedupe key exists are skipped. Returns the ids of all the
+   * named rows, written now or before.
    */
   async enqueue(
     db: Executor,
@@ -42,21 +61,7 @@ export const outboxRepository = {
     if (messages.length === 0) return [];
     const rows = await db
       .insertInto('outbox')
-      .values(
-        messages.map((m) => ({
-          dedupe_key: m.dedupeKey,
-          recipient: m.recipient,
-          chat_id: m.chatId,
-          text: m.text,
-          buttons: m.buttons === undefined ? null : JSON.stringify(m.buttons),
-          status: (deliverable && m.chatId ? 'pending' : 'skipped') as OutboxStatus,
-          client_id: m.clientId ?? null,
-          ticket_id: m.ticketId ?? null,
-          session_id: m.sessionId ?? null,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
+      .values(messages.map((m) => outboxRow(m, deliverable, now)))
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
       .returning('id')
       .execute();

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../deps.ts';
 import type { Insertable } from 'kysely';
 import type { Psychologist, PsychologistsTable, PsychologistUpdate } from '../db/types.ts';
+import type { Wishes } from '../domain/matching.ts';
 import { normalizeName } from '../domain/names.ts';
 import { ACTIVE_STATUSES_SQL } from '../db/vocabulary-sql.ts';
 
@@ -10,13 +11,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
 
 /** Who may be offered to a client: active, and fitting the client's wishes. */
-export interface CandidateFilter {
-  sex?: 'male' | 'female';
-  priceMax?: number;
-  helpHandOnly: boolean;
-  /** Any of these (case-insensitive); none = every psychologist fits. */
-  specializations: string[];
-}
+export type CandidateFilter = Wishes;
 
 /** A candidate psychologist with one of their next free slots (null when they have none). */
 export interface CandidateWithSlotRow {
@@ -28,6 +23,18 @@ export interface CandidateWithSlotRow {
   start_ms: number | null;
   duration_minutes: number | null;
   price: number | null;
+}
+
+/** What matching needs to know of an active psychologist, to match in memory (domain/matching.ts). */
+export interface MatchingProfile {
+  id: string;
+  name: string;
+  sex: 'male' | 'female';
+  min_price: number;
+  help_hand: boolean;
+  /** The psychologist's specializations, lower-cased and trimmed as worksWithAnySql compares them. */
+  queries: string[];
+  coefficient: number;
 }
 
 /** The psychologist `p` works with one of `wanted`, ignoring case and surrounding spaces. */
@@ -210,6 +217,17 @@ export const psychologistsRepository = {
       ) s on true
       where ${candidateFilterSql(candidates)}
       order by s.start_at, p.name`.execute(db);
+    return result.rows;
+  },
+
+  /** Every active psychologist with what matching filters on and their remaining coefficient. */
+  async matchingProfiles(db: Executor, assigned: { from: Date; to: Date }): Promise<MatchingProfile[]> {
+    const result = await sql<MatchingProfile>`
+      select p.id, p.name, p.sex, p.min_price, p.help_hand,
+        array(select lower(btrim(q)) from unnest(p.queries) q) as queries,
+        ${coefficientSql(assigned)} as coefficient
+      from hraniteli_psychologists p
+      where p.is_active`.execute(db);
     return result.rows;
   },
 

@@ -13,6 +13,9 @@ const PARTY_COLUMNS = [
   'c.age as client_age',
   'c.lead_number',
   'c.telegram_id as client_telegram_id',
+  'c.telegram_username as client_telegram_username',
+  'c.phone as client_phone',
+  'c.email as client_email',
   'p.name as psychologist_name',
   'p.telegram_id as psychologist_telegram_id',
   't.ticket_id',
@@ -23,33 +26,71 @@ const PARTY_COLUMNS = [
   't.matched_psychologists',
 ] as const;
 
+/** What a new session is inserted with (the rest has defaults). */
+export interface NewSession {
+  ticket_id: string;
+  client_id: string;
+  psychologist_id: string;
+  slot_id: string;
+  kind: 'diagnostic' | 'regular';
+  start_at: Date;
+  duration_minutes: number;
+  payment_amount?: number | null;
+  payment_status?: 'pending' | 'completed' | null;
+  status?: 'pending' | 'confirmed';
+  confirmed_at?: Date | null;
+  meeting_link?: string | null;
+  meeting_platform?: string | null;
+  meeting_id?: string | null;
+  remind_at?: Date | null;
+  feedback_due_at?: Date | null;
+}
+
 export const sessionsRepository = {
-  async insert(
-    db: Executor,
-    values: {
-      ticket_id: string;
-      client_id: string;
-      psychologist_id: string;
-      slot_id: string;
-      kind: 'diagnostic' | 'regular';
-      start_at: Date;
-      duration_minutes: number;
-      payment_amount?: number | null;
-      payment_status?: 'pending' | 'completed' | null;
-      status?: 'pending' | 'confirmed';
-      confirmed_at?: Date | null;
-      meeting_link?: string | null;
-      meeting_platform?: string | null;
-      meeting_id?: string | null;
-      remind_at?: Date | null;
-      feedback_due_at?: Date | null;
-    },
-    now: Date,
-  ): Promise<Session> {
+  async insert(db: Executor, values: NewSession, now: Date): Promise<Session> {
     return db
       .insertInto('hraniteli_sessions')
       .values({ ...values, created_at: now, updated_at: now })
       .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  /**
+   * A booking's writes in one statement: inserts the session, marks its ticket booked with the
+   * session's psychologist, and reads back what the booking's messages need of the client and the
+   * psychologist. The partial unique indexes guard the insert as in `insert`.
+   */
+  async insertBooking(db: Executor, values: NewSession, now: Date) {
+    return db
+      .with('s', (w) =>
+        w
+          .insertInto('hraniteli_sessions')
+          .values({ ...values, created_at: now, updated_at: now })
+          .returningAll(),
+      )
+      .with('t', (w) =>
+        w
+          .updateTable('hraniteli_tickets')
+          .set({ status: 'booked', psychologist_id: values.psychologist_id, updated_at: now })
+          .where('ticket_id', '=', values.ticket_id)
+          .returning('ticket_id'),
+      )
+      .selectFrom('s')
+      .innerJoin('t', 't.ticket_id', 's.ticket_id')
+      .innerJoin('hraniteli_clients as c', 'c.id', 's.client_id')
+      .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
+      .selectAll('s')
+      .select([
+        'c.name as client_name',
+        'c.age as client_age',
+        'c.lead_number',
+        'c.telegram_id as client_telegram_id',
+        'c.telegram_username as client_telegram_username',
+        'c.phone as client_phone',
+        'c.email as client_email',
+        'p.name as psychologist_name',
+        'p.telegram_id as psychologist_telegram_id',
+      ])
       .executeTakeFirstOrThrow();
   },
 

@@ -4,7 +4,7 @@ import type { Executor } from '../deps.ts';
 import { isUuid } from './psychologists.repository.ts';
 import type { Slot } from '../db/types.ts';
 import { normalizeName } from '../domain/names.ts';
-import { ACTIVE_SESSION_STATUSES } from '../domain/vocabulary.ts';
+import { ACTIVE_SESSION_STATUSES, type SlotState } from '../domain/vocabulary.ts';
 import {
   candidateFilterSql,
   coefficientSql,
@@ -37,6 +37,14 @@ export interface FreeSlotRow {
   min_price: number;
 }
 
+/** What a booking needs to know of a slot before it tries to claim it. */
+export interface Bookability {
+  psychologist_id: string;
+  start_at: Date;
+  state: SlotState;
+  is_active: boolean;
+}
+
 const START_MS = sql<number>`(extract(epoch from s.start_at) * 1000)::float8`;
 
 export const slotsRepository = {
@@ -65,6 +73,20 @@ export const slotsRepository = {
         and (s.start_at = any(${choice.startTimes}::timestamptz[]) or s.id = any(${choice.slotIds}::uuid[]))
         and ${candidateFilterSql(candidates)}
       order by s.start_at, p.name`.execute(db);
+    return result.rows;
+  },
+
+  /** The free slots of every psychologist that start at `at` (matching a chosen time from memory). */
+  async freeAt(
+    db: Executor,
+    at: Date,
+  ): Promise<Pick<FreeSlotRow, 'id' | 'start_ms' | 'duration_minutes' | 'price' | 'psychologist_id'>[]> {
+    const result = await sql<
+      Pick<FreeSlotRow, 'id' | 'start_ms' | 'duration_minutes' | 'price' | 'psychologist_id'>
+    >`
+      select s.id, ${START_MS} as start_ms, s.duration_minutes, s.price, s.psychologist_id
+      from hraniteli_slots s
+      where s.state = 'free' and s.start_at = ${at}`.execute(db);
     return result.rows;
   },
 
@@ -125,13 +147,36 @@ export const slotsRepository = {
   },
 
   /** What decides whether a slot can be booked: its owner, time, state and whether the owner takes clients. */
-  async bookability(db: Executor, id: string) {
+  async bookability(db: Executor, id: string): Promise<Bookability | undefined> {
     return db
       .selectFrom('hraniteli_slots as s')
       .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
       .select(['s.psychologist_id', 's.start_at', 's.state', 'p.is_active'])
       .where('s.id', '=', id)
       .executeTakeFirst();
+  },
+
+  /**
+   * The slot's bookability and the id of the client named by lead number or UUID, in one round trip: a
+   * booking attempt on a taken slot (most attempts on a popular one) is then refused after one query.
+   */
+  async bookabilityWithClient(
+    db: Executor,
+    id: string,
+    clientLeadOrId: string,
+  ): Promise<{ clientId: string | null; slot: Bookability | undefined }> {
+    const client = isUuid(clientLeadOrId)
+      ? sql`(select c.id from hraniteli_clients c where c.id = ${clientLeadOrId})`
+      : sql`(select c.id from hraniteli_clients c where c.lead_number = ${clientLeadOrId.trim().toLowerCase()})`;
+    const result = await sql<Bookability & { client_id: string | null; found: boolean }>`
+      select ${client} as client_id, s.id is not null as found,
+        s.psychologist_id, s.start_at, s.state, p.is_active
+      from (select 1) as one
+      left join (hraniteli_slots s join hraniteli_psychologists p on p.id = s.psychologist_id)
+        on s.id = ${id}`.execute(db);
+    const row = result.rows[0]!;
+    const { client_id, found, ...slot } = row;
+    return { clientId: client_id, slot: found ? slot : undefined };
   },
 
   /** The slot among `ids` that starts at `at`, a free one first. */

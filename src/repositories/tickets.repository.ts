@@ -7,6 +7,14 @@ import { newHelpHandTicketId, newTicketId, TICKET_ID_PATTERN, withFreshId } from
 
 export const OPEN_TICKET_STATUSES: TicketStatus[] = ['new', 'matched'];
 
+/** The ids to try for a new ticket in turn: `preferredId` when it is a 7-digit id, then fresh random ones. */
+export function ticketIds(type: NewTicket['type'], preferredId?: string): () => string {
+  const helpHand = type === 'help_hand';
+  const candidates: string[] = [];
+  if (preferredId && /^\d{7}$/.test(preferredId) && !helpHand) candidates.push(preferredId);
+  return () => candidates.shift() ?? (helpHand ? newHelpHandTicketId() : newTicketId());
+}
+
 export const ticketsRepository = {
   /**
    * Inserts a ticket under `preferredId` when it is a free 7-digit id, else under a fresh random id
@@ -19,12 +27,8 @@ export const ticketsRepository = {
     /** Columns that depend on the id chosen (e.g. the bot deep link). */
     derived: (ticketId: string) => Partial<NewTicket> = () => ({}),
   ): Promise<Ticket> {
-    const helpHand = values.type === 'help_hand';
-    const candidates: string[] = [];
-    if (preferredId && /^\d{7}$/.test(preferredId) && !helpHand) candidates.push(preferredId);
-    const fresh = () => candidates.shift() ?? (helpHand ? newHelpHandTicketId() : newTicketId());
     return withFreshId(
-      fresh,
+      ticketIds(values.type, preferredId),
       async (ticketId) =>
         (await db
           .insertInto('hraniteli_tickets')

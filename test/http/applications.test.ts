@@ -275,6 +275,39 @@ describe('submit-application matching', () => {
     expect(row.form_ticket_id).toBe('9cnzeq');
   });
 
+  it('writes a new person, the ticket and the operators’ message together, also when the form’s id was taken', async () => {
+    const first = await submitApplication(t, { ticket_id: '5353535' });
+    const second = await submitApplication(t, { ticket_id: '5353535' });
+    expect(second.ticket_id).not.toBe('5353535');
+    for (const submitted of [first, second]) {
+      const client = await t.deps.db
+        .selectFrom('hraniteli_clients')
+        .select('id')
+        .where('lead_number', '=', submitted.lead_number)
+        .executeTakeFirstOrThrow();
+      const tickets = await t.deps.db
+        .selectFrom('hraniteli_tickets')
+        .select(['ticket_id', 'form_ticket_id', 'bot_link'])
+        .where('client_id', '=', client.id)
+        .execute();
+      expect(tickets).toEqual([
+        {
+          ticket_id: submitted.ticket_id,
+          form_ticket_id: '5353535',
+          bot_link: `https://t.me/hraniteli_test_bot?start=${submitted.ticket_id}`,
+        },
+      ]);
+      const messages = await t.deps.db
+        .selectFrom('outbox')
+        .select(['dedupe_key', 'recipient', 'client_id'])
+        .where('ticket_id', '=', submitted.ticket_id)
+        .execute();
+      expect(messages).toEqual([
+        { dedupe_key: `ticket-created:${submitted.ticket_id}`, recipient: 'admin', client_id: client.id },
+      ]);
+    }
+  });
+
   it('returns the first answer for a retried submission with the same Idempotency-Key', async () => {
     const payload = {
       name: 'Повтор',

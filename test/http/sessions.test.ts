@@ -134,7 +134,16 @@ describe('process-diagnostic-session-request', () => {
   it('answers 404 for unknown client, psychologist and slot, and 400 for a slot of another psychologist', async () => {
     const [slot] = await addSlots(t, anna.id, ['08.12 16:00']);
     const app = await submitApplication(t);
-    expect((await book('zz9999', slot!, anna.id)).statusCode).toBe(404);
+    const unknownLead = await book('zz9999', slot!, anna.id);
+    expect(unknownLead.statusCode).toBe(404);
+    expect(unknownLead.json().error.type).toBe('client_not_found');
+    // The client is looked up with the slot: an unknown one is named even when the slot is unknown too.
+    const nobody = await book(
+      '00000000-0000-4000-8000-000000000000',
+      { id: slot!.id.replace(/.$/, '0') },
+      anna.id,
+    );
+    expect(nobody.json().error.type).toBe('client_not_found');
     expect((await book(app.lead_number, slot!, '00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
     expect(
       (await book(app.lead_number, { id: '00000000-0000-4000-8000-000000000000' }, anna.id)).statusCode,
@@ -142,6 +151,18 @@ describe('process-diagnostic-session-request', () => {
     const wrong = await book(app.lead_number, slot!, boris.id);
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().error.details[0].field).toBe('slot_id');
+    // The client as a UUID, or as a lead number typed in capitals with spaces, is the same client.
+    const client = await t.deps.db
+      .selectFrom('hraniteli_clients')
+      .select('id')
+      .where('lead_number', '=', app.lead_number)
+      .executeTakeFirstOrThrow();
+    expect(
+      (await book(client.id, { id: '00000000-0000-4000-8000-000000000000' }, anna.id)).json().error.type,
+    ).toBe('slot_not_found');
+    const typed = await book(` ${app.lead_number.toUpperCase()} `, slot!, anna.id);
+    expect(typed.statusCode, typed.body).toBe(200);
+    expect(typed.json().ticket_id).toBe(app.ticket_id);
   });
 
   it('validates the body, naming the field', async () => {

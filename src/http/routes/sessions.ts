@@ -18,7 +18,6 @@ import {
   parseYmd,
 } from '../../domain/time.ts';
 import { GENDER_VALUES, wantedSex } from '../../domain/matching.ts';
-import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { psychologistsRepository } from '../../repositories/psychologists.repository.ts';
 import { slotsRepository, type FreeSlotRow } from '../../repositories/slots.repository.ts';
 import { normalizeName } from '../../domain/names.ts';
@@ -200,12 +199,11 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const body = request.body;
-      const client = await clientsRepository.findByLeadOrId(deps.db, body.client_id);
-      if (!client) throw notFound('client', 'клиент не найден');
       // Only the service records payment_info; a client's booking leaves it to the operators.
-      const { session, ticket } = await bookSlotFor(deps, request.actor, {
+      const { session, ticket, parties } = await bookSlotFor(deps, request.actor, {
         slotId: body.slot_id,
-        clientId: client.id,
+        clientLeadOrId: body.client_id,
+        unknownClient: 'клиент не найден',
         psychologistId: body.psychologist_id,
         ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
         kind: 'diagnostic',
@@ -219,10 +217,9 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
           date: formatDate(session.start_at),
           time: formatTime(session.start_at),
           start_iso: session.start_at.toISOString(),
-          psychologist:
-            (await psychologistsRepository.findById(deps.db, session.psychologist_id))?.name ?? null,
+          psychologist: parties.psychologist.name,
           // What this ticket's submission typed: a ticket token never reads the person's stored name.
-          client_name: (await contactShownTo(deps, request.actor, ticket)).name,
+          client_name: (await contactShownTo(deps, request.actor, ticket, parties.client)).name,
           status: session.status,
           meeting_link: session.meeting_link,
         },

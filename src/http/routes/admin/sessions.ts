@@ -6,8 +6,6 @@ import { Type } from 'typebox';
 import { bookSlotFor } from '../../../commands/book-slot.ts';
 import { setSessionStatus } from '../../../commands/set-session-status.ts';
 import { SESSION_KINDS } from '../../../domain/vocabulary.ts';
-import { notFound } from '../../../errors.ts';
-import { clientsRepository } from '../../../repositories/clients.repository.ts';
 import { Enum, Text, TicketId, Uuid } from '../../schemas.ts';
 import { presentSession, SessionOut } from './presenters.ts';
 
@@ -36,11 +34,10 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const body = request.body;
-      const client = await clientsRepository.findByLeadOrId(deps.db, body.lead_number);
-      if (!client) throw notFound('client', 'лид не найден');
       const { session, ticket } = await bookSlotFor(deps, request.actor, {
         slotId: body.slot_id,
-        clientId: client.id,
+        clientLeadOrId: body.lead_number,
+        unknownClient: 'лид не найден',
         ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
         kind: body.kind ?? 'diagnostic',
         ignoreLeadTime: true,
