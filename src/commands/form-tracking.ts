@@ -11,7 +11,7 @@ import { formsRepository } from '../repositories/forms.repository.ts';
 import { researchRepository } from '../repositories/research.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { inTransaction } from './transaction.ts';
-import { MAX_PAGE } from '../domain/limits.ts';
+import { MAX_PAGE, MAX_STEP_FIELDS, MAX_TRACKED_STEPS } from '../domain/limits.ts';
 
 /** The largest step answer kept (its JSON text). */
 export const MAX_STEP_VALUE_BYTES = 10 * 1024;
@@ -31,8 +31,9 @@ export async function initFormTracking(
 }
 
 /**
- * PUT /update-tracking-step: the step joins the history of the form id's latest record and becomes its
- * current step; a form id nobody initialized gets a record of type "unknown".
+ * PUT /update-tracking-step: the step joins the history of the form id's latest record (its first
+ * MAX_TRACKED_STEPS steps are kept) and becomes its current step; a form id nobody initialized gets a
+ * record of type "unknown".
  */
 export async function updateTrackingStep(
   deps: Deps,
@@ -42,7 +43,7 @@ export async function updateTrackingStep(
   await inTransaction(deps, async (trx) => {
     const now = deps.clock.now();
     const record = await formsRepository.latestTrackingForUpdate(trx, input.ticketId, now, input.step);
-    await formsRepository.addStep(trx, record.id, input.step, now);
+    await formsRepository.addStep(trx, record.id, input.step, now, MAX_TRACKED_STEPS);
   });
   return { success: true };
 }
@@ -75,7 +76,15 @@ export async function saveStepAnswer(
 ): Promise<{ success: true }> {
   if (Buffer.byteLength(JSON.stringify(input.value)) > MAX_STEP_VALUE_BYTES)
     throw badRequest('value', `must be at most ${MAX_STEP_VALUE_BYTES} bytes as JSON`);
-  await formsRepository.saveStepAnswer(deps.db, input.ticketId, input.field, input.value, deps.clock.now());
+  const saved = await formsRepository.saveStepAnswer(
+    deps.db,
+    input.ticketId,
+    input.field,
+    input.value,
+    deps.clock.now(),
+    MAX_STEP_FIELDS,
+  );
+  if (!saved) throw badRequest('field', `a form keeps at most ${MAX_STEP_FIELDS} different fields`);
   return { success: true };
 }
 

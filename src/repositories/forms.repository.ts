@@ -126,9 +126,32 @@ export const formsRepository = {
       .executeTakeFirstOrThrow();
   },
 
-  /** Appends a step to a record's history and makes it the current one. */
-  async addStep(db: Executor, trackingId: string, step: string, now: Date): Promise<void> {
-    await db.insertInto('form_tracking_steps').values({ tracking_id: trackingId, step, at: now }).execute();
+  /**
+   * Makes a step the record's current one and appends it to the history while that holds fewer than
+   * `maxSteps` (the caller holds the record's row lock, so the count is exact).
+   */
+  async addStep(db: Executor, trackingId: string, step: string, now: Date, maxSteps: number): Promise<void> {
+    await db
+      .insertInto('form_tracking_steps')
+      .columns(['tracking_id', 'step', 'at'])
+      .expression(
+        db
+          .selectNoFrom((eb) => [
+            eb.val(trackingId).as('tracking_id'),
+            eb.val(step).as('step'),
+            eb.val(now).as('at'),
+          ])
+          .where(
+            (eb) =>
+              eb
+                .selectFrom('form_tracking_steps')
+                .select((e) => e.fn.countAll<number>().as('n'))
+                .where('tracking_id', '=', trackingId),
+            '<',
+            maxSteps,
+          ),
+      )
+      .execute();
     await db
       .updateTable('form_tracking')
       .set({ current_step: step, updated_at: now })
@@ -163,22 +186,56 @@ export const formsRepository = {
       .executeTakeFirst();
   },
 
-  /** Latest value per form id and field. */
+  /**
+   * Latest value per form id and field. A field the form id does not have yet is stored only while it
+   * has fewer than `maxFields` (two new fields at once may both pass at the edge); false when refused.
+   */
   async saveStepAnswer(
     db: Executor,
     formId: string,
     field: string,
     value: unknown,
     now: Date,
-  ): Promise<void> {
+    maxFields: number,
+  ): Promise<boolean> {
     const json = JSON.stringify(value);
-    await db
+    const written = await db
       .insertInto('form_step_answers')
-      .values({ form_ticket_id: formId, field, value: json, created_at: now, updated_at: now })
+      .columns(['form_ticket_id', 'field', 'value', 'created_at', 'updated_at'])
+      .expression(
+        db
+          .selectNoFrom((eb) => [
+            eb.val(formId).as('form_ticket_id'),
+            eb.val(field).as('field'),
+            eb.val(json).as('value'),
+            eb.val(now).as('created_at'),
+            eb.val(now).as('updated_at'),
+          ])
+          .where((w) =>
+            w.or([
+              w.exists(
+                w
+                  .selectFrom('form_step_answers')
+                  .select('field')
+                  .where('form_ticket_id', '=', formId)
+                  .where('field', '=', field),
+              ),
+              w(
+                w
+                  .selectFrom('form_step_answers')
+                  .select((e) => e.fn.countAll<number>().as('n'))
+                  .where('form_ticket_id', '=', formId),
+                '<',
+                maxFields,
+              ),
+            ]),
+          ),
+      )
       .onConflict((oc) =>
         oc.columns(['form_ticket_id', 'field']).doUpdateSet({ value: json, updated_at: now }),
       )
-      .execute();
+      .executeTakeFirst();
+    return Number(written.numInsertedOrUpdatedRows ?? 0) > 0;
   },
 
   /** The first `limit` step answers by field name (a public form may send any number of fields). */

@@ -124,6 +124,35 @@ describe('form tracking', () => {
       expect(JSON.stringify(res.json().error.details), name).toContain(field);
     }
   });
+  it('keeps the first 200 steps of a form’s history; the current step still moves', async () => {
+    await ok(browser(t, 'PUT', '/update-tracking-step', { ticket_id: 'trk_long', step: 'Шаг 1' }));
+    const record = await t.deps.db
+      .selectFrom('form_tracking')
+      .select('id')
+      .where('ticket_id', '=', 'trk_long')
+      .executeTakeFirstOrThrow();
+    const at = t.clock.now();
+    await t.deps.db
+      .insertInto('form_tracking_steps')
+      .values(Array.from({ length: 198 }, (_, i) => ({ tracking_id: record.id, step: `Шаг ${i + 2}`, at })))
+      .execute();
+    await ok(browser(t, 'PUT', '/update-tracking-step', { ticket_id: 'trk_long', step: 'Шаг 200' }));
+    await ok(browser(t, 'PUT', '/update-tracking-step', { ticket_id: 'trk_long', step: 'Шаг 201' }));
+    const steps = await t.deps.db
+      .selectFrom('form_tracking_steps')
+      .select('step')
+      .where('tracking_id', '=', record.id)
+      .orderBy('id')
+      .execute();
+    expect(steps).toHaveLength(200);
+    expect(steps.at(-1)!.step).toBe('Шаг 200');
+    const current = await t.deps.db
+      .selectFrom('form_tracking')
+      .select('current_step')
+      .where('id', '=', record.id)
+      .executeTakeFirstOrThrow();
+    expect(current.current_step).toBe('Шаг 201');
+  });
 });
 
 describe('step-analytics and the before-slots snapshot', () => {
@@ -161,6 +190,37 @@ describe('step-analytics and the before-slots snapshot', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.details[0].field).toBe('value');
+  });
+
+  it('keeps at most 100 different fields per form; the stored ones still change', async () => {
+    const now = t.clock.now();
+    await t.deps.db
+      .insertInto('form_step_answers')
+      .values(
+        Array.from({ length: 99 }, (_, i) => ({
+          form_ticket_id: 'sa_many',
+          field: `field_${i}`,
+          value: JSON.stringify(i),
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+    const put = (field: string, value: unknown) =>
+      browser(t, 'PUT', n8n('step-analytics'), { ticketID: 'sa_many', field, value });
+    await ok(put('field_99', 'сотое'));
+    const refused = await put('field_100', 'лишнее');
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.details[0].field).toBe('field');
+    await ok(put('field_0', 'новое'));
+    const rows = await t.deps.db
+      .selectFrom('form_step_answers')
+      .select(['field', 'value'])
+      .where('form_ticket_id', '=', 'sa_many')
+      .execute();
+    expect(rows).toHaveLength(100);
+    expect(rows.find((r) => r.field === 'field_0')!.value).toBe('новое');
+    expect(rows.some((r) => r.field === 'field_100')).toBe(false);
   });
 
   it('stores the before-slots answers, latest wins', async () => {
