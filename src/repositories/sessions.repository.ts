@@ -6,9 +6,8 @@ import type { Session, SessionsTable } from '../db/types.ts';
 import { ACTIVE_SESSION_STATUSES } from '../domain/vocabulary.ts';
 import { ACTIVE_STATUSES_SQL } from '../db/vocabulary-sql.ts';
 
-/** The columns of a session's parties (tickets t, clients c, psychologists p). */
-const PARTY_COLUMNS = [
-  'c.id as client_id',
+/** What a session's messages need of its client (c) and psychologist (p). */
+const PERSON_COLUMNS = [
   'c.name as client_name',
   'c.age as client_age',
   'c.lead_number',
@@ -18,6 +17,12 @@ const PARTY_COLUMNS = [
   'c.email as client_email',
   'p.name as psychologist_name',
   'p.telegram_id as psychologist_telegram_id',
+] as const;
+
+/** The columns of a session's parties (tickets t, clients c, psychologists p). */
+const PARTY_COLUMNS = [
+  'c.id as client_id',
+  ...PERSON_COLUMNS,
   't.ticket_id',
   't.status',
   't.request_text',
@@ -80,17 +85,7 @@ export const sessionsRepository = {
       .innerJoin('hraniteli_clients as c', 'c.id', 's.client_id')
       .innerJoin('hraniteli_psychologists as p', 'p.id', 's.psychologist_id')
       .selectAll('s')
-      .select([
-        'c.name as client_name',
-        'c.age as client_age',
-        'c.lead_number',
-        'c.telegram_id as client_telegram_id',
-        'c.telegram_username as client_telegram_username',
-        'c.phone as client_phone',
-        'c.email as client_email',
-        'p.name as psychologist_name',
-        'p.telegram_id as psychologist_telegram_id',
-      ])
+      .select(PERSON_COLUMNS)
       .executeTakeFirstOrThrow();
   },
 

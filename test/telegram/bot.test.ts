@@ -358,17 +358,21 @@ describe('the relay between a client and the operators', () => {
     });
   });
 
-  it('send_admin_message_to_user is tried at once: delivered true when Telegram took it', async () => {
+  /** A person who has opened the bot (greeting delivered), with their lead number. */
+  async function startedClient() {
     const someone = person();
     await postUpdate(t, textMessage(someone, '/start'));
     await t.deps.outbox.drain();
-    const lead = (
-      await t.deps.db
-        .selectFrom('hraniteli_clients')
-        .select('lead_number')
-        .where('telegram_id', '=', String(someone.id))
-        .executeTakeFirstOrThrow()
-    ).lead_number;
+    const { lead_number: lead } = await t.deps.db
+      .selectFrom('hraniteli_clients')
+      .select('lead_number')
+      .where('telegram_id', '=', String(someone.id))
+      .executeTakeFirstOrThrow();
+    return { someone, lead };
+  }
+
+  it('send_admin_message_to_user is tried at once: delivered true when Telegram took it', async () => {
+    const { someone, lead } = await startedClient();
     // The greeting went a moment ago: the chat's one-message-a-second pause is waited out within 3 s.
     const res = await t.admin({
       method: 'POST',
@@ -381,16 +385,7 @@ describe('the relay between a client and the operators', () => {
   });
 
   it('send_admin_message_to_user retried with its Idempotency-Key: one message, the same answer', async () => {
-    const someone = person();
-    await postUpdate(t, textMessage(someone, '/start'));
-    await t.deps.outbox.drain();
-    const lead = (
-      await t.deps.db
-        .selectFrom('hraniteli_clients')
-        .select('lead_number')
-        .where('telegram_id', '=', String(someone.id))
-        .executeTakeFirstOrThrow()
-    ).lead_number;
+    const { someone, lead } = await startedClient();
     const send = (key: string) =>
       t.admin({
         method: 'POST',
