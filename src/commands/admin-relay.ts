@@ -9,6 +9,7 @@ import { conflict, notFound } from '../errors.ts';
 import { adminThreadsRepository } from '../repositories/admin-threads.repository.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
+import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { messages } from '../texts/messages.ts';
 import { formatDateTime } from '../domain/time.ts';
 import { adminMessage, notify } from './session-processes.ts';
@@ -148,6 +149,9 @@ export async function sendTicketDataToAdmin(
   const t = input.ticket as Record<string, unknown>;
   const c = input.client as Record<string, unknown>;
   const ticketId = text(t.ticket_id) ?? text(t.id) ?? '—';
+  // The message is tied to the ticket it names, so erasing that person also stops it if still unsent.
+  const named = await ticketsRepository.findByRef(deps.db, ticketId);
+  const refs = named ? { ticketId: named.ticket_id, clientId: named.client_id } : {};
   const ids = await inTransaction(deps, (trx) =>
     notify(deps, trx, [
       adminMessage(
@@ -165,6 +169,7 @@ export async function sendTicketDataToAdmin(
           request: text(t.request_text) ?? text(t.request),
           offers: [...offers].map(([name, slots]) => ({ name, slots })),
         }),
+        refs,
       ),
     ]),
   );

@@ -5,7 +5,7 @@
 // path, two active sessions on one slot cannot be committed.
 import type { Deps, Executor } from '../deps.ts';
 import type { Session, Ticket } from '../db/types.ts';
-import { requireClientAccess, requireTicketAccess, type Actor } from '../domain/access.ts';
+import { requireClientAccess, requireTicketAccess, unknownTo, type Actor } from '../domain/access.ts';
 import { feedbackDueAt, reminderDueAt } from '../domain/due-times.ts';
 import type { PaymentStatus, SessionKind } from '../domain/vocabulary.ts';
 import type { EventLog } from '../effects/events.ts';
@@ -62,7 +62,7 @@ export async function bookSlotFor(
   }
   const { clientLeadOrId, unknownClient, ...input } = request;
   const found = await slotsRepository.bookabilityWithClient(deps.db, input.slotId, clientLeadOrId);
-  if (!found.clientId) throw notFound('client', unknownClient);
+  if (!found.clientId) throw unknownTo(actor, notFound('client', unknownClient));
   return bookChecked(deps, actor, { ...input, clientId: found.clientId }, async () => found.slot);
 }
 

@@ -6,7 +6,7 @@ import { ANONYMOUS, requireTicketAccess, SERVICE, type Actor } from '../domain/a
 import { AppError, conflict, forbidden, notFound } from '../errors.ts';
 import { isActive, type Recipient } from '../domain/vocabulary.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
-import type { InlineKeyboard } from '../repositories/outbox.repository.ts';
+import type { InlineKeyboard, ReplyKeyboard } from '../repositories/outbox.repository.ts';
 import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import {
@@ -40,7 +40,7 @@ export interface ChatMessage {
   text: string;
   dedupeKey: string;
   recipient?: Recipient;
-  buttons?: InlineKeyboard;
+  buttons?: InlineKeyboard | ReplyKeyboard;
   clientId?: string | null;
 }
 

@@ -1,5 +1,5 @@
-// A person asks for a diagnostic session through the short form: find or create the client by any
-// contact given, create a `diagnostic` ticket that keeps what was typed, hand back a token for that
+// A person asks for a diagnostic session through the short form: a record of its own (or the record a
+// whole-client token proves), create a `diagnostic` ticket that keeps what was typed, hand back a token for that
 // ticket only and the bot link, tell the operators.
 import type { Deps } from '../deps.ts';
 import { badRequest } from '../errors.ts';
@@ -12,6 +12,7 @@ import { adminMessage, notify } from './session-processes.ts';
 import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
 import type { Actor } from '../domain/access.ts';
+import { provenClient, provenClientOf } from './proven-client.ts';
 
 export interface DiagnosticRequestInput {
   clientName: string;
@@ -23,7 +24,8 @@ export interface DiagnosticRequestInput {
   raw: Record<string, unknown>;
 }
 
-export async function requestDiagnosticSession(deps: Deps, _actor: Actor, input: DiagnosticRequestInput) {
+export async function requestDiagnosticSession(deps: Deps, actor: Actor, input: DiagnosticRequestInput) {
+  const proven = provenClientOf(actor);
   const identities: ContactIdentity[] = [];
   if (input.telegram) identities.push(contactIdentity('telegram', input.telegram, 'client_telegram'));
   if (input.phone) identities.push(contactIdentity('phone', input.phone, 'client_phone'));
@@ -34,7 +36,7 @@ export async function requestDiagnosticSession(deps: Deps, _actor: Actor, input:
       'client_phone',
       'give at least one contact: client_phone, client_telegram or client_email',
     );
-  // The first contact identifies the person; the others are kept on the record.
+  // The first contact is the one the operators are shown first; all of them are kept as claims.
   const contact: ContactIdentity = Object.assign({}, ...identities.slice().reverse());
   contact.key = primary.key;
   contact.type = primary.type;
@@ -42,12 +44,9 @@ export async function requestDiagnosticSession(deps: Deps, _actor: Actor, input:
 
   const { ticketId, leadNumber, grant, link } = await inTransaction(deps, async (trx, events) => {
     const now = deps.clock.now();
-    const { client } = await clientsRepository.findOrCreate(
-      trx,
-      contact,
-      { name: input.clientName, utm: input.utm },
-      now,
-    );
+    const client = proven
+      ? await provenClient(trx, proven)
+      : await clientsRepository.create(trx, contact, { name: input.clientName, utm: input.utm }, now);
     const ticket = await ticketsRepository.insert(
       trx,
       {

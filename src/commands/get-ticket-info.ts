@@ -22,7 +22,9 @@ async function visibleTicket(
   ticketId: string,
 ): Promise<{ ticket: Ticket; personal: boolean }> {
   const ticket = await ticketsRepository.findByRef(deps.db, ticketId);
-  if (!ticket) throw notFound('ticket', `заявка ${ticketId} не найдена`);
+  // Anonymous callers still learn it (the help-hand confirm page reads it, web-form.md), tokens do not.
+  if (!ticket)
+    throw actor.kind === 'client' ? forbidden() : notFound('ticket', `заявка ${ticketId} не найдена`);
   const personal = mayAccessTicket(actor, ticket);
   if (actor.kind === 'client' && !personal) throw forbidden();
   return { ticket, personal };

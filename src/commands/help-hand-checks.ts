@@ -1,7 +1,7 @@
 // confirm-help-hand: a helping-hand ticket still waiting for a psychologist is asked about at 7 and 14
 // days («заявка ещё актуальна?», Да/Нет; «Нет» closes it) and reported to the operators at 21 days.
 import type { Deps } from '../deps.ts';
-import { requireTicketAccess, requireService, type Actor } from '../domain/access.ts';
+import { requireTicketAccess, requireService, unknownTo, type Actor } from '../domain/access.ts';
 import { conflict, notFound } from '../errors.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
 import { ticketsRepository, OPEN_TICKET_STATUSES } from '../repositories/tickets.repository.ts';
@@ -76,7 +76,7 @@ export async function answerHelpHand(
 ): Promise<{ message: string }> {
   return inTransaction(deps, async (trx) => {
     const ticket = await ticketsRepository.lock(trx, input.ticketId);
-    if (!ticket) throw notFound('ticket');
+    if (!ticket) throw unknownTo(actor, notFound('ticket'));
     requireTicketAccess(actor, ticket);
     if (!OPEN_TICKET_STATUSES.includes(ticket.status)) throw conflict('ticket_closed', 'заявка уже закрыта');
     const now = deps.clock.now();

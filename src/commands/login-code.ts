@@ -13,7 +13,11 @@ import { inTransaction } from './transaction.ts';
 
 export const CODE_TTL_SECONDS = 600;
 const CODE_INTERVAL_MS = 60_000;
+/** Wrong tries one requester may make at one code. */
 const MAX_TRIES_PER_CODE = 5;
+/** Wrong tries a code takes from everyone together before it is dead (a new /code brings a live one). */
+const MAX_WRONG_PER_CODE = 30;
+/** Wrong tries one requester may make within an hour, whichever Telegram ids they name. */
 const MAX_FAILURES_PER_HOUR = 10;
 const HOUR_MS = 3_600_000;
 
@@ -56,18 +60,22 @@ export async function requestLoginCode(
 
 /**
  * Checks a code. Right → the code is spent and a whole-client token issued (a Telegram id with no client
- * yet gets one). Wrong, expired, dead or spent → `verified: false`; ten of those for one Telegram id
- * within an hour → 429 until the oldest of them is an hour old.
+ * yet gets one). Wrong, expired, dead or spent → `verified: false`. Failures count per requester (the
+ * client address, kept as a digest): five at one code and that requester's tries at it are spent; ten
+ * within an hour → 429 until the oldest is an hour old. They never count against the Telegram id, so
+ * nobody can lock the owner out of a code they asked for from their own chat.
  */
 export async function verifyLoginCode(
   deps: Deps,
   _actor: Actor,
-  input: { telegramId: string; code: string },
+  input: { telegramId: string; code: string; requester: string },
 ): Promise<{ verified: true; token: string } | { verified: false }> {
   const now = deps.clock.now();
-  const failures = await loginCodesRepository.failuresSince(
+  // A digest under the service secret: the address itself is never stored.
+  const requester = deps.tokens.codeDigest('requester', input.requester);
+  const failures = await loginCodesRepository.failuresOfRequester(
     deps.db,
-    input.telegramId,
+    requester,
     new Date(now.getTime() - HOUR_MS),
   );
   if (failures.count >= MAX_FAILURES_PER_HOUR) {
@@ -85,15 +93,22 @@ export async function verifyLoginCode(
     );
   }
   const outcome = await inTransaction(deps, async (trx) => {
-    const result = await loginCodesRepository.attempt(
-      trx,
-      input.telegramId,
-      deps.tokens.codeDigest(input.telegramId, input.code),
-      now,
-      MAX_TRIES_PER_CODE,
-    );
+    const code = await loginCodesRepository.lockCode(trx, input.telegramId);
+    const spentByRequester =
+      code &&
+      (await loginCodesRepository.failuresAtCode(trx, input.telegramId, requester, code.created_at)) >=
+        MAX_TRIES_PER_CODE;
+    const result = spentByRequester
+      ? 'unusable'
+      : await loginCodesRepository.attempt(
+          trx,
+          input.telegramId,
+          deps.tokens.codeDigest(input.telegramId, input.code),
+          now,
+          MAX_WRONG_PER_CODE,
+        );
     if (result !== 'verified') {
-      await loginCodesRepository.recordFailure(trx, input.telegramId, now);
+      await loginCodesRepository.recordFailure(trx, input.telegramId, requester, now);
       return null;
     }
     return (await clientsRepository.findOrCreateByTelegramId(trx, { telegramId: input.telegramId }, now))

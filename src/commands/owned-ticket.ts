@@ -1,7 +1,7 @@
 // The first lines of every client action on a ticket: find it, then check the actor may touch it.
 import type { Deps, Executor } from '../deps.ts';
 import type { Ticket } from '../db/types.ts';
-import { requireTicketAccess, type Actor } from '../domain/access.ts';
+import { requireTicketAccess, unknownTo, type Actor } from '../domain/access.ts';
 import { notFound } from '../errors.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 
@@ -12,7 +12,7 @@ export async function ownedTicket(
   db: Executor = deps.db,
 ): Promise<Ticket> {
   const ticket = await ticketsRepository.find(db, ticketId);
-  if (!ticket) throw notFound('ticket', `заявка ${ticketId} не найдена`);
+  if (!ticket) throw unknownTo(actor, notFound('ticket', `заявка ${ticketId} не найдена`));
   requireTicketAccess(actor, ticket);
   return ticket;
 }

@@ -1,7 +1,7 @@
-// A person submits the application form (or the helping-hand form): find or create the client by
-// contact, create the ticket, match psychologists and candidate slots, hand back a token for this
-// ticket and the bot link, tell the operators. Typing a contact proves nothing: the token opens this
-// ticket only, the ticket keeps what was typed, and a known person's stored details stay as they were.
+// A person submits the application form (or the helping-hand form): a record of its own for the person
+// (typing a contact proves nothing, so it is never filed under someone found by that contact — only a
+// whole-client token, a proof, files it under its holder's record), the ticket, matched psychologists
+// and candidate slots, a token for this ticket and the bot link, and the operators' message.
 // With an Idempotency-Key a retried submission (same route, same body, within 24 h) returns the first
 // answer; the key with another body is refused.
 import type { Deps } from '../deps.ts';
@@ -23,8 +23,9 @@ import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.t
 import { findMatches, type Match, type MatchRequest } from './find-matches.ts';
 import { idempotencyRepository } from '../repositories/idempotency.repository.ts';
 import { bodyHash } from '../domain/body-hash.ts';
-import { AppError } from '../errors.ts';
+import { AppError, forbidden } from '../errors.ts';
 import type { Actor } from '../domain/access.ts';
+import { provenClient, provenClientOf } from './proven-client.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { inTransaction, isUniqueViolation } from './transaction.ts';
 import { EventLog } from '../effects/events.ts';
@@ -94,9 +95,10 @@ export function typedContact(name: string, age: number | undefined, contact: Con
 
 export async function submitApplication(
   deps: Deps,
-  _actor: Actor,
+  actor: Actor,
   input: ApplicationInput,
 ): Promise<ApplicationResult> {
+  const proven = provenClientOf(actor);
   const contact = contactIdentity(input.contact.type, input.contact.value);
   const key = input.idempotencyKey ? `${input.kind}:${input.idempotencyKey}` : undefined;
   const hash = bodyHash(input.raw);
@@ -112,11 +114,11 @@ export async function submitApplication(
     selectedSlots: input.selectedSlots,
     helpHand: input.kind === 'help_hand',
   };
-  // Without an Idempotency-Key, a new person's submission is written in one statement; a known contact
-  // (or a key, claimed first) takes the transaction below.
+  // Without an Idempotency-Key or a proven person, the submission is written in one statement; a key
+  // (claimed first) or a whole-client token takes the transaction below.
   let matches: Match[] | undefined;
   let answer: Answer | undefined;
-  if (!key) {
+  if (!key && !proven) {
     matches = await findMatches(deps, deps.db, wishes);
     answer = await submitNewPerson(deps, input, contact, details, matches);
   }
@@ -126,7 +128,9 @@ export async function submitApplication(
       const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
       if (key && !(await idempotencyRepository.claim(trx, key, hash, now, expiresAt)))
         throw new KeyAlreadyUsed();
-      const { client } = await clientsRepository.findOrCreate(trx, contact, details, now);
+      const client = proven
+        ? await provenClient(trx, proven)
+        : await clientsRepository.create(trx, contact, details, now);
       const matched = matches ?? (await findMatches(deps, trx, wishes));
       const ticket = await ticketsRepository.insert(
         trx,
@@ -160,25 +164,23 @@ export async function submitApplication(
   const { client_id: clientId, ...result } = answer;
   // A public submission's token opens the ticket it created, never the person as a whole.
   const grant = { clientId, ticketId: result.ticket_id };
+  if (proven && clientId !== proven) throw forbidden();
   return { ...result, client_token: await deps.tokens.issue(grant, deps.clock.now()) };
 }
 
-/**
- * A new person's submission as one statement (submissionsRepository), its effects run after it; undefined,
- * with nothing written, when the contact is known already.
- */
+/** A new person's submission as one statement (submissionsRepository), its effects run after it. */
 async function submitNewPerson(
   deps: Deps,
   input: ApplicationInput,
   contact: ContactIdentity,
   details: ClientDetails,
   matches: Match[],
-): Promise<Answer | undefined> {
+): Promise<Answer> {
   const now = deps.clock.now();
-  const client = newClientRow(contact, details, now);
   const values = ticketValues(input, contact, matches, now);
   const ids = ticketIds(values.type, input.formTicketId);
   for (let attempt = 0; attempt < 20; attempt++) {
+    const client = newClientRow(contact, details, now);
     const ticketId = ids();
     const ticket = { ...values, ticket_id: ticketId, bot_link: botLink(deps, ticketId) };
     let written: { client_id: string } | undefined;
@@ -196,7 +198,8 @@ async function submitNewPerson(
       if (isUniqueViolation(error, 'hraniteli_tickets_pkey')) continue;
       throw error;
     }
-    if (!written) return undefined;
+    // Nothing written: the drawn lead number was taken; another one.
+    if (!written) continue;
     const events = new EventLog();
     recordTicketDueTimes(events, {
       ...ticket,
@@ -205,7 +208,7 @@ async function submitNewPerson(
     await deps.effects.run(events.events);
     return answerOf(written.client_id, client.lead_number, ticket, matches);
   }
-  throw new Error('could not find a free ticket id after 20 attempts');
+  throw new Error('could not find a free ticket id and lead number after 20 attempts');
 }
 
 /** The ticket of a submission, but for its id, its client and the bot link (which depends on the id). */

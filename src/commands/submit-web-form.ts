@@ -7,6 +7,7 @@
 // result and writes nothing; its token comes back only for the very same body (a genuine retry), since
 // a form id also travels in links.
 import type { Deps } from '../deps.ts';
+import { provenClient, provenClientOf } from './proven-client.ts';
 import type { Actor } from '../domain/access.ts';
 import { bodyHash } from '../domain/body-hash.ts';
 import { wantedSex } from '../domain/matching.ts';
@@ -115,8 +116,9 @@ const LIST_FIELDS = [
   'diagnoses',
 ] as const;
 
-export async function submitWebForm(deps: Deps, _actor: Actor, input: WebFormInput): Promise<WebFormResult> {
+export async function submitWebForm(deps: Deps, actor: Actor, input: WebFormInput): Promise<WebFormResult> {
   const body = input.body;
+  const proven = provenClientOf(actor);
   for (const field of LIST_FIELDS)
     if (formTexts(body[field]).length > MAX_FORM_LIST)
       throw badRequest(field, `must hold at most ${MAX_FORM_LIST} items`);
@@ -169,12 +171,15 @@ export async function submitWebForm(deps: Deps, _actor: Actor, input: WebFormInp
         const requestText =
           formText(body.question_to_psychologist) ?? (questions.length ? questions.join('; ') : undefined);
 
-        const { client } = await clientsRepository.findOrCreate(
-          trx,
-          contact,
-          { ...(name ? { name } : {}), ...(age !== undefined ? { age } : {}), utm },
-          now,
-        );
+        // A record of its own: the typed contact is a claim (SPEC §3 Identity); a whole-client token is a proof.
+        const client = proven
+          ? await provenClient(trx, proven)
+          : await clientsRepository.create(
+              trx,
+              contact,
+              { ...(name ? { name } : {}), ...(age !== undefined ? { age } : {}), utm },
+              now,
+            );
         const promocode = formPromocode(body.promocode);
         const ticket = await ticketsRepository.insert(
           trx,

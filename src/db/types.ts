@@ -75,7 +75,10 @@ export interface ClientsTable {
   phone: string | null;
   email: string | null;
   telegram_id: string | null;
+  /** Proven by Telegram only (the account's own username); a typed @username stays on its ticket. */
   telegram_username: string | null;
+  /** A phone the account shared with Telegram's "share my number" button (normalized). */
+  proven_phone: Generated<string | null>;
   contact_type: ContactType | null;
   contact_value: string | null;
   utm: NullableJson;
@@ -123,6 +126,10 @@ export interface TicketsTable {
   note: string | null;
   /** What the submission typed (name, age, contacts): shown to its ticket token and to operators. */
   typed_contact: NullableJson;
+  /** The record its submission was filed under; a proof may later move the ticket to an account's. */
+  origin_client_id: Generated<string | null>;
+  /** How the ticket came to its record's Telegram account: `username`, `phone`, `service`, `account`. */
+  linked_by: Generated<string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -295,7 +302,17 @@ export interface VerificationCodesTable {
 export interface VerificationFailuresTable {
   id: Generated<number>;
   telegram_id: string;
+  /** A digest of who tried (the client address), so one requester's guesses never lock out another. */
+  requester: string | null;
   at: Date;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** An account asked to open a ticket through the bot and has yet to prove the ticket's typed phone. */
+export interface LinkRequestsTable {
+  telegram_id: string;
+  ticket_id: string;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -349,6 +366,7 @@ export interface DB {
   verification_codes: VerificationCodesTable;
   verification_failures: VerificationFailuresTable;
   admin_threads: AdminThreadsTable;
+  link_requests: LinkRequestsTable;
   client_followups: ClientFollowupsTable;
   job_runs: JobRunsTable;
 }

@@ -275,7 +275,9 @@ export async function loadDemoData(
   for (const [index, c] of CLIENTS.entries()) {
     const slotId = firstSlots[index * 2];
     if (!slotId) continue;
-    const { client } = await clientsRepository.findOrCreate(
+    // As a web form files them: the typed @username is a claim on a record of its own; the person's
+    // account joins only when they open the bot from that username (SPEC §3 Identity).
+    const client = await clientsRepository.create(
       deps.db,
       {
         key: `telegram:@${c.telegram}`,

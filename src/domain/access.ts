@@ -1,6 +1,6 @@
 // Who is acting, and which tickets and clients they may touch (SPEC §3 Access). Every command that
 // reads or changes a person's data checks it here on its first lines, whatever door it came through.
-import { forbidden, unauthorized } from '../errors.ts';
+import { forbidden, unauthorized, type AppError } from '../errors.ts';
 
 /**
  * What a client token opens. A proven identity (the Telegram login code, a signed link sent to the
@@ -42,4 +42,13 @@ export function requireClientAccess(actor: Actor, clientId: string): void {
 /** Operator-only actions. */
 export function requireService(actor: Actor): void {
   if (actor.kind !== 'service') throw actor.kind === 'anonymous' ? unauthorized() : forbidden();
+}
+
+/**
+ * The answer about a ticket or person that does not exist. The service learns it (404); anybody else gets
+ * what they would get for someone else's (401 anonymous, 403 a client token), so ids cannot be probed.
+ */
+export function unknownTo(actor: Actor, missing: AppError): AppError {
+  if (actor.kind === 'service') return missing;
+  return actor.kind === 'anonymous' ? unauthorized() : forbidden();
 }

@@ -1,11 +1,14 @@
-// SQL for clients: find-or-create by contact (race-free through the unique contact key), lookups.
+// SQL for clients: a record per public submission, records of Telegram accounts (the proofs), lookups.
 import type { Executor } from '../deps.ts';
 import type { Client } from '../db/types.ts';
 import type { ContactType } from '../domain/vocabulary.ts';
 import { newLeadNumber } from '../domain/ids.ts';
 import { isUuid } from './psychologists.repository.ts';
 
-/** A normalized contact: the key that identifies a person across submissions, and its columns. */
+/**
+ * A normalized contact as a form typed it. It is a claim, never a proof: `key` only lets operators see
+ * "possibly the same person", and a typed Telegram id or @username never becomes the record's account.
+ */
 export interface ContactIdentity {
   key: string;
   type: ContactType;
@@ -22,7 +25,10 @@ export interface ClientDetails {
   utm?: unknown;
 }
 
-/** A new client's row for `contact`, under a freshly drawn lead number. */
+/**
+ * A new record for a public submission, under a freshly drawn lead number. It holds what the submission
+ * typed (the person's own claim) and no Telegram account: only Telegram can vouch for one.
+ */
 export function newClientRow(contact: ContactIdentity, details: ClientDetails, now: Date) {
   return {
     lead_number: newLeadNumber(),
@@ -33,8 +39,6 @@ export function newClientRow(contact: ContactIdentity, details: ClientDetails, n
     age: details.age ?? null,
     phone: contact.phone ?? null,
     email: contact.email ?? null,
-    telegram_id: contact.telegramId ?? null,
-    telegram_username: contact.telegramUsername ?? null,
     utm: details.utm === undefined ? null : JSON.stringify(details.utm),
     created_at: now,
     updated_at: now,
@@ -43,46 +47,21 @@ export function newClientRow(contact: ContactIdentity, details: ClientDetails, n
 
 export const clientsRepository = {
   /**
-   * The client known by this contact, as stored, or a new client with a fresh lead number. A known
-   * person's details are never changed here: whoever typed the contact proved nothing (the submission's
-   * own values stay on its ticket). A concurrent submission with the same contact waits on the unique
-   * key, gets the conflict once the first commits, and then finds the row.
+   * A record of its own for a public submission. Typing a contact proves nothing, so a submission is
+   * never filed under a record found by that contact (SPEC §3 Identity); a drawn lead number that is
+   * taken is drawn again.
    */
-  async findOrCreate(
-    db: Executor,
-    contact: ContactIdentity,
-    details: ClientDetails,
-    now: Date,
-  ): Promise<{ client: Client; created: boolean }> {
+  async create(db: Executor, contact: ContactIdentity, details: ClientDetails, now: Date): Promise<Client> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      // Insert first: a new person (the common case of a form) then costs one statement.
       const inserted = await db
         .insertInto('hraniteli_clients')
         .values(newClientRow(contact, details, now))
         .onConflict((oc) => oc.doNothing())
         .returningAll()
         .executeTakeFirst();
-      if (inserted) return { client: inserted, created: true };
-      // A conflict: the person is known by this contact (or Telegram id), or the random lead number
-      // collided (a new one is drawn on the next round).
-      const existing = await this.findByContact(db, contact);
-      if (existing) return { client: existing, created: false };
+      if (inserted) return inserted;
     }
     throw new Error('could not create a client record');
-  },
-
-  async findByContact(db: Executor, contact: ContactIdentity): Promise<Client | undefined> {
-    return db
-      .selectFrom('hraniteli_clients')
-      .selectAll()
-      .where((eb) => {
-        const conditions = [eb('contact_key', '=', contact.key)];
-        if (contact.telegramId) conditions.push(eb('telegram_id', '=', contact.telegramId));
-        return eb.or(conditions);
-      })
-      .orderBy('created_at')
-      .limit(1)
-      .executeTakeFirst();
   },
 
   async findById(db: Executor, id: string): Promise<Client | undefined> {
@@ -108,7 +87,7 @@ export const clientsRepository = {
     return isUuid(value) ? this.findById(db, value) : this.findByLeadNumber(db, value);
   },
 
-  /** By Telegram numeric id or username (with or without @). */
+  /** By a proven Telegram numeric id or username (with or without @). */
   async findByTelegram(db: Executor, value: string): Promise<Client | undefined> {
     const text = value.trim().replace(/^@/, '');
     if (/^\d+$/.test(text)) {
@@ -118,13 +97,17 @@ export const clientsRepository = {
         .where('telegram_id', '=', text)
         .executeTakeFirst();
     }
-    return db
-      .selectFrom('hraniteli_clients')
-      .selectAll()
-      .where('telegram_username', '=', text.toLowerCase())
-      .orderBy('created_at')
-      .limit(1)
-      .executeTakeFirst();
+    return (
+      db
+        .selectFrom('hraniteli_clients')
+        .selectAll()
+        .where('telegram_username', '=', text.toLowerCase())
+        .where('telegram_id', 'is not', null)
+        // Usernames move between accounts; the latest account Telegram showed with it holds it now.
+        .orderBy('updated_at', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+    );
   },
 
   /**
@@ -176,6 +159,16 @@ export const clientsRepository = {
     throw new Error('could not create a client record');
   },
 
+  /** Keeps the phone an account shared with Telegram's own button (it proves tickets that typed it). */
+  async setProvenPhone(db: Executor, clientId: string, phone: string, now: Date): Promise<Client> {
+    return db
+      .updateTable('hraniteli_clients')
+      .set({ proven_phone: phone, updated_at: now })
+      .where('id', '=', clientId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
   async findByTelegramId(db: Executor, telegramId: string): Promise<Client | undefined> {
     return db
       .selectFrom('hraniteli_clients')
@@ -184,20 +177,24 @@ export const clientsRepository = {
       .executeTakeFirst();
   },
 
-  /** Gives a client without a Telegram account this one (the person proved it by opening the bot). */
+  /**
+   * Gives a client without a Telegram account this one (proven by the bot, or vouched for by the service
+   * key). A username left out keeps the one on record: nothing known is wiped by a call that omits it.
+   */
   async attachTelegram(
     db: Executor,
     clientId: string,
     user: { telegramId: string; username?: string | null },
     now: Date,
   ): Promise<Client> {
+    const username = user.username ? user.username.replace(/^@/, '').toLowerCase() : null;
     return db
       .updateTable('hraniteli_clients')
-      .set({
+      .set((eb) => ({
         telegram_id: user.telegramId,
-        telegram_username: user.username ? user.username.replace(/^@/, '').toLowerCase() : null,
+        telegram_username: username ?? eb.ref('telegram_username'),
         updated_at: now,
-      })
+      }))
       .where('id', '=', clientId)
       .where('telegram_id', 'is', null)
       .returningAll()

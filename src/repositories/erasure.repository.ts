@@ -7,6 +7,24 @@ import type { Executor } from '../deps.ts';
 import type { Client } from '../db/types.ts';
 
 export const erasureRepository = {
+  /**
+   * The records that hold one person: this one, the records its tickets were first filed under, and the
+   * records its own submissions' tickets moved to once an account proved them (SPEC §3 Identity).
+   */
+  async connectedRecords(db: Executor, clientId: string): Promise<string[]> {
+    const rows = await db
+      .selectFrom('hraniteli_tickets')
+      .select(['client_id', 'origin_client_id'])
+      .where((eb) => eb.or([eb('client_id', '=', clientId), eb('origin_client_id', '=', clientId)]))
+      .execute();
+    const ids = new Set([clientId]);
+    for (const row of rows) {
+      ids.add(row.client_id);
+      if (row.origin_client_id) ids.add(row.origin_client_id);
+    }
+    return [...ids].sort();
+  },
+
   /** The client's own columns; erased_at keeps the first erasure's time. */
   async client(db: Executor, clientId: string, now: Date): Promise<Client> {
     return db
@@ -16,6 +34,7 @@ export const erasureRepository = {
         name: null,
         age: null,
         phone: null,
+        proven_phone: null,
         email: null,
         telegram_id: null,
         telegram_username: null,
@@ -107,10 +126,17 @@ export const erasureRepository = {
   },
 
   /**
-   * Messages about the person or to their chat: texts and buttons go, the chat id when it is theirs,
-   * and a dedupe key that spells one of their handles. What was not sent yet will not be.
+   * Messages about the person, their tickets or to their chat: texts and buttons go, the chat id when it
+   * is theirs, and a dedupe key that spells one of their handles. What was not sent yet will not be.
    */
-  async outbox(db: Executor, clientId: string, chatId: string | null, handles: string[], now: Date) {
+  async outbox(
+    db: Executor,
+    clientId: string,
+    chatId: string | null,
+    handles: string[],
+    ticketIds: string[],
+    now: Date,
+  ) {
     await db
       .updateTable('outbox')
       .set({
@@ -123,15 +149,20 @@ export const erasureRepository = {
         updated_at: now,
       })
       .where((eb) =>
-        eb.or([eb('client_id', '=', clientId), ...(chatId === null ? [] : [eb('chat_id', '=', chatId)])]),
+        eb.or([
+          eb('client_id', '=', clientId),
+          ...(chatId === null ? [] : [eb('chat_id', '=', chatId)]),
+          ...(ticketIds.length ? [eb('ticket_id', 'in', ticketIds)] : []),
+        ]),
       )
       .execute();
   },
 
-  /** Login codes and failed tries of the person's Telegram id. */
+  /** Login codes, failed tries and open bot link requests of the person's Telegram id. */
   async verification(db: Executor, telegramId: string): Promise<void> {
     await db.deleteFrom('verification_codes').where('telegram_id', '=', telegramId).execute();
     await db.deleteFrom('verification_failures').where('telegram_id', '=', telegramId).execute();
+    await db.deleteFrom('link_requests').where('telegram_id', '=', telegramId).execute();
   },
 
   /** Which relayed admin-chat messages were the person's. */

@@ -1,5 +1,5 @@
 // SQL for Telegram login codes: one live code per Telegram id (a new one replaces the old), stored as
-// a digest, and the failed tries of the last hour that stop guessing.
+// a digest, and the failed tries (per requester) that stop guessing.
 import { sql } from 'kysely';
 import type { Executor } from '../deps.ts';
 
@@ -77,25 +77,47 @@ export const loginCodesRepository = {
     return row.verified ? 'verified' : 'wrong';
   },
 
-  async recordFailure(db: Executor, telegramId: string, at: Date): Promise<void> {
+  /** The live code row of a Telegram id, locked: tries of one code are decided one at a time. */
+  async lockCode(db: Executor, telegramId: string): Promise<{ created_at: Date } | undefined> {
+    return db
+      .selectFrom('verification_codes')
+      .select('created_at')
+      .where('telegram_id', '=', telegramId)
+      .forUpdate()
+      .executeTakeFirst();
+  },
+
+  async recordFailure(db: Executor, telegramId: string, requester: string, at: Date): Promise<void> {
     await db
       .insertInto('verification_failures')
-      .values({ telegram_id: telegramId, at, created_at: at, updated_at: at })
+      .values({ telegram_id: telegramId, requester, at, created_at: at, updated_at: at })
       .execute();
   },
 
-  /** Failed tries since `since`, and when the oldest of them was. */
-  async failuresSince(
+  /** A requester's failed tries since `since` (for any Telegram id), and when the oldest was. */
+  async failuresOfRequester(
     db: Executor,
-    telegramId: string,
+    requester: string,
     since: Date,
   ): Promise<{ count: number; oldest: Date | null }> {
     const row = await db
       .selectFrom('verification_failures')
       .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('at').as('oldest')])
-      .where('telegram_id', '=', telegramId)
+      .where('requester', '=', requester)
       .where('at', '>', since)
       .executeTakeFirstOrThrow();
     return { count: Number(row.count), oldest: row.oldest ? new Date(row.oldest as Date) : null };
+  },
+
+  /** A requester's failed tries at one Telegram id's code since the code was issued. */
+  async failuresAtCode(db: Executor, telegramId: string, requester: string, issuedAt: Date): Promise<number> {
+    const row = await db
+      .selectFrom('verification_failures')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('telegram_id', '=', telegramId)
+      .where('requester', '=', requester)
+      .where('at', '>=', issuedAt)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   },
 };

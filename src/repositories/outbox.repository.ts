@@ -16,12 +16,29 @@ export type InlineButton = { text: string; callback_data: string } | { text: str
  */
 export type InlineKeyboard = InlineButton[][];
 
+/**
+ * A keyboard under the typing field instead: Telegram's own "share my number" button (its answer is a
+ * contact the sender proves is theirs), or taking that keyboard away again.
+ */
+export type ReplyKeyboard = { shareContact: string } | { remove: true };
+
+/** The buttons of a message as the sender passes them to Telegram's `reply_markup`. */
+export function replyMarkup(buttons: InlineKeyboard | ReplyKeyboard) {
+  if (Array.isArray(buttons)) return { inline_keyboard: buttons };
+  if ('remove' in buttons) return { remove_keyboard: true as const };
+  return {
+    keyboard: [[{ text: buttons.shareContact, request_contact: true }]],
+    one_time_keyboard: true,
+    resize_keyboard: true,
+  };
+}
+
 export interface OutgoingMessage {
   dedupeKey: string;
   recipient: Recipient;
   chatId: string | null;
   text: string;
-  buttons?: InlineKeyboard;
+  buttons?: InlineKeyboard | ReplyKeyboard;
   clientId?: string | null;
   ticketId?: string | null;
   sessionId?: string | null;
@@ -246,7 +263,7 @@ export interface ClaimedMessage {
   chat_id: string;
   recipient: Recipient;
   text: string;
-  buttons: InlineKeyboard | null;
+  buttons: InlineKeyboard | ReplyKeyboard | null;
   client_id: string | null;
   /** Attempts including this one; the marks match it, so only the holder of the claim can mark. */
   attempts: number;

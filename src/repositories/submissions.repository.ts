@@ -14,8 +14,8 @@ const setColumns = (values: Values) => Object.keys(values).filter((key) => value
 export const submissionsRepository = {
   /**
    * Inserts the client, their ticket and the message about it (both with the client's id), all or
-   * nothing. Undefined, with nothing written, when the contact (or the drawn lead number) is taken: the
-   * caller then goes the way of a known person. A taken ticket id fails the statement (a unique
+   * nothing. Undefined, with nothing written, when the drawn lead number is taken (the caller draws
+   * another). A taken ticket id fails the statement (a unique
    * violation of the ticket's key), with nothing written either.
    */
   async insertNewPerson(
@@ -42,13 +42,14 @@ export const submissionsRepository = {
       .with('t', (w) =>
         w
           .insertInto('hraniteli_tickets')
-          .columns([...ticketColumns, 'client_id'] as (keyof NewTicket)[])
+          .columns([...ticketColumns, 'client_id', 'origin_client_id'] as (keyof NewTicket)[])
           .expression((eb) =>
             eb
               .selectFrom('c')
               .select([
                 ...ticketColumns.map((key) => eb.val(ticketValues[key]).as(key)),
                 'c.id as client_id',
+                'c.id as origin_client_id',
               ]),
           )
           .returning(['ticket_id', 'client_id']),

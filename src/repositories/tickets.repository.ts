@@ -32,7 +32,12 @@ export const ticketsRepository = {
       async (ticketId) =>
         (await db
           .insertInto('hraniteli_tickets')
-          .values({ ...values, ...derived(ticketId), ticket_id: ticketId })
+          .values({
+            origin_client_id: values.client_id,
+            ...values,
+            ...derived(ticketId),
+            ticket_id: ticketId,
+          })
           .onConflict((oc) => oc.column('ticket_id').doNothing())
           .returningAll()
           .executeTakeFirst()) ?? null,
@@ -150,29 +155,39 @@ export const ticketsRepository = {
    */
   async lockByLinkRef(db: Executor, ref: string): Promise<Ticket | undefined> {
     if (TICKET_ID_PATTERN.test(ref)) return this.lock(db, ref);
-    return db
-      .selectFrom('hraniteli_tickets')
-      .selectAll()
-      .where('form_ticket_id', '=', ref)
-      .orderBy('created_at', 'desc')
-      .limit(1)
-      .forUpdate()
-      .executeTakeFirst();
+    return (
+      db
+        .selectFrom('hraniteli_tickets')
+        .selectAll()
+        .where('form_ticket_id', '=', ref)
+        // The first ticket submitted under a form id keeps it: a later submission reusing the id (anyone
+        // can type it) never takes over what the bot link and get-ticket-info show.
+        .orderBy('created_at')
+        .orderBy('ticket_id')
+        .limit(1)
+        .forUpdate()
+        .executeTakeFirst()
+    );
   },
 
-  /** A ticket by our id or by the web form's own id (the newest ticket submitted under it). */
+  /** A ticket by our id or by the web form's own id (the first ticket submitted under it). */
   async findByRef(db: Executor, ref: string): Promise<Ticket | undefined> {
     if (TICKET_ID_PATTERN.test(ref)) {
       const own = await this.find(db, ref);
       if (own) return own;
     }
-    return db
-      .selectFrom('hraniteli_tickets')
-      .selectAll()
-      .where('form_ticket_id', '=', ref)
-      .orderBy('created_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    return (
+      db
+        .selectFrom('hraniteli_tickets')
+        .selectAll()
+        .where('form_ticket_id', '=', ref)
+        // The first ticket submitted under a form id keeps it: a later submission reusing the id (anyone
+        // can type it) never takes over what the bot link and get-ticket-info show.
+        .orderBy('created_at')
+        .orderBy('ticket_id')
+        .limit(1)
+        .executeTakeFirst()
+    );
   },
 
   /**

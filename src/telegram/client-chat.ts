@@ -1,13 +1,18 @@
 // A person's private chat with the bot: /start (with a ticket's or form's id from a deep link, or
-// alone), /code, a psychologist's /schedule, and any other text relayed to the operators.
+// alone), a phone shared with the "share my number" button, /code, a psychologist's /schedule, and any
+// other text relayed to the operators.
 import { Composer, type Context } from 'grammy';
 import type { Deps } from '../deps.ts';
 import { relayClientMessage } from '../commands/admin-relay.ts';
 import { psychologistScheduleOf, sendChatMessage } from '../commands/bot-actions.ts';
 import { requestLoginCode } from '../commands/login-code.ts';
-import { openTicketLink, registerTelegramClient, type TelegramUser } from '../commands/telegram-identity.ts';
+import {
+  openTicketFromBot,
+  proveTelegramPhone,
+  registerTelegramClient,
+  type TelegramUser,
+} from '../commands/telegram-identity.ts';
 import { SERVICE } from '../domain/access.ts';
-import { AppError } from '../errors.ts';
 import { messages } from '../texts/messages.ts';
 import { LinkLookups } from './link-lookups.ts';
 import { updateKey } from './update-key.ts';
@@ -39,22 +44,45 @@ export function clientChatFeature(deps: Deps): Composer<Context> {
       await reply(ctx, messages.bot.greeting(user.firstName ?? null), 'greeting', client.id);
       return;
     }
-    if (!LINK_REF.test(ref) || !lookups.mayTry(user.telegramId, Date.now())) {
-      await reply(ctx, LINK_REF.test(ref) ? messages.bot.tooManyLinks : messages.bot.ticketNotFound, 'link');
+    // Every attempt that shows nothing counts, whether the id exists or not: the answer is the same.
+    if (!lookups.mayTry(user.telegramId, Date.now())) {
+      await reply(ctx, messages.bot.tooManyLinks, 'link');
       return;
     }
-    try {
-      await openTicketLink(deps, SERVICE, { ...user, ref, updateKey: updateKey(ctx) });
+    const outcome = LINK_REF.test(ref)
+      ? await openTicketFromBot(deps, SERVICE, { ...user, ref, updateKey: updateKey(ctx) })
+      : ({ kind: 'unproven' } as const);
+    if (outcome.kind === 'linked') {
       deps.outbox.wake();
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      if (error.kind === 'not_found') lookups.missed(user.telegramId, Date.now());
-      await reply(
-        ctx,
-        error.kind === 'not_found' ? messages.bot.ticketNotFound : messages.bot.ticketLinkedElsewhere,
-        'link',
-      );
+      return;
     }
+    lookups.missed(user.telegramId, Date.now());
+    await sendChatMessage(deps, {
+      chatId: String(ctx.chat.id),
+      text: messages.bot.proveTicket,
+      dedupeKey: `bot:${updateKey(ctx)}:link`,
+      buttons: { shareContact: messages.bot.shareContactButton },
+    });
+  });
+
+  chat.on('message:contact', async (ctx) => {
+    const contact = ctx.message.contact;
+    const proved = await proveTelegramPhone(deps, SERVICE, {
+      ...userOf(ctx),
+      contactUserId: contact.user_id === undefined ? null : String(contact.user_id),
+      phone: contact.phone_number,
+      updateKey: updateKey(ctx),
+    });
+    await sendChatMessage(deps, {
+      chatId: String(ctx.chat.id),
+      text: !proved
+        ? messages.bot.shareOwnContact
+        : proved.linked.length
+          ? messages.bot.phoneProven
+          : messages.bot.phoneProvenNoTicket,
+      dedupeKey: `bot:${updateKey(ctx)}:contact`,
+      buttons: proved ? { remove: true } : { shareContact: messages.bot.shareContactButton },
+    });
   });
 
   chat.command('code', async (ctx) => {

@@ -1,5 +1,5 @@
-// Deep-link payloads are short ids that could be guessed; a Telegram account that keeps naming tickets
-// that do not exist is stopped for an hour. Per process: with several instances each counts on its own
+// Deep-link payloads are short ids that could be guessed; a Telegram account that keeps opening tickets
+// it cannot prove (or that do not exist — the bot answers both alike) is stopped for an hour. Per process: with several instances each counts on its own
 // (the ids space and Telegram's own flood limits keep guessing slow anyway).
 
 const WINDOW_MS = 3_600_000;

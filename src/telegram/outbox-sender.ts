@@ -12,7 +12,7 @@
 import { GrammyError, HttpError, type Api } from 'grammy';
 import { inTransaction } from '../commands/transaction.ts';
 import type { Deps, OutboxDelivery } from '../deps.ts';
-import { outboxRepository, type ClaimedMessage } from '../repositories/outbox.repository.ts';
+import { outboxRepository, replyMarkup, type ClaimedMessage } from '../repositories/outbox.repository.ts';
 import { TelegramBadAnswer } from './client.ts';
 
 export interface OutboxSenderOptions {
@@ -200,7 +200,7 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
       const message = await api.sendMessage(
         row.chat_id,
         row.text,
-        row.buttons ? { reply_markup: { inline_keyboard: row.buttons } } : {},
+        row.buttons ? { reply_markup: replyMarkup(row.buttons) } : {},
         // grammY types its signal parameter with the abort-controller polyfill; Node's own signal is what it
         // checks for at run time (an addEventListener method).
         AbortSignal.timeout(settings.sendTimeoutMs) as unknown as Parameters<Api['sendMessage']>[3],

@@ -7,7 +7,7 @@ import { formatDateTime } from '../../domain/time.ts';
 import { clientsRepository } from '../../repositories/clients.repository.ts';
 import { sessionsRepository } from '../../repositories/sessions.repository.ts';
 import { mayAccessClient } from '../../domain/access.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { forbidden } from '../../errors.ts';
 import { Ok, Text, TicketId } from '../schemas.ts';
 import { MAX_PAGE } from '../../domain/limits.ts';
 
@@ -76,7 +76,7 @@ export async function feedbackRoutes(fastify: FastifyInstance): Promise<void> {
       const { client_telegram } = request.query;
       const client = await clientsRepository.findByTelegram(deps.db, client_telegram);
       if (request.actor.kind === 'client') {
-        if (!client) throw notFound('client', 'клиент не найден');
+        if (!client) throw forbidden();
         if (!mayAccessClient(request.actor, client.id)) throw forbidden();
       }
       if (!client) return { sessions: [] };

@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 import { requestLoginCode, verifyLoginCode } from '../../commands/login-code.ts';
 import {
   findTelegramId,
-  openTicketLink,
+  vouchTicketLink,
   registerTelegramClient,
   type TelegramIdQuery,
 } from '../../commands/telegram-identity.ts';
@@ -86,7 +86,7 @@ export async function profileRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { user_id, ticket_id, username, first_name } = request.body;
-      const linked = await openTicketLink(deps, request.actor, {
+      const linked = await vouchTicketLink(deps, request.actor, {
         telegramId: user_id,
         ref: ticket_id,
         username: username ?? null,
@@ -177,6 +177,7 @@ export async function profileRoutes(fastify: FastifyInstance): Promise<void> {
       const result = await verifyLoginCode(deps, request.actor, {
         telegramId: request.body.telegram_id,
         code: request.body.code,
+        requester: request.ip,
       });
       return { success: true as const, ...result };
     },
