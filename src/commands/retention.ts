@@ -1,5 +1,5 @@
 // retention (daily): outbox texts older than 90 days are redacted (the rows, their statuses and counts
-// stay), spent or expired login codes and failed tries older than a day deleted, webhook dedupe rows
+// stay), spent or expired login codes, failed tries and bot link requests older than a day deleted, webhook dedupe rows
 // older than a day and expired idempotency keys deleted.
 import type { Deps } from '../deps.ts';
 import { requireService, type Actor } from '../domain/access.ts';

@@ -196,6 +196,12 @@ async function submitNewPerson(
     } catch (error) {
       // The ticket id is taken (a form's own id, or a rare random collision): another one.
       if (isUniqueViolation(error, 'hraniteli_tickets_pkey')) continue;
+      // The form id names another ticket already (the first submitted under it keeps it): this one is
+      // stored without it, so it can never take over that ticket's bot link.
+      if (isUniqueViolation(error, 'tickets_form_ticket_id_unique')) {
+        values.form_ticket_id = null;
+        continue;
+      }
       throw error;
     }
     // Nothing written: the drawn lead number was taken; another one.

@@ -115,8 +115,7 @@ export async function proveTelegramPhone(
   return retryingParallelStart(() =>
     inTransaction(deps, async (trx) => {
       const now = deps.clock.now();
-      const found = await clientsRepository.findOrCreateByTelegramId(trx, input, now);
-      let account: Client = await clientsRepository.setProvenPhone(trx, found.client.id, phone, now);
+      let account = await clientsRepository.findByTelegramId(trx, input.telegramId);
       const asked = await linkRequestsRepository.lockTicketsAskedBy(
         trx,
         input.telegramId,
@@ -132,6 +131,8 @@ export async function proveTelegramPhone(
         await welcome(deps, trx, ticket, account, input);
         linked.push(ticket.ticket_id);
       }
+      account ??= (await clientsRepository.findOrCreateByTelegramId(trx, input, now)).client;
+      await clientsRepository.setProvenPhone(trx, account.id, phone, now);
       return { linked };
     }),
   );
@@ -178,7 +179,7 @@ export async function vouchTicketLink(
  * Ties the ticket to the account. A record that is this ticket's alone and has no account becomes the
  * account's record when the account has none yet; otherwise the ticket moves (with its sessions and
  * messages) to the account's record, and its first record stays behind as `origin_client_id`, so an
- * erasure of either finds both.
+ * erasure of either finds both; left empty, that record's lead number then names the account's record.
  */
 async function linkTicket(
   trx: Executor,
@@ -196,6 +197,7 @@ async function linkTicket(
   } else {
     client = account ?? (await clientsRepository.findOrCreateByTelegramId(trx, user, now)).client;
     await ticketsRepository.moveToClient(trx, ticket.ticket_id, client.id, now);
+    if (alone) await clientsRepository.markMerged(trx, owner.id, client.id, now);
   }
   await ticketsRepository.update(trx, ticket.ticket_id, { linked_by: by }, now);
   await linkRequestsRepository.forgetTicket(trx, ticket.ticket_id);

@@ -79,6 +79,11 @@ export interface ClientsTable {
   telegram_username: string | null;
   /** A phone the account shared with Telegram's "share my number" button (normalized). */
   proven_phone: Generated<string | null>;
+  /**
+   * Set on a submission's record once a proof moved its last ticket to the account's record: its lead
+   * number (the one the form showed the person) then names that record.
+   */
+  merged_into: Generated<string | null>;
   contact_type: ContactType | null;
   contact_value: string | null;
   utm: NullableJson;

@@ -74,12 +74,23 @@ export const clientsRepository = {
     return db.selectFrom('hraniteli_clients').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
   },
 
+  /** A client by lead number; a submission's record whose ticket moved to an account names that record. */
   async findByLeadNumber(db: Executor, leadNumber: string): Promise<Client | undefined> {
-    return db
+    const found = await db
       .selectFrom('hraniteli_clients')
       .selectAll()
       .where('lead_number', '=', leadNumber.trim().toLowerCase())
       .executeTakeFirst();
+    return found?.merged_into ? ((await this.findById(db, found.merged_into)) ?? found) : found;
+  },
+
+  /** Marks a record whose tickets all moved to `into` (a proof showed both are one person). */
+  async markMerged(db: Executor, clientId: string, into: string, now: Date): Promise<void> {
+    await db
+      .updateTable('hraniteli_clients')
+      .set({ merged_into: into, updated_at: now })
+      .where('id', '=', clientId)
+      .execute();
   },
 
   /** A client by lead number or UUID (`client_id` in the seed means either). */

@@ -1,5 +1,6 @@
 // SQL for the bot's open link requests: an account asked to open a ticket that typed a phone number and
-// has yet to prove it with Telegram's "share my number" button. Kept a day; a ticket linked drops them.
+// has yet to prove it with Telegram's "share my number" button. Kept a day (retention); a ticket linked
+// drops them.
 import type { Executor } from '../deps.ts';
 import type { Ticket } from '../db/types.ts';
 
@@ -28,9 +29,5 @@ export const linkRequestsRepository = {
 
   async forgetTicket(db: Executor, ticketId: string): Promise<void> {
     await db.deleteFrom('link_requests').where('ticket_id', '=', ticketId).execute();
-  },
-
-  async forgetOlderThan(db: Executor, before: Date): Promise<void> {
-    await db.deleteFrom('link_requests').where('updated_at', '<', before).execute();
   },
 };

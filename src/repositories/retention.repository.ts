@@ -23,7 +23,9 @@ export const retentionRepository = {
       .where((eb) => eb.or([eb('spent_at', '<', before), eb('expires_at', '<', now)]))
       .executeTakeFirst();
     const failures = await db.deleteFrom('verification_failures').where('at', '<', before).executeTakeFirst();
-    return Number(codes.numDeletedRows) + Number(failures.numDeletedRows);
+    // A bot link request waits a day for its "share my number" press.
+    const requests = await db.deleteFrom('link_requests').where('updated_at', '<', before).executeTakeFirst();
+    return Number(codes.numDeletedRows) + Number(failures.numDeletedRows) + Number(requests.numDeletedRows);
   },
 
   /** Webhook dedupe rows older than `before` and idempotency keys past their expiry. */

@@ -167,7 +167,9 @@ export const slotsRepository = {
   ): Promise<{ clientId: string | null; slot: Bookability | undefined }> {
     const client = isUuid(clientLeadOrId)
       ? sql`(select c.id from hraniteli_clients c where c.id = ${clientLeadOrId})`
-      : sql`(select c.id from hraniteli_clients c where c.lead_number = ${clientLeadOrId.trim().toLowerCase()})`;
+      : // A submission's record whose ticket moved to an account's (a proof) names that record.
+        sql`(select coalesce(c.merged_into, c.id) from hraniteli_clients c
+             where c.lead_number = ${clientLeadOrId.trim().toLowerCase()})`;
     const result = await sql<Bookability & { client_id: string | null; found: boolean }>`
       select ${client} as client_id, s.id is not null as found,
         s.psychologist_id, s.start_at, s.state, p.is_active

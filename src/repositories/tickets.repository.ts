@@ -27,21 +27,29 @@ export const ticketsRepository = {
     /** Columns that depend on the id chosen (e.g. the bot deep link). */
     derived: (ticketId: string) => Partial<NewTicket> = () => ({}),
   ): Promise<Ticket> {
-    return withFreshId(
-      ticketIds(values.type, preferredId),
-      async (ticketId) =>
-        (await db
-          .insertInto('hraniteli_tickets')
-          .values({
-            origin_client_id: values.client_id,
-            ...values,
-            ...derived(ticketId),
-            ticket_id: ticketId,
-          })
-          .onConflict((oc) => oc.column('ticket_id').doNothing())
-          .returningAll()
-          .executeTakeFirst()) ?? null,
-    );
+    let row = values;
+    return withFreshId(ticketIds(values.type, preferredId), async (ticketId) => {
+      const inserted = await db
+        .insertInto('hraniteli_tickets')
+        .values({ origin_client_id: row.client_id, ...row, ...derived(ticketId), ticket_id: ticketId })
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return inserted;
+      // Taken: the ticket id (another is drawn), or the form id — the first ticket submitted under it
+      // keeps it, so this one is stored without it.
+      if (row.form_ticket_id && (await this.findByFormId(db, row.form_ticket_id)))
+        row = { ...row, form_ticket_id: null };
+      return null;
+    });
+  },
+
+  async findByFormId(db: Executor, formId: string): Promise<Ticket | undefined> {
+    return db
+      .selectFrom('hraniteli_tickets')
+      .selectAll()
+      .where('form_ticket_id', '=', formId)
+      .executeTakeFirst();
   },
 
   async find(db: Executor, ticketId: string): Promise<Ticket | undefined> {
@@ -150,44 +158,26 @@ export const ticketsRepository = {
   },
 
   /**
-   * The ticket a bot deep link names, locked: our ticket id, or the web form's own id (the newest
-   * ticket submitted under it).
+   * The ticket a bot deep link names, locked: our ticket id, or the web form's own id (a unique index
+   * keeps it to the first ticket submitted under it, so a later submission reusing it takes nothing over).
    */
   async lockByLinkRef(db: Executor, ref: string): Promise<Ticket | undefined> {
     if (TICKET_ID_PATTERN.test(ref)) return this.lock(db, ref);
-    return (
-      db
-        .selectFrom('hraniteli_tickets')
-        .selectAll()
-        .where('form_ticket_id', '=', ref)
-        // The first ticket submitted under a form id keeps it: a later submission reusing the id (anyone
-        // can type it) never takes over what the bot link and get-ticket-info show.
-        .orderBy('created_at')
-        .orderBy('ticket_id')
-        .limit(1)
-        .forUpdate()
-        .executeTakeFirst()
-    );
+    return db
+      .selectFrom('hraniteli_tickets')
+      .selectAll()
+      .where('form_ticket_id', '=', ref)
+      .forUpdate()
+      .executeTakeFirst();
   },
 
-  /** A ticket by our id or by the web form's own id (the first ticket submitted under it). */
+  /** A ticket by our id or by the web form's own id. */
   async findByRef(db: Executor, ref: string): Promise<Ticket | undefined> {
     if (TICKET_ID_PATTERN.test(ref)) {
       const own = await this.find(db, ref);
       if (own) return own;
     }
-    return (
-      db
-        .selectFrom('hraniteli_tickets')
-        .selectAll()
-        .where('form_ticket_id', '=', ref)
-        // The first ticket submitted under a form id keeps it: a later submission reusing the id (anyone
-        // can type it) never takes over what the bot link and get-ticket-info show.
-        .orderBy('created_at')
-        .orderBy('ticket_id')
-        .limit(1)
-        .executeTakeFirst()
-    );
+    return this.findByFormId(db, ref);
   },
 
   /**

@@ -1,7 +1,8 @@
 // Identity by proof (SPEC §3 "Identity: proofs and claims"). A record (client, lead number) is keyed by
 // what Telegram proves — the account, its username, a phone shared with the "share my number" button —
 // never by a contact typed into a form: the typed contact stops being unique (operators see "possibly
-// the same person" by it), each ticket remembers the record its submission made (so erasure finds what
+// the same person" by it), a form id names one ticket only (the first submitted under it), each ticket
+// remembers the record its submission made (so erasure finds what
 // a proof later moved), the bot keeps which account asked to open which ticket until it proves the
 // claim, and failed login codes count per requester.
 //
@@ -57,6 +58,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table hraniteli_clients drop constraint if exists hraniteli_clients_contact_key_key;
     create index clients_contact_key on hraniteli_clients (contact_key);
     alter table hraniteli_clients add column proven_phone text;
+    alter table hraniteli_clients add column merged_into uuid references hraniteli_clients (id);
     create index clients_proven_phone on hraniteli_clients (proven_phone);
     alter table hraniteli_tickets add column origin_client_id uuid references hraniteli_clients (id);
     alter table hraniteli_tickets add column linked_by text;
@@ -84,6 +86,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     where telegram_id is null and telegram_username is not null
   `.execute(db);
   await sql`update hraniteli_tickets set origin_client_id = client_id`.execute(db);
+  // A form id belongs to the first ticket submitted under it; later ones that reused it (anyone can type
+  // it) keep it only in their raw payload.
+  await sql`
+    update hraniteli_tickets t set form_ticket_id = null
+    where form_ticket_id is not null and exists (
+      select 1 from hraniteli_tickets f
+      where f.form_ticket_id = t.form_ticket_id
+        and (f.created_at, f.ticket_id) < (t.created_at, t.ticket_id))
+  `.execute(db);
+  await sql`
+    create unique index tickets_form_ticket_id_unique on hraniteli_tickets (form_ticket_id)
+      where form_ticket_id is not null
+  `.execute(db);
 
   const { rows } = await sql<Row>`
     select t.ticket_id, t.client_id, t.typed_contact, c.telegram_id, c.telegram_username, c.contact_key,
