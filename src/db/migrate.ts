@@ -14,7 +14,8 @@ import * as identityProofs from './migrations/010_identity_proofs.ts';
 import { analyzeHotTables } from './database.ts';
 import type { DB } from './types.ts';
 
-const migrations: Record<string, Migration> = {
+/** Every migration of the repository, by name (applied in name order). */
+export const migrations: Record<string, Migration> = {
   '001_data_model': dataModel,
   '002_active_sessions_index': activeSessionsIndex,
   '003_free_slots_by_psychologist': freeSlotsByPsychologist,

@@ -146,7 +146,7 @@ async function splitOff(db: Kysely<unknown>, row: Row, claim: TypedClaim): Promi
             where session_id in (select id from hraniteli_sessions where ticket_id = ${row.ticket_id})`.execute(
     db,
   );
-  await sql`update form_tracking set client_id = ${id} where ticket_id = ${row.ticket_id}`.execute(db);
+  await sql`update research_responses set client_id = ${id} where ticket_id = ${row.ticket_id}`.execute(db);
   // An account that took over a submission's record also took what that submission typed: it goes.
   if (row.telegram_id && key && row.contact_key === key) {
     await sql`
