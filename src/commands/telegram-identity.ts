@@ -166,10 +166,6 @@ export async function vouchTicketLink(
         client = await linkTicket(trx, ticket, owner, account, { ...input, username }, 'service', now);
       }
       await welcome(deps, trx, ticket, client, input);
-      deps.log.info(
-        { ticketId: ticket.ticket_id, lead: client.lead_number },
-        'process-link vouched by the service key',
-      );
       return { client, ticketId: ticket.ticket_id, status: ticket.status };
     }),
   );

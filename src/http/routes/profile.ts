@@ -52,6 +52,8 @@ export async function profileRoutes(fastify: FastifyInstance): Promise<void> {
         username: username ?? null,
         firstName: first_name ?? null,
       });
+      // The service key vouched for this account (SPEC §3 Identity): which record, never who.
+      request.log.info({ lead: client.lead_number }, 'client-registration vouched by the service key');
       return {
         success: true as const,
         client_id: client.id,
@@ -93,6 +95,11 @@ export async function profileRoutes(fastify: FastifyInstance): Promise<void> {
         firstName: first_name ?? null,
       });
       deps.outbox.wake();
+      // The service key vouched that this account is the ticket's person (SPEC §3 Identity).
+      request.log.info(
+        { ticketId: linked.ticketId, lead: linked.client.lead_number },
+        'process-link vouched by the service key',
+      );
       return {
         success: true as const,
         ticket_id: linked.ticketId,
