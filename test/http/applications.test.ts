@@ -238,27 +238,66 @@ describe('submit-application matching', () => {
     expect(admin.text).toContain(res.lead_number);
   });
 
-  it('finds the same client again by contact and keeps one lead number', async () => {
+  it('gives a second submission with the same contact a record and lead number of its own', async () => {
+    // Typing a contact proves nothing (SPEC §3 Identity): the second submission is never filed under the
+    // first one's record; both records keep what was typed, so operators can see "possibly the same person".
     const first = await submitApplication(t, { contact: { type: 'phone', value: '8 (900) 555-11-22' } });
     const second = await submitApplication(t, { contact: { type: 'whatsapp', value: '+7 900 555 11 22' } });
-    expect(second.lead_number).toBe(first.lead_number);
+    expect(second.lead_number).not.toBe(first.lead_number);
     expect(second.ticket_id).not.toBe(first.ticket_id);
+    const records = await t.deps.db
+      .selectFrom('hraniteli_clients')
+      .select(['id', 'lead_number', 'phone', 'contact_key', 'telegram_id', 'telegram_username'])
+      .where('lead_number', 'in', [first.lead_number, second.lead_number])
+      .orderBy('created_at')
+      .orderBy('lead_number')
+      .execute();
+    expect(records).toHaveLength(2);
+    for (const record of records) {
+      expect(record).toMatchObject({
+        phone: '+79005551122',
+        contact_key: 'phone:+79005551122',
+        telegram_id: null,
+        telegram_username: null,
+      });
+    }
+    for (const submitted of [first, second]) {
+      const record = records.find((r) => r.lead_number === submitted.lead_number)!;
+      const tickets = await t.deps.db
+        .selectFrom('hraniteli_tickets')
+        .select('ticket_id')
+        .where('client_id', '=', record.id)
+        .execute();
+      expect(tickets).toEqual([{ ticket_id: submitted.ticket_id }]);
+    }
   });
 
-  it('creates one client for concurrent first submissions with the same contact', async () => {
+  it('gives each of concurrent first submissions with the same contact its own record, none lost', async () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, () =>
         submitApplication(t, { contact: { type: 'phone', value: '+7 901 777 00 11' } }),
       ),
     );
-    expect(new Set(results.map((r) => r.lead_number)).size).toBe(1);
+    expect(new Set(results.map((r) => r.lead_number)).size).toBe(10);
     expect(new Set(results.map((r) => r.ticket_id)).size).toBe(10);
     const clients = await t.deps.db
       .selectFrom('hraniteli_clients')
-      .select('id')
+      .select(['id', 'lead_number'])
       .where('phone', '=', '+79017770011')
       .execute();
-    expect(clients).toHaveLength(1);
+    expect(clients).toHaveLength(10);
+    expect(new Set(clients.map((c) => c.lead_number))).toEqual(new Set(results.map((r) => r.lead_number)));
+    const tickets = await t.deps.db
+      .selectFrom('hraniteli_tickets')
+      .select(['ticket_id', 'client_id'])
+      .where(
+        'client_id',
+        'in',
+        clients.map((c) => c.id),
+      )
+      .execute();
+    expect(new Set(tickets.map((row) => row.ticket_id))).toEqual(new Set(results.map((r) => r.ticket_id)));
+    expect(new Set(tickets.map((row) => row.client_id)).size).toBe(10);
   });
 
   it('keeps a form’s own 7-digit ticket id when free, otherwise stores it as form_ticket_id', async () => {
@@ -278,7 +317,20 @@ describe('submit-application matching', () => {
   it('writes a new person, the ticket and the operators’ message together, also when the form’s id was taken', async () => {
     const first = await submitApplication(t, { ticket_id: '5353535' });
     const second = await submitApplication(t, { ticket_id: '5353535' });
+    expect(first.ticket_id).toBe('5353535');
     expect(second.ticket_id).not.toBe('5353535');
+    expect(second.lead_number).not.toBe(first.lead_number);
+    // The form id names the first ticket submitted under it; the later one keeps it only in its raw payload.
+    const formIdOf = new Map([
+      [first.ticket_id, '5353535'],
+      [second.ticket_id, null],
+    ]);
+    const raw = await t.deps.db
+      .selectFrom('hraniteli_tickets')
+      .select('raw_payload')
+      .where('ticket_id', '=', second.ticket_id)
+      .executeTakeFirstOrThrow();
+    expect(raw.raw_payload).toMatchObject({ ticket_id: '5353535' });
     for (const submitted of [first, second]) {
       const client = await t.deps.db
         .selectFrom('hraniteli_clients')
@@ -293,7 +345,7 @@ describe('submit-application matching', () => {
       expect(tickets).toEqual([
         {
           ticket_id: submitted.ticket_id,
-          form_ticket_id: '5353535',
+          form_ticket_id: formIdOf.get(submitted.ticket_id),
           bot_link: `https://t.me/hraniteli_test_bot?start=${submitted.ticket_id}`,
         },
       ]);
@@ -332,7 +384,8 @@ describe('submit-application matching', () => {
     const client = await t.deps.db
       .selectFrom('hraniteli_clients')
       .select('id')
-      .where('telegram_username', '=', 'retry_user')
+      // The typed @username is a claim: it stays on the record's contact key, never as its account.
+      .where('contact_key', '=', 'telegram:@retry_user')
       .executeTakeFirstOrThrow();
     const tickets = await t.deps.db
       .selectFrom('hraniteli_tickets')

@@ -46,7 +46,9 @@ interface Person {
   values: PersonalValues;
   lead: string;
   clientId: string;
-  tokens: { diagnostic: string; application: string };
+  /** The record the application form's public submission made, before its ticket joined the account. */
+  formRecordId: string;
+  tokens: { diagnostic: string; application: string; whole: string };
 }
 
 const aglaya: PersonalValues = {
@@ -74,10 +76,11 @@ const borislava: PersonalValues = {
 };
 
 /**
- * A person who went every way the service keeps data: the short form, the application form (with a
- * form id, UTM marks and an Idempotency-Key), a Telegram id, two bookings (one rated low, one cancelled
- * with a reason), a login code and failed tries, a questionnaire, a relayed admin thread, a research row
- * and an analytics snapshot.
+ * A person who went every way the service keeps data: the short form, a Telegram account proven for it,
+ * a login code (with a failed try) and the whole-client token it gives, the application form (with a
+ * form id, UTM marks and an Idempotency-Key — a record of its own, until the person opened it from their
+ * account and it joined theirs), two bookings (one rated low, one cancelled with a reason), a
+ * questionnaire, a relayed admin thread, a research row and an analytics snapshot.
  */
 async function leaveTraces(v: PersonalValues, tag: string, times: [string, string]): Promise<Person> {
   const short = await t.app.inject({
@@ -94,13 +97,51 @@ async function leaveTraces(v: PersonalValues, tag: string, times: [string, strin
   });
   expect(short.statusCode, short.body).toBe(200);
   const lead = short.json().lead_number as string;
+  // The person opened the short form's ticket from their Telegram account (the service key vouches).
+  const linked = await t.admin({
+    method: 'POST',
+    url: '/process-link',
+    payload: { user_id: v.telegramId, ticket_id: short.json().ticket_id, username: v.username },
+  });
+  expect(linked.statusCode, linked.body).toBe(200);
+  expect(linked.json().lead_number).toBe(lead);
   const client = await t.deps.db
-    .updateTable('hraniteli_clients')
-    .set({ telegram_id: v.telegramId })
+    .selectFrom('hraniteli_clients')
+    .select('id')
     .where('lead_number', '=', lead)
-    .returning('id')
     .executeTakeFirstOrThrow();
 
+  // A login code to that chat: one wrong try, then the right one, which gives a whole-client token.
+  const asked = await t.app.inject({
+    method: 'POST',
+    url: '/request-code',
+    payload: { telegram_id: v.telegramId },
+  });
+  expect(asked.statusCode, asked.body).toBe(200);
+  const code = /(\d{6})/.exec(
+    (
+      await t.deps.db
+        .selectFrom('outbox')
+        .select('text')
+        .where('chat_id', '=', v.telegramId)
+        .where('dedupe_key', 'like', 'login-code:%')
+        .executeTakeFirstOrThrow()
+    ).text,
+  )![1]!;
+  const verify = (guess: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/verify-code',
+      payload: { telegram_id: v.telegramId, code: guess },
+      remoteAddress: `10.3.0.${tag.charCodeAt(0) % 250}`,
+    });
+  const missed = await verify(String((Number(code) + 1) % 1_000_000).padStart(6, '0'));
+  expect(missed.json()).toEqual({ success: true, verified: false });
+  const verified = await verify(code);
+  expect(verified.json(), verified.body).toMatchObject({ verified: true });
+  const whole = verified.json().token as string;
+
+  // The application form, sent without a token: typing the contact files it under a record of its own.
   const form = await t.app.inject({
     method: 'POST',
     url: '/submit-application',
@@ -116,7 +157,20 @@ async function leaveTraces(v: PersonalValues, tag: string, times: [string, strin
     },
   });
   expect(form.statusCode, form.body).toBe(200);
-  expect(form.json().lead_number).toBe(lead);
+  expect(form.json().lead_number).not.toBe(lead);
+  const formRecord = await t.deps.db
+    .selectFrom('hraniteli_clients')
+    .select('id')
+    .where('lead_number', '=', form.json().lead_number)
+    .executeTakeFirstOrThrow();
+  // The person opens it from their account: the ticket joins their record, its first record stays behind.
+  const joined = await t.admin({
+    method: 'POST',
+    url: '/process-link',
+    payload: { user_id: v.telegramId, ticket_id: form.json().ticket_id },
+  });
+  expect(joined.statusCode, joined.body).toBe(200);
+  expect(joined.json().lead_number).toBe(lead);
 
   const [rated, cancelled] = await addSlots(t, p.id, times);
   const book = async (slotId: string, ticketId: string) => {
@@ -141,24 +195,9 @@ async function leaveTraces(v: PersonalValues, tag: string, times: [string, strin
     .select('id')
     .where('ticket_id', '=', form.json().ticket_id)
     .executeTakeFirstOrThrow();
-  const at = t.clock.now();
-  await db
-    .insertInto('verification_codes')
-    .values({ telegram_id: v.telegramId, code_hash: 'hash', expires_at: at })
-    .execute();
-  await db.insertInto('verification_failures').values({ telegram_id: v.telegramId, at }).execute();
   await db
     .insertInto('admin_threads')
     .values({ admin_message_id: `thread-${tag}`, client_id: client.id })
-    .execute();
-  await db
-    .insertInto('outbox')
-    .values({
-      chat_id: v.telegramId,
-      recipient: 'client',
-      text: 'Ваш код входа: 123456',
-      dedupe_key: `login-code:${v.telegramId}:1`,
-    })
     .execute();
   await db
     .insertInto('client_questionnaires')
@@ -203,7 +242,8 @@ async function leaveTraces(v: PersonalValues, tag: string, times: [string, strin
     values: v,
     lead,
     clientId: client.id,
-    tokens: { diagnostic: short.json().client_token, application: form.json().client_token },
+    formRecordId: formRecord.id,
+    tokens: { diagnostic: short.json().client_token, application: form.json().client_token, whole },
   };
 }
 
@@ -281,7 +321,9 @@ describe('erasing a client', () => {
       [a, aglaya],
       [b, borislava],
     ] as const) {
-      const rated = await postAs(t, person.tokens.application, '/rate-session', {
+      // The application's ticket token named the record the ticket has left: the person rates with the
+      // whole-client token of their account.
+      const rated = await postAs(t, person.tokens.whole, '/rate-session', {
         ticket_id: (await ticketOf(person, 'application')).ticket_id,
         rating: 1,
         feedback: values.feedback,
@@ -342,6 +384,18 @@ describe('erasing a client', () => {
     expect(beforeA).toContain('outbox.chat_id: telegramId');
     const countsA = await counts(a.clientId);
     const countsB = await counts(b.clientId);
+    // The record the application form made still holds what it typed, though its ticket has moved on.
+    const record = (id: string) =>
+      t.deps.db
+        .selectFrom('hraniteli_clients')
+        .select(['name', 'contact_value', 'erased_at'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+    expect(await record(a.formRecordId)).toEqual({
+      name: aglaya.name,
+      contact_value: `@${aglaya.username}`,
+      erased_at: null,
+    });
 
     const res = await t.admin({ method: 'DELETE', url: `/admin/clients/${a.lead}` });
     expect(res.statusCode, res.body).toBe(200);
@@ -349,6 +403,14 @@ describe('erasing a client', () => {
 
     expect(await whereFound(aglaya)).toEqual([]);
     expect(await whereFound(borislava)).toEqual(beforeB);
+    // Both records that held the person are erased; the other person's are as they were.
+    for (const id of [a.clientId, a.formRecordId])
+      expect(await record(id)).toEqual({
+        name: null,
+        contact_value: null,
+        erased_at: new Date('2026-12-08T09:00:00.000Z'),
+      });
+    expect(await record(b.formRecordId)).toMatchObject({ name: borislava.name, erased_at: null });
     expect(await counts(a.clientId)).toEqual(countsA);
     expect(await counts(b.clientId)).toEqual(countsB);
     const threads = await t.deps.db.selectFrom('admin_threads').select('client_id').execute();

@@ -203,6 +203,12 @@ describe('object-level authorization (API1)', () => {
     const [slot] = await addSlots(t, p.id, ['10.12 10:00']);
     const a = await submitApplication(t);
     const b = await submitApplication(t, { contact: { type: 'telegram', value: '@victim_b' } });
+    // B's account is proven (the service key vouches), so @victim_b really names B's history.
+    await t.admin({
+      method: 'POST',
+      url: '/process-link',
+      payload: { user_id: '6101', ticket_id: b.ticket_id },
+    });
     await t.admin({
       method: 'POST',
       url: '/admin/sessions',
@@ -259,14 +265,33 @@ describe('tokens from a submission with someone else’s contact', () => {
       contact: { type: 'telegram', value: '@contact_owner' },
       request_text: 'личное владельца',
     });
+    // The owner's account is proven (the service key vouches; the record takes the typed @username).
+    const linked = await t.admin({
+      method: 'POST',
+      url: '/process-link',
+      payload: { user_id: '6102', ticket_id: owner.ticket_id },
+    });
+    expect(linked.statusCode, linked.body).toBe(200);
     await t.admin({
       method: 'POST',
       url: '/admin/sessions',
       payload: { slot_id: slot!.id, lead_number: owner.lead_number },
     });
-    // Anyone can type a known contact into the form.
+    // Anyone can type a known contact into the form: it proves nothing, so the submission gets a record
+    // of its own and never joins the owner's.
     const other = await submitApplication(t, { contact: { type: 'telegram', value: '@contact_owner' } });
-    expect(other.lead_number).toBe(owner.lead_number);
+    expect(other.lead_number).not.toBe(owner.lead_number);
+    const otherRecord = await t.deps.db
+      .selectFrom('hraniteli_clients')
+      .select(['telegram_id', 'telegram_username'])
+      .where('lead_number', '=', other.lead_number)
+      .executeTakeFirstOrThrow();
+    expect(otherRecord).toEqual({ telegram_id: null, telegram_username: null });
+    // The username names the owner's history (to the service) …
+    const ownerHistory = await t.admin({ url: '/client-sessions-history?client_telegram=contact_owner' });
+    expect(ownerHistory.json().sessions).toHaveLength(1);
+    expect(ownerHistory.json().sessions[0].ticket_id).toBe(owner.ticket_id);
+    // … and none of it reaches the token of the submission that typed it.
     const asOther = bearer(other.client_token);
     const ownTicket = await t.app.inject({
       url: `/get-ticket-info?ticket_id=${other.ticket_id}`,

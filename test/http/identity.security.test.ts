@@ -1,5 +1,6 @@
 // Identity holes a hostile outside test found: a reused Idempotency-Key, a contact typed first, a known
 // person's contacts read or overwritten through a public submission. Typing a contact proves nothing.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_API_KEY, type TestApp } from '../support/app.ts';
 import { addSlots, bearer, createPsychologist, postAs, submitApplication } from '../support/fixtures.ts';
@@ -29,12 +30,21 @@ function post(url: string, payload: Record<string, unknown>, headers: Record<str
   return t.app.inject({ method: 'POST', url, payload, headers });
 }
 
+/**
+ * The tickets whose submission typed this @handle. A typed handle is a claim: it stays on the ticket
+ * (`typed_contact`) and on its record's contact key, never as the record's Telegram username.
+ */
 async function ticketsOf(handle: string) {
   return t.deps.db
     .selectFrom('hraniteli_tickets as t')
     .innerJoin('hraniteli_clients as c', 'c.id', 't.client_id')
     .select(['t.ticket_id'])
-    .where('c.telegram_username', '=', handle)
+    .where((eb) =>
+      eb.or([
+        eb(sql<string>`t.typed_contact->>'telegram'`, '=', `@${handle}`),
+        eb('c.contact_key', '=', `telegram:@${handle}`),
+      ]),
+    )
     .execute();
 }
 
@@ -109,6 +119,15 @@ describe('a contact typed into a form proves nothing', () => {
   it('the first submitter of a contact gets a token for that ticket only', async () => {
     const squatter = await submitApplication(t, application('@first_victim', 'Захватчик'));
     const real = await submitApplication(t, application('@first_victim', 'Настоящая'));
+    // Each submission has a record of its own; the real person proves the account in the bot (here the
+    // service key vouches), so @first_victim names their record and history from now on.
+    expect(real.lead_number).not.toBe(squatter.lead_number);
+    const linked = await t.admin({
+      method: 'POST',
+      url: '/process-link',
+      payload: { user_id: '7100001', ticket_id: real.ticket_id, username: 'first_victim' },
+    });
+    expect(linked.statusCode, linked.body).toBe(200);
     // The real person books a session on their own ticket.
     const booking = await t.admin({
       method: 'POST',
@@ -131,6 +150,12 @@ describe('a contact typed into a form proves nothing', () => {
       cancellation_reason: 'захват',
     });
     expect(cancel.statusCode).toBe(403);
+    const session = await t.deps.db
+      .selectFrom('hraniteli_sessions')
+      .select('status')
+      .where('ticket_id', '=', real.ticket_id)
+      .executeTakeFirstOrThrow();
+    expect(session.status).toBe('pending');
   });
 
   it('a brand-new person’s submission token is scoped to the ticket, not the whole person', async () => {
@@ -158,8 +183,26 @@ describe('a public submission neither reveals nor overwrites a known person', ()
       request_text: 'мой запрос',
     });
     expect(known.statusCode).toBe(200);
+    // The known person has proven the account in the bot (the service key vouches here).
+    const linked = await t.admin({
+      method: 'POST',
+      url: '/process-link',
+      payload: { user_id: '7100002', ticket_id: known.json().ticket_id, username: 'known_person' },
+    });
+    expect(linked.statusCode, linked.body).toBe(200);
     const probe = await submitApplication(t, application('@known_person', 'Самозванец'));
-    expect(probe.lead_number).toBe(known.json().lead_number);
+    // Typing the known person's username files the probe under a record of its own.
+    expect(probe.lead_number).not.toBe(known.json().lead_number);
+    for (const url of [
+      `/get-ticket-info?ticket_id=${known.json().ticket_id}`,
+      `/get-ticket-info?client_id=${known.json().lead_number}&link_id=${known.json().ticket_id}`,
+      '/client-sessions-history?client_telegram=known_person',
+    ]) {
+      const res = await t.app.inject({ url, headers: bearer(probe.client_token) });
+      expect(res.statusCode, url).toBe(403);
+      expect(res.body).not.toContain('Известная');
+      expect(res.body).not.toContain('5554433');
+    }
     const info = await t.app.inject({
       url: `/get-ticket-info?ticket_id=${probe.ticket_id}`,
       headers: bearer(probe.client_token),
@@ -170,18 +213,35 @@ describe('a public submission neither reveals nor overwrites a known person', ()
     expect(ticket.client_telegram).toBe('@known_person');
     expect(ticket.client_phone).toBeNull();
     expect(ticket.client_email).toBeNull();
-    expect(info.body).not.toContain('555');
+    // The probe's own ticket id is random 7 digits and may hold "555" itself.
+    expect(info.body.replaceAll(probe.ticket_id, '')).not.toContain('555');
     expect(info.body).not.toContain('anna.known');
 
     const stored = await t.deps.db
       .selectFrom('hraniteli_clients')
-      .select(['name', 'phone', 'email'])
-      .where('lead_number', '=', probe.lead_number)
+      .select(['name', 'phone', 'email', 'telegram_id', 'telegram_username'])
+      .where('lead_number', '=', known.json().lead_number)
       .executeTakeFirstOrThrow();
     expect(stored).toEqual({
       name: 'Анна Известная',
       phone: '+79165554433',
       email: 'anna.known@example.org',
+      telegram_id: '7100002',
+      telegram_username: 'known_person',
+    });
+    // The probe's record holds what the probe typed and no account: the typed username is only a claim.
+    const probeRecord = await t.deps.db
+      .selectFrom('hraniteli_clients')
+      .select(['name', 'phone', 'email', 'telegram_id', 'telegram_username', 'contact_key'])
+      .where('lead_number', '=', probe.lead_number)
+      .executeTakeFirstOrThrow();
+    expect(probeRecord).toEqual({
+      name: 'Самозванец',
+      phone: null,
+      email: null,
+      telegram_id: null,
+      telegram_username: null,
+      contact_key: 'telegram:@known_person',
     });
     // Operators see what the new submission typed on its ticket.
     const view = await t.admin({ url: `/admin/tickets/${probe.ticket_id}` });
@@ -198,7 +258,17 @@ describe('a public submission neither reveals nor overwrites a known person', ()
     });
     expect(known.statusCode).toBe(200);
     const probe = await submitApplication(t, application('@booking_victim', 'Подставной'));
+    expect(probe.lead_number).not.toBe(known.json().lead_number);
     const [slot] = await addSlots(t, psychologist.id, ['11.12 15:00']);
+    // Naming the known person's lead number books nothing on their record.
+    const planted = await postAs(t, probe.client_token, '/process-diagnostic-session-request', {
+      client_id: known.json().lead_number,
+      psychologist_id: psychologist.id,
+      slot_id: slot!.id,
+      payment_info: { amount: 0, status: 'pending' },
+    });
+    expect(planted.statusCode).toBe(403);
+    expect(planted.body).not.toContain('Настоящая');
     const booked = await postAs(t, probe.client_token, '/process-diagnostic-session-request', {
       client_id: probe.lead_number,
       psychologist_id: psychologist.id,
@@ -209,16 +279,35 @@ describe('a public submission neither reveals nor overwrites a known person', ()
     expect(booked.statusCode, booked.body).toBe(200);
     expect(booked.json().session.client_name).toBe('Подставной');
     expect(booked.body).not.toContain('Настоящая');
-    // A ticket that carries nothing typed (made before typed contacts were kept) shows no contacts to it.
+    // A ticket that carries nothing typed, filed under the known person's record before records were keyed
+    // by proof (made before typed contacts were kept), shows no stored contacts to its ticket token either.
+    const knownRecord = await t.deps.db
+      .selectFrom('hraniteli_clients')
+      .select('id')
+      .where('lead_number', '=', known.json().lead_number)
+      .executeTakeFirstOrThrow();
     await t.deps.db
       .updateTable('hraniteli_tickets')
-      .set({ typed_contact: null })
+      .set({ typed_contact: null, client_id: knownRecord.id })
       .where('ticket_id', '=', probe.ticket_id)
       .execute();
+    await t.deps.db
+      .updateTable('hraniteli_sessions')
+      .set({ client_id: knownRecord.id })
+      .where('ticket_id', '=', probe.ticket_id)
+      .execute();
+    // The token such a submission was handed back then: this ticket of that record.
+    const legacyToken = await t.deps.tokens.issue(
+      { clientId: knownRecord.id, ticketId: probe.ticket_id },
+      t.clock.now(),
+    );
     const info = await t.app.inject({
       url: `/get-ticket-info?ticket_id=${probe.ticket_id}`,
-      headers: bearer(probe.client_token),
+      headers: bearer(legacyToken),
     });
+    expect(info.statusCode, info.body).toBe(200);
+    expect(info.body).not.toContain('Настоящая');
+    expect(info.body).not.toContain('7776655');
     expect(info.json().ticket).toMatchObject({
       client_name: null,
       client_phone: null,

@@ -44,6 +44,29 @@ async function databaseState() {
 
 type Schema = { properties?: Record<string, unknown>; required?: string[] };
 
+let nextCodeAddress = 1;
+/**
+ * A whole-client token the way a person gets one: a login code sent to the account's own chat, typed back
+ * (each from an address of its own: wrong tries elsewhere in the file never count against it).
+ */
+async function wholeClientToken(telegramId: string): Promise<string> {
+  const asked = await t.app.inject({
+    method: 'POST',
+    url: '/request-code',
+    payload: { telegram_id: telegramId },
+  });
+  expect(asked.statusCode, asked.body).toBe(200);
+  const code = /(\d{6})/.exec((await outboxTo(t, telegramId)).at(-1)!.text)![1]!;
+  const verified = await t.app.inject({
+    method: 'POST',
+    url: '/verify-code',
+    payload: { telegram_id: telegramId, code },
+    remoteAddress: `10.1.0.${nextCodeAddress++}`,
+  });
+  expect(verified.json(), verified.body).toMatchObject({ verified: true });
+  return verified.json().token as string;
+}
+
 async function clientIdOf(leadNumber: string) {
   const row = await t.deps.db
     .selectFrom('hraniteli_clients')
@@ -57,7 +80,8 @@ describe('API1 object-level authorization: a generated walk of every client rout
   it('refuses client B’s objects to A’s whole-client token and to a token of B’s other ticket, changing nothing', async () => {
     const p = await createPsychologist(t, { name: 'Ольга Объектова', telegram_id: '6900' });
     const [booked, free] = await addSlots(t, p.id, ['10.12 10:00', '10.12 15:00']);
-    // Client B: a ticket with a booked session and a proven Telegram id, and a second ticket.
+    // Client B: a ticket with a booked session and a proven Telegram id, and a second ticket submitted
+    // with B's whole-client token (a typed contact alone would give it a record of its own).
     const b1 = await submitApplication(t, { contact: { type: 'telegram', value: '@owasp_victim' } });
     const linked = await t.admin({
       method: 'POST',
@@ -71,7 +95,14 @@ describe('API1 object-level authorization: a generated walk of every client rout
       payload: { slot_id: booked!.id, lead_number: b1.lead_number, ticket_id: b1.ticket_id },
     });
     expect(session.statusCode, session.body).toBe(201);
-    const b2 = await submitApplication(t, { contact: { type: 'telegram', value: '@owasp_victim' } });
+    const submittedB2 = await t.app.inject({
+      method: 'POST',
+      url: '/submit-application',
+      headers: bearer(await wholeClientToken('7700123')),
+      payload: { name: 'Мария', age: 30, contact: { type: 'telegram', value: '@owasp_victim' } },
+    });
+    expect(submittedB2.statusCode, submittedB2.body).toBe(200);
+    const b2 = submittedB2.json() as { ticket_id: string; lead_number: string };
     expect(b2.lead_number).toBe(b1.lead_number);
     const a = await submitApplication(t, { contact: { type: 'telegram', value: '@owasp_attacker' } });
     const clientA = await clientIdOf(a.lead_number);
@@ -516,18 +547,28 @@ describe('API4 resource consumption: list caps', () => {
     expect(ticket.form.tracking[0].steps).toHaveLength(MAX_PAGE);
     expect(ticket.form.step_answers).toHaveLength(MAX_PAGE);
 
-    // A person's contact typed into 505 applications: their record shows the newest 500 tickets.
+    // A person who keeps sending the application form, 505 times: their record shows the newest 500
+    // tickets. Only a proven person's submissions join one record (a typed contact gives each its own), so
+    // they are sent with the person's whole-client token.
+    const token = await wholeClientToken('7700505');
     let last = '';
     // A second apart, so that "newest" is one ticket.
     for (let i = 0; i < MAX_PAGE + 5; i++) {
       t.clock.advance(1000);
-      last = (await submitApplication(t, { contact: { type: 'telegram', value: '@api4_many_tickets' } }))
-        .ticket_id;
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/submit-application',
+        headers: bearer(token),
+        payload: { name: 'Мария', age: 30, contact: { type: 'telegram', value: '@api4_many_tickets' } },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      last = res.json().ticket_id;
     }
     t.clock.advance(-(MAX_PAGE + 5) * 1000);
     const lead = (await t.admin({ url: `/admin/tickets/${last}` })).json().client.lead_number as string;
     const person = await t.admin({ url: `/admin/clients/${lead}` });
     expect(person.statusCode).toBe(200);
+    expect(person.json().client.telegram_id).toBe('7700505');
     expect(person.json().tickets).toHaveLength(MAX_PAGE);
     expect(person.json().tickets[0].ticket_id).toBe(last);
   });
@@ -717,8 +758,16 @@ describe('API5 function-level authorization: a generated walk of every registere
 
 describe('API2 authentication: login codes and client tokens', () => {
   let nextTelegramId = 6_600_000;
-  const verify = (telegramId: string, code: string) =>
-    t.app.inject({ method: 'POST', url: '/verify-code', payload: { telegram_id: telegramId, code } });
+  // Wrong tries count per requester (the client's address): each guesser below has addresses of its own.
+  let nextAddress = 1;
+  const address = () => `10.2.${Math.floor(nextAddress / 250)}.${(nextAddress++ % 250) + 1}`;
+  const verify = (telegramId: string, code: string, from: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/verify-code',
+      payload: { telegram_id: telegramId, code },
+      remoteAddress: from,
+    });
   /** Asks for a code for a new Telegram id and reads it from the message queued to that chat. */
   async function codeFor(): Promise<{ telegramId: string; code: string }> {
     const telegramId = String(nextTelegramId++);
@@ -741,26 +790,32 @@ describe('API2 authentication: login codes and client tokens', () => {
         .executeTakeFirstOrThrow()
     ).attempts;
 
-  it('brute force of a code stops after 5 tries, also when the guesses come all at once', async () => {
+  it('brute force of a code stops after 5 tries of a requester and 30 of everyone, also when the guesses come all at once', async () => {
     // Four wrong tries leave the code usable: the limit is five, not fewer.
     const four = await codeFor();
+    const patient = address();
     for (let i = 1; i <= 4; i++)
-      expect((await verify(four.telegramId, other(four.code, i))).json().verified).toBe(false);
-    expect((await verify(four.telegramId, four.code)).json()).toMatchObject({ verified: true });
+      expect((await verify(four.telegramId, other(four.code, i), patient)).json().verified).toBe(false);
+    expect((await verify(four.telegramId, four.code, patient)).json()).toMatchObject({ verified: true });
 
-    // The fifth wrong try kills it: the right code is refused after it.
+    // The fifth wrong try spends the requester's tries: the right code is refused to them after it.
     const five = await codeFor();
+    const guesser = address();
     for (let i = 1; i <= 5; i++)
-      expect((await verify(five.telegramId, other(five.code, i))).json().verified).toBe(false);
-    const late = await verify(five.telegramId, five.code);
+      expect((await verify(five.telegramId, other(five.code, i), guesser)).json().verified).toBe(false);
+    const late = await verify(five.telegramId, five.code, guesser);
     expect(late.json()).toEqual({ success: true, verified: false });
     expect(await triesOf(five.telegramId)).toBe(5);
 
-    // 60 different guesses at once, the right one among the last: the tries are counted one by one under
-    // the code's row lock, so 5 are used and the code is dead before the right one is looked at.
+    // 60 different guesses at once from one requester, the right one among the last: the tries are counted
+    // one by one under the code's row lock, so 5 are used and the requester's tries are spent before the
+    // right one is looked at.
     const storm = await codeFor();
+    const stormer = address();
     const guesses = Array.from({ length: 59 }, (_, i) => other(storm.code, i + 1));
-    const answers = await Promise.all([...guesses, storm.code].map((code) => verify(storm.telegramId, code)));
+    const answers = await Promise.all(
+      [...guesses, storm.code].map((code) => verify(storm.telegramId, code, stormer)),
+    );
     const tokens = answers.filter((a) => a.statusCode === 200 && a.json().verified === true);
     expect(answers.filter((a) => a.statusCode !== 200 && a.statusCode !== 429)).toEqual([]);
     // The right code may be among the first five tries that reach the database, but then it is the only
@@ -768,8 +823,29 @@ describe('API2 authentication: login codes and client tokens', () => {
     expect(tokens.length).toBeLessThanOrEqual(1);
     expect(await triesOf(storm.telegramId)).toBeLessThanOrEqual(5);
     if (tokens.length === 0) expect(await triesOf(storm.telegramId)).toBe(5);
-    const after = await verify(storm.telegramId, storm.code);
+    const after = await verify(storm.telegramId, storm.code, stormer);
     expect(after.statusCode === 429 || after.json().verified === false).toBe(true);
+
+    // The same storm spread over 60 addresses: each requester has its own five, but the code takes 30
+    // wrong tries from everyone together and is dead after them.
+    const spread = await codeFor();
+    const spreadAnswers = await Promise.all(
+      [...Array.from({ length: 59 }, (_, i) => other(spread.code, i + 1)), spread.code].map((code) =>
+        verify(spread.telegramId, code, address()),
+      ),
+    );
+    expect(spreadAnswers.filter((a) => a.statusCode !== 200)).toEqual([]);
+    const spreadTokens = spreadAnswers.filter((a) => a.json().verified === true);
+    expect(spreadTokens.length).toBeLessThanOrEqual(1);
+    expect(await triesOf(spread.telegramId)).toBeLessThanOrEqual(30);
+    if (spreadTokens.length === 0) {
+      expect(await triesOf(spread.telegramId)).toBe(30);
+      // Dead for everyone: a fresh requester with the right code is refused too.
+      expect((await verify(spread.telegramId, spread.code, address())).json()).toEqual({
+        success: true,
+        verified: false,
+      });
+    }
   });
 
   it('refuses forged, tampered and expired client tokens with 401 on every client route, changing nothing', async () => {

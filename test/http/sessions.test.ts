@@ -50,8 +50,16 @@ async function book(
 
 describe('process-diagnostic-session-request', () => {
   it('books a free slot for the client’s open ticket, with a video link and notifications; payment stays the operators’', async () => {
-    const [slot] = await addSlots(t, anna.id, ['08.12 14:00']);
+    const [slot, unproven] = await addSlots(t, anna.id, ['08.12 14:00', '08.12 14:30']);
     const app = await submitApplication(t, { contact: { type: 'telegram', value: '555000111' } });
+    // The person opened the ticket in the bot from account 555000111 (the service key vouches here):
+    // a proven chat, so the booking's message goes there.
+    const linked = await t.admin({
+      method: 'POST',
+      url: '/process-link',
+      payload: { user_id: '555000111', ticket_id: app.ticket_id },
+    });
+    expect(linked.statusCode, linked.body).toBe(200);
     const res = await t.app.inject({
       method: 'POST',
       url: '/webhook/process-diagnostic-session-request-test-contur',
@@ -109,6 +117,15 @@ describe('process-diagnostic-session-request', () => {
     expect(byRecipient.psychologist).toMatchObject({ chat_id: '5001' });
     expect(byRecipient.psychologist!.text).toContain('Мария');
     expect(byRecipient.admin).toMatchObject({ chat_id: '-100500' });
+
+    // A Telegram id only typed into a form is never a destination: that booking's client message has no chat.
+    const typed = await submitApplication(t, { contact: { type: 'telegram', value: '555000222' } });
+    expect((await book(typed.lead_number, unproven!, anna.id)).statusCode).toBe(200);
+    const typedMessages = (await outboxFor(typed.ticket_id)).filter((m) => m.session_id);
+    expect(typedMessages.find((m) => m.recipient === 'client')).toMatchObject({ chat_id: null });
+    expect(
+      await t.deps.db.selectFrom('outbox').select('id').where('chat_id', '=', '555000222').execute(),
+    ).toEqual([]);
   });
 
   it('answers 409 slot_taken for a booked slot and stores nothing', async () => {
@@ -439,6 +456,14 @@ describe('rate-session and client-sessions-history', () => {
   it('rates the latest past session, overwrites on a second rating, keeps history, alerts on low ratings', async () => {
     const [slot] = await addSlots(t, anna.id, ['08.12 19:00']);
     const app = await submitApplication(t, { contact: { type: 'telegram', value: '@history_user' } });
+    // The person proved the account in the bot (the service key vouches here; the record takes the typed
+    // @username): only a proven username names a history.
+    const linked = await t.admin({
+      method: 'POST',
+      url: '/process-link',
+      payload: { user_id: '5550333', ticket_id: app.ticket_id },
+    });
+    expect(linked.statusCode, linked.body).toBe(200);
     await book(app.lead_number, slot!, anna.id);
     const rate = (rating: number, feedback: string) =>
       postAs(t, app.client_token, '/rate-session', { ticket_id: app.ticket_id, rating, feedback });
@@ -504,6 +529,15 @@ describe('rate-session and client-sessions-history', () => {
     expect((await t.admin({ url: '/client-sessions-history?client_telegram=nobody_here' })).json()).toEqual({
       sessions: [],
     });
+    // A username only typed into a form names nobody's history, even with a booked session behind it.
+    const [typedSlot] = await addSlots(t, anna.id, ['08.12 20:00']);
+    const typed = await submitApplication(t, { contact: { type: 'telegram', value: '@typed_history' } });
+    expect((await book(typed.lead_number, typedSlot!, anna.id)).statusCode).toBe(200);
+    expect((await t.admin({ url: '/client-sessions-history?client_telegram=typed_history' })).json()).toEqual(
+      {
+        sessions: [],
+      },
+    );
   });
 });
 

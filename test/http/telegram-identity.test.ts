@@ -26,12 +26,26 @@ async function requestCode(id: string): Promise<string> {
   return /(\d{6})/.exec(message.text)![1]!;
 }
 
-const verify = (id: string, code: string) => post('/verify-code', { telegram_id: id, code });
+/**
+ * Wrong tries count per requester (the request's address), so each test guesses from addresses of its own:
+ * failures of one test never spend another's tries.
+ */
+let nextAddress = 1;
+const address = () => `10.0.${Math.floor(nextAddress / 250)}.${(nextAddress++ % 250) + 1}`;
+
+const verify = (id: string, code: string, from: string) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/verify-code',
+    payload: { telegram_id: id, code },
+    remoteAddress: from,
+  });
 const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
 describe('login codes', () => {
   it('the right code gives a token once; the code is stored only as a digest', async () => {
     const id = telegramId();
+    const from = address();
     const code = await requestCode(id);
     const stored = await t.deps.db
       .selectFrom('verification_codes')
@@ -39,16 +53,49 @@ describe('login codes', () => {
       .where('telegram_id', '=', id)
       .executeTakeFirstOrThrow();
     expect(stored.code_hash).not.toContain(code);
-    const first = await verify(id, code);
+    const first = await verify(id, code, from);
     expect(first.json()).toMatchObject({ success: true, verified: true, token: expect.any(String) });
-    expect((await verify(id, code)).json()).toEqual({ success: true, verified: false });
+    expect((await verify(id, code, from)).json()).toEqual({ success: true, verified: false });
+    // Spent for everybody, not only for the requester who used it.
+    expect((await verify(id, code, address())).json()).toEqual({ success: true, verified: false });
   });
 
-  it('five wrong tries kill the code', async () => {
+  it('five wrong tries from one requester spend that requester’s tries at the code', async () => {
     const id = telegramId();
+    const guesser = address();
     const code = await requestCode(id);
-    for (let i = 0; i < 5; i++) expect((await verify(id, wrong(code))).json().verified).toBe(false);
-    expect((await verify(id, code)).json()).toEqual({ success: true, verified: false });
+    for (let i = 0; i < 5; i++) expect((await verify(id, wrong(code), guesser)).json().verified).toBe(false);
+    // Even the right code is refused to that requester now …
+    expect((await verify(id, code, guesser)).json()).toEqual({ success: true, verified: false });
+    // … while the owner, asking from their own address, still gets in with it.
+    expect((await verify(id, code, address())).json()).toMatchObject({ verified: true });
+  });
+
+  it('twenty wrong guesses from other addresses do not stop the owner’s fresh code from verifying', async () => {
+    const id = telegramId();
+    const stale = await requestCode(id);
+    // Four guessers spend all their tries at the code, and each makes no more than that.
+    for (let guesser = 0; guesser < 4; guesser++) {
+      const from = address();
+      for (let i = 0; i < 5; i++) {
+        const res = await verify(id, wrong(stale), from);
+        expect(res.statusCode).toBe(200);
+        expect(res.json().verified).toBe(false);
+      }
+    }
+    const failures = await t.deps.db
+      .selectFrom('verification_failures')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('telegram_id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(Number(failures.count)).toBe(20);
+    // The owner asks for a new code from their own chat (the bot's /code, or request-code) …
+    t.clock.advance(61_000);
+    const fresh = await requestCode(id);
+    // … and it verifies from their own address: the strangers' failures never counted against the id.
+    const owner = await verify(id, fresh, address());
+    expect(owner.statusCode, owner.body).toBe(200);
+    expect(owner.json()).toMatchObject({ success: true, verified: true, token: expect.any(String) });
   });
 
   it('a code expires after 10 minutes', async () => {
@@ -56,7 +103,7 @@ describe('login codes', () => {
     const code = await requestCode(id);
     t.clock.advance(10 * 60_000 + 1);
     try {
-      expect((await verify(id, code)).json().verified).toBe(false);
+      expect((await verify(id, code, address())).json().verified).toBe(false);
     } finally {
       t.clock.advance(-(10 * 60_000 + 1));
     }
@@ -70,8 +117,9 @@ describe('login codes', () => {
     t.clock.advance(61_000);
     const second = await requestCode(id);
     expect(await outboxTo(t, id)).toHaveLength(2);
-    if (first !== second) expect((await verify(id, first)).json().verified).toBe(false);
-    expect((await verify(id, second)).json().verified).toBe(true);
+    const from = address();
+    if (first !== second) expect((await verify(id, first, from)).json().verified).toBe(false);
+    expect((await verify(id, second, from)).json().verified).toBe(true);
   });
 
   it('answers the same for a chat nobody knows (no enumeration)', async () => {
@@ -79,26 +127,38 @@ describe('login codes', () => {
     expect(res.json()).toEqual({ success: true, expires_in: 600 });
   });
 
-  it('ten failed tries within an hour → 429 with Retry-After, even for the right code', async () => {
+  it('ten failed tries from one requester within an hour → 429 with Retry-After, even for the right code', async () => {
     const id = telegramId();
+    const guesser = address();
     let code = await requestCode(id);
     for (let i = 0; i < 10; i++) {
       if (i === 5) {
         t.clock.advance(61_000);
         code = await requestCode(id);
       }
-      expect((await verify(id, wrong(code))).statusCode).toBe(200);
+      expect((await verify(id, wrong(code), guesser)).statusCode).toBe(200);
     }
-    const blocked = await verify(id, code);
+    const blocked = await verify(id, code, guesser);
     expect(blocked.statusCode).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    // Whichever Telegram id that requester names next.
+    const elsewhere = telegramId();
+    const otherCode = await requestCode(elsewhere);
+    expect((await verify(elsewhere, otherCode, guesser)).statusCode).toBe(429);
+    // The limit is the requester's, not the id's: the owner, from their own address, gets in.
+    expect((await verify(id, code, address())).json()).toMatchObject({ verified: true });
+    // An hour after those failures the requester may try again.
+    t.clock.advance(3_600_000);
+    const later = await requestCode(elsewhere);
+    expect((await verify(elsewhere, later, guesser)).json()).toMatchObject({ verified: true });
   });
 
   it('the right code raced by parallel requests gives exactly one token', async () => {
     const id = telegramId();
+    const from = address();
     const code = await requestCode(id);
-    const answers = await Promise.all(Array.from({ length: 8 }, () => verify(id, code)));
+    const answers = await Promise.all(Array.from({ length: 8 }, () => verify(id, code, from)));
     expect(answers.filter((a) => a.json().verified === true)).toHaveLength(1);
   });
 
@@ -113,22 +173,35 @@ describe('login codes', () => {
 describe('tokens: a proven identity opens the whole client, a submission only its ticket', () => {
   it('a verified token reads every ticket of that person and nobody else’s', async () => {
     const id = telegramId();
-    // Two tickets of one person, tied to their Telegram account through the bot link.
+    // Two tickets of one person: one tied to their Telegram account through the bot link, one submitted
+    // with the whole-client token the login code gave.
     const a = await submitApplication(t, { contact: { type: 'phone', value: '+7 900 100-00-01' } });
     await post(
       '/process-link',
       { user_id: id, ticket_id: a.ticket_id },
       { 'x-api-key': 'test-api-key-0123456789abcdef' },
     );
-    const b = await submitApplication(t, { contact: { type: 'telegram', value: id } });
+    const token = (await verify(id, await requestCode(id), address())).json().token as string;
+    const submittedB = await post(
+      '/submit-application',
+      { name: 'Мария', age: 30, contact: { type: 'telegram', value: id }, selected_slots: [] },
+      bearer(token),
+    );
+    expect(submittedB.statusCode, submittedB.body).toBe(200);
+    const b = submittedB.json() as { ticket_id: string; lead_number: string; client_token: string };
+    expect(b.lead_number).toBe(a.lead_number);
+    // Typing the person's Telegram id into a form without the token proves nothing: a record of its own.
+    const typed = await submitApplication(t, { contact: { type: 'telegram', value: id } });
+    expect(typed.lead_number).not.toBe(a.lead_number);
     const other = await submitApplication(t);
-    const token = (await verify(id, await requestCode(id))).json().token as string;
 
     const read = (ticketId: string, auth: string) =>
       t.app.inject({ method: 'GET', url: `/get-ticket-info?ticket_id=${ticketId}`, headers: bearer(auth) });
     expect((await read(a.ticket_id, token)).statusCode).toBe(200);
     expect((await read(b.ticket_id, token)).statusCode).toBe(200);
     expect((await read(other.ticket_id, token)).statusCode).toBe(403);
+    expect((await read(typed.ticket_id, token)).statusCode).toBe(403);
+    expect((await read(a.ticket_id, typed.client_token)).statusCode).toBe(403);
     // The submission's own token stays on its ticket.
     expect((await read(b.ticket_id, a.client_token)).statusCode).toBe(403);
     const cancel = await post(
@@ -190,8 +263,15 @@ describe('registration and process-link', () => {
     );
     const get = (query: string) =>
       t.app.inject({ method: 'GET', url: `/get-telegram-id?${query}`, headers: SERVICE });
-    for (const query of [`ticket_id=${submitted.ticket_id}`, `lead_number=${submitted.lead_number}`])
+    for (const query of [
+      `ticket_id=${submitted.ticket_id}`,
+      `lead_number=${submitted.lead_number}`,
+      'username=@TG_Lookup',
+    ])
       expect((await get(query)).json()).toEqual({ success: true, telegram_id: id });
+    // A username only typed into a form stands for no account.
+    await submitApplication(t, { contact: { type: 'telegram', value: '@typed_lookup' } });
+    expect((await get('username=typed_lookup')).statusCode).toBe(404);
     const psychologist = await t.admin({
       method: 'POST',
       url: '/admin/psychologists',
