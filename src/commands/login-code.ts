@@ -73,26 +73,27 @@ export async function verifyLoginCode(
   const now = deps.clock.now();
   // A digest under the service secret: the address itself is never stored.
   const requester = deps.tokens.codeDigest('requester', input.requester);
-  const failures = await loginCodesRepository.failuresOfRequester(
-    deps.db,
-    requester,
-    new Date(now.getTime() - HOUR_MS),
-  );
-  if (failures.count >= MAX_FAILURES_PER_HOUR) {
-    const retryAfter = Math.max(
-      1,
-      Math.ceil(((failures.oldest?.getTime() ?? now.getTime()) + HOUR_MS - now.getTime()) / 1000),
-    );
-    throw new AppError(
-      'rate_limited',
-      `слишком много неверных попыток, попробуйте через ${retryAfter} с`,
-      [],
-      {
-        'retry-after': String(retryAfter),
-      },
-    );
-  }
   const outcome = await inTransaction(deps, async (trx) => {
+    // The limit is checked and the try recorded under the requester's lock: parallel guesses from one
+    // address cannot all pass the check before any of them is counted.
+    await loginCodesRepository.lockRequester(trx, requester);
+    const failures = await loginCodesRepository.failuresOfRequester(
+      trx,
+      requester,
+      new Date(now.getTime() - HOUR_MS),
+    );
+    if (failures.count >= MAX_FAILURES_PER_HOUR) {
+      const retryAfter = Math.max(
+        1,
+        Math.ceil(((failures.oldest?.getTime() ?? now.getTime()) + HOUR_MS - now.getTime()) / 1000),
+      );
+      throw new AppError(
+        'rate_limited',
+        `слишком много неверных попыток, попробуйте через ${retryAfter} с`,
+        [],
+        { 'retry-after': String(retryAfter) },
+      );
+    }
     const code = await loginCodesRepository.lockCode(trx, input.telegramId);
     const spentByRequester =
       code &&

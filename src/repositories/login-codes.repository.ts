@@ -77,6 +77,14 @@ export const loginCodesRepository = {
     return row.verified ? 'verified' : 'wrong';
   },
 
+  /**
+   * Holds one requester's tries one at a time for the rest of the transaction, so a burst of parallel
+   * guesses from one address counts one by one against its hourly limit.
+   */
+  async lockRequester(db: Executor, requester: string): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${requester}, 7302))`.execute(db);
+  },
+
   /** The live code row of a Telegram id, locked: tries of one code are decided one at a time. */
   async lockCode(db: Executor, telegramId: string): Promise<{ created_at: Date } | undefined> {
     return db

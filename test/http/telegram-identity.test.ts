@@ -43,6 +43,17 @@ const verify = (id: string, code: string, from: string) =>
 const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
 describe('login codes', () => {
+  it('a burst of parallel wrong guesses from one address counts one by one: at most ten reach the codes', async () => {
+    const from = address();
+    const ids = Array.from({ length: 12 }, () => telegramId());
+    const codes = await Promise.all(ids.map((id) => requestCode(id)));
+    const answers = await Promise.all(
+      ids.flatMap((id, i) => Array.from({ length: 5 }, () => verify(id, wrong(codes[i]!), from))),
+    );
+    expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(10);
+    expect(answers.filter((a) => a.statusCode === 429)).toHaveLength(50);
+  });
+
   it('the right code gives a token once; the code is stored only as a digest', async () => {
     const id = telegramId();
     const from = address();
