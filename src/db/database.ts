@@ -10,7 +10,7 @@ import {
   type SessionWaitReport,
 } from './pglite-dialect.ts';
 import { DEFAULT_POOL_SETTINGS, GuardedPool, type PoolEvents, type PoolSettings } from './postgres-pool.ts';
-import { assertOutsideTransaction, GuardedDialect, GuardedKysely } from './transaction-guard.ts';
+import { TransactionGuard } from './transaction-guard.ts';
 import type { DB } from './types.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -64,12 +64,13 @@ export function fromPgliteInstance(
     waitMs: options.waitMs ?? DEFAULT_PGLITE_WAIT_MS,
     ...(options.onWaitExpired ? { onWaitExpired: options.onWaitExpired } : {}),
   });
-  const db = new GuardedKysely<DB>({ dialect: new GuardedDialect(new PgliteDialect(gateway)) });
+  const guard = new TransactionGuard();
+  const db = guard.kysely<DB>(new PgliteDialect(gateway));
   return {
     kind: 'pglite',
     db,
     async executeSql(sql, params = []) {
-      assertOutsideTransaction('a raw statement');
+      guard.assertOutside('a raw statement');
       return gateway.run(sql, params);
     },
     async close() {
@@ -111,12 +112,13 @@ export function openPostgres(
     { ...DEFAULT_POOL_SETTINGS, ...settings, size: poolSize },
     events,
   );
-  const db = new GuardedKysely<DB>({ dialect: new GuardedDialect(new PostgresDialect({ pool })) });
+  const guard = new TransactionGuard();
+  const db = guard.kysely<DB>(new PostgresDialect({ pool }));
   return {
     kind: 'postgres',
     db,
     async executeSql(sql, params = []) {
-      assertOutsideTransaction('a raw statement');
+      guard.assertOutside('a raw statement');
       return pool.query(sql, params);
     },
     async close() {

@@ -114,6 +114,24 @@ describe('the transaction guard', () => {
     await expect(detached.read).resolves.toBeDefined();
   });
 
+  it('leaves alone queries on another database (a second gateway or pool waits for nothing of this one)', async () => {
+    const other = await createTestDatabase();
+    try {
+      const answered = await openTheTransaction(async () => {
+        await other.executeSql('select 1');
+        return (await sql<{ two: number }>`select 2 as two`.execute(other.db)).rows[0]!.two;
+      });
+      expect(answered).toBe(2);
+      // A stray on this database is still caught from inside the other's transaction.
+      const error = await openTheTransaction(async () =>
+        other.db.transaction().execute(async () => plantedRootRead(database.db)),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StrayQueryError);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses controlled transactions, which the guard cannot see', () => {
     expect(() => database.db.startTransaction()).toThrow(/transaction\(\)\.execute/);
   });

@@ -6,7 +6,8 @@
 // which must use the transaction's executor: the error names where the transaction began and where the
 // stray query was issued.
 //
-// The transaction's async context is marked with AsyncLocalStorage around `transaction().execute()`;
+// Each database has its own guard (a query on another database waits for nothing of this one). The
+// transaction's async context is marked with AsyncLocalStorage around `transaction().execute()`;
 // the mark counts only while the transaction is open, so work started inside it that runs after the
 // commit (a timer, a fire-and-forget wake-up) is not flagged. Effects recorded for after the commit run
 // outside the mark altogether (src/commands/transaction.ts runs them after `execute` returned).
@@ -16,6 +17,7 @@ import {
   type DatabaseConnection,
   type Dialect,
   type Driver,
+  type KyselyConfig,
   type QueryCompiler,
   type TransactionBuilder,
   type TransactionSettings,
@@ -27,9 +29,14 @@ export class TransactionMark {
   readonly began: Error;
   /** From the driver's BEGIN to the end of `execute`: only then is a root query a stray one. */
   open = false;
-  readonly since = Date.now();
+  /** The database it belongs to: a query on another database waits for nothing of this one. */
+  readonly guard: TransactionGuard;
+  /** The transaction (of another database) whose context this one began in, if any. */
+  readonly outer: TransactionMark | undefined;
 
-  constructor() {
+  constructor(guard: TransactionGuard, outer: TransactionMark | undefined) {
+    this.guard = guard;
+    this.outer = outer;
     this.began = captureStack('transaction began');
   }
 
@@ -41,10 +48,10 @@ export class TransactionMark {
 
 const scope = new AsyncLocalStorage<TransactionMark>();
 
-/** The transaction the current async context holds, if it is open. */
+/** The innermost open transaction the current async context holds, of any database. */
 export function openTransaction(): TransactionMark | undefined {
-  const mark = scope.getStore();
-  return mark?.open ? mark : undefined;
+  for (let mark = scope.getStore(); mark; mark = mark.outer) if (mark.open) return mark;
+  return undefined;
 }
 
 /** A query (or a transaction) through the root executor while this async context holds a transaction. */
@@ -74,27 +81,36 @@ export function onStrayQuery(listener: (error: StrayQueryError) => void): () => 
   return () => listeners.delete(listener);
 }
 
-/** Throws StrayQueryError when this async context holds an open transaction. */
-export function assertOutsideTransaction(what: string): void {
-  const mark = openTransaction();
-  if (!mark) return;
-  const error = new StrayQueryError(mark, what);
-  for (const listener of listeners) listener(error);
-  throw error;
-}
+/** One database's guard: its transactions mark their async context, its root queries check the marks. */
+export class TransactionGuard {
+  /** The root Kysely handle of a database whose dialect is `inner`. */
+  kysely<DB>(inner: Dialect): Kysely<DB> {
+    return new GuardedKysely<DB>(this, { dialect: new GuardedDialect(inner, this) });
+  }
 
-/** Runs `execute` (a transaction's whole life) marked as this transaction's async context. */
-export async function markTransaction<T>(execute: () => Promise<T>): Promise<T> {
-  // A transaction opened through the root executor inside another one waits for the first on PGlite.
-  assertOutsideTransaction('a transaction opened');
-  const mark = new TransactionMark();
-  return scope.run(mark, async () => {
-    try {
-      return await execute();
-    } finally {
-      mark.open = false;
-    }
-  });
+  /** Throws StrayQueryError when this async context holds an open transaction of this database. */
+  assertOutside(what: string): void {
+    let mark = scope.getStore();
+    while (mark && !(mark.open && mark.guard === this)) mark = mark.outer;
+    if (!mark) return;
+    const error = new StrayQueryError(mark, what);
+    for (const listener of listeners) listener(error);
+    throw error;
+  }
+
+  /** Runs `execute` (a transaction's whole life) marked as this transaction's async context. */
+  async run<T>(execute: () => Promise<T>): Promise<T> {
+    // A transaction opened through the root executor inside another one waits for the first on PGlite.
+    this.assertOutside('a transaction opened');
+    const mark = new TransactionMark(this, scope.getStore());
+    return scope.run(mark, async () => {
+      try {
+        return await execute();
+      } finally {
+        mark.open = false;
+      }
+    });
+  }
 }
 
 /**
@@ -110,9 +126,16 @@ export function outsideTransaction<T>(work: () => T): T {
  * The root Kysely handle: its transactions mark their async context. Controlled transactions
  * (`startTransaction`) have no callback to mark, so they are refused.
  */
-export class GuardedKysely<DB> extends Kysely<DB> {
+class GuardedKysely<DB> extends Kysely<DB> {
+  private readonly guard: TransactionGuard;
+
+  constructor(guard: TransactionGuard, config: KyselyConfig) {
+    super(config);
+    this.guard = guard;
+  }
+
   override transaction(): TransactionBuilder<DB> {
-    return marked(super.transaction());
+    return marked(super.transaction(), this.guard);
   }
 
   override startTransaction(): never {
@@ -120,15 +143,15 @@ export class GuardedKysely<DB> extends Kysely<DB> {
   }
 }
 
-function marked<DB>(builder: TransactionBuilder<DB>): TransactionBuilder<DB> {
+function marked<DB>(builder: TransactionBuilder<DB>, guard: TransactionGuard): TransactionBuilder<DB> {
   return new Proxy(builder, {
     get(target, key) {
       if (key === 'execute') {
         return (callback: Parameters<TransactionBuilder<DB>['execute']>[0]) =>
-          markTransaction(() => target.execute(callback));
+          guard.run(() => target.execute(callback));
       }
       if (key === 'setIsolationLevel' || key === 'setAccessMode') {
-        return (value: never) => marked(target[key](value));
+        return (value: never) => marked(target[key](value), guard);
       }
       // The builder keeps its state in private fields: its own methods must see the builder itself.
       const value: unknown = Reflect.get(target, key, target);
@@ -138,15 +161,17 @@ function marked<DB>(builder: TransactionBuilder<DB>): TransactionBuilder<DB> {
 }
 
 /** Wraps a dialect so that a root query in a transaction's open context fails (see the top). */
-export class GuardedDialect implements Dialect {
+class GuardedDialect implements Dialect {
   private readonly inner: Dialect;
+  private readonly guard: TransactionGuard;
 
-  constructor(inner: Dialect) {
+  constructor(inner: Dialect, guard: TransactionGuard) {
     this.inner = inner;
+    this.guard = guard;
   }
 
   createDriver(): Driver {
-    return new GuardedDriver(this.inner.createDriver());
+    return new GuardedDriver(this.inner.createDriver(), this.guard);
   }
   createQueryCompiler(): QueryCompiler {
     return this.inner.createQueryCompiler();
@@ -166,9 +191,11 @@ export class GuardedDialect implements Dialect {
  */
 class GuardedDriver implements Driver {
   private readonly inner: Driver;
+  private readonly guard: TransactionGuard;
 
-  constructor(inner: Driver) {
+  constructor(inner: Driver, guard: TransactionGuard) {
     this.inner = inner;
+    this.guard = guard;
   }
 
   init(): Promise<void> {
@@ -176,15 +203,15 @@ class GuardedDriver implements Driver {
   }
 
   acquireConnection(): Promise<DatabaseConnection> {
-    assertOutsideTransaction('a query');
+    this.guard.assertOutside('a query');
     return this.inner.acquireConnection();
   }
 
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    // Kysely calls this in the context markTransaction set up (the transaction's own connection was
+    // Kysely calls this in the context TransactionGuard.run set up (the transaction's own connection was
     // acquired before, unflagged); from here on a root query in this context is a stray one.
     const mark = scope.getStore();
-    if (mark && !mark.open) mark.open = true;
+    if (mark && mark.guard === this.guard && !mark.open) mark.open = true;
     return this.inner.beginTransaction(connection, settings);
   }
 
