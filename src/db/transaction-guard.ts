@@ -37,7 +37,9 @@ export class TransactionMark {
   constructor(guard: TransactionGuard, outer: TransactionMark | undefined) {
     this.guard = guard;
     this.outer = outer;
-    this.began = captureStack('transaction began');
+    // Taken for every transaction, so kept short: the transaction's opener is a few frames up (the
+    // stray query's stack, taken only on failure, runs through Kysely's query builder and needs more).
+    this.began = captureStack('transaction began', 20);
   }
 
   /** The application frames that began it (no data: function names and source lines). */
@@ -236,9 +238,9 @@ class GuardedDriver implements Driver {
  * A stack deep enough to reach the application's frames under Kysely's own (the default 10 frames end
  * inside the query builder).
  */
-function captureStack(label: string): Error {
+function captureStack(label: string, frames = 60): Error {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 60;
+  Error.stackTraceLimit = frames;
   try {
     return new Error(label);
   } finally {
