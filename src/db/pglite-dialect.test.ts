@@ -92,6 +92,30 @@ describe('PgliteGateway: a wait for the session is bounded', () => {
     (await gateway.acquire())();
   });
 
+  it('reports at most once per waitMs, however many waits run out', async () => {
+    const reports: SessionWaitReport[] = [];
+    const gateway = new PgliteGateway({} as PGlite, {
+      waitMs: 100,
+      onWaitExpired: (report) => reports.push(report),
+    });
+    const release = await gateway.acquire(holder('stuck'));
+    const wait = () => gateway.acquire().catch((error: unknown) => error);
+    const first = wait();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    // Runs out 40 ms after the first: within waitMs of that report, so not reported again.
+    expect(await Promise.all([first, wait()])).toEqual([
+      expect.any(DatabaseBusyError),
+      expect.any(DatabaseBusyError),
+    ]);
+    expect(reports).toHaveLength(1);
+    // Still held a while later: reported again.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await wait()).toBeInstanceOf(DatabaseBusyError);
+    expect(reports).toHaveLength(2);
+    expect(reports[1]!.heldMs).toBeGreaterThanOrEqual(300);
+    release();
+  });
+
   it('a wait served in time is never failed afterwards', async () => {
     const gateway = new PgliteGateway({} as PGlite, { waitMs: 100 });
     const first = await gateway.acquire(holder('first'));

@@ -38,7 +38,7 @@ export interface SessionWaitReport {
 export interface GatewaySettings {
   /** A wait for the session longer than this fails with DatabaseBusyError (503). */
   waitMs: number;
-  /** Called once per holder whose hold made waits fail (the service logs it). */
+  /** Called when waits ran out, at most once per `waitMs` (the service logs it). */
   onWaitExpired?(report: SessionWaitReport): void;
 }
 
@@ -76,8 +76,8 @@ export class PgliteGateway {
   /** Index of the next waiter: shifting a long array on every hand-over would copy it each time. */
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** The holder last reported, so a long hold is logged once rather than once per failed wait. */
-  private reported: SessionHolder | null = null;
+  /** When a wait that ran out was last reported: at most once per `waitMs`, however many fail. */
+  private reportedAt = -Infinity;
   readonly pglite: PGlite;
   private readonly settings: GatewaySettings;
 
@@ -157,8 +157,8 @@ export class PgliteGateway {
       this.waiters.length = 0;
       this.head = 0;
     }
-    if (failed && holder !== this.reported) {
-      this.reported = holder;
+    if (failed && now - this.reportedAt >= this.settings.waitMs) {
+      this.reportedAt = now;
       this.settings.onWaitExpired?.({
         holder,
         heldMs: holder ? now - holder.since : 0,
