@@ -116,9 +116,9 @@ export class TransactionGuard {
 }
 
 /**
- * Work that deliberately runs outside the transaction it was started from and need not wait for it
- * (rare: prefer an effect recorded for after the commit). Never use it to read what the transaction
- * writes: on PGlite the statement waits for the commit.
+ * Work started from inside a transaction that deliberately belongs to no transaction (a loop's timer, a
+ * fire-and-forget wake-up; prefer an effect recorded for after the commit). The transaction must never
+ * await it: on PGlite its statements wait for the session the transaction holds.
  */
 export function outsideTransaction<T>(work: () => T): T {
   return scope.exit(work);
