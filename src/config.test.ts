@@ -53,6 +53,12 @@ describe('loadConfig defaults', () => {
     expect(configError({ DATABASE_STALL_MS: '10' }).message).toMatch(/DATABASE_STALL_MS/);
   });
 
+  it('lets a caller wait 5 s for the embedded database session', () => {
+    expect(config.pgliteWaitMs).toBe(5000);
+    expect(loadConfig({ PGLITE_WAIT_MS: '2000' }).pgliteWaitMs).toBe(2000);
+    expect(configError({ PGLITE_WAIT_MS: '5' }).message).toMatch(/PGLITE_WAIT_MS/);
+  });
+
   it('runs on the embedded database in ./data with demo data and jobs on', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.dataDir).toBe('./data');

@@ -9,6 +9,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** The PostgreSQL pool's watchdog and statement limit (src/db/postgres-pool.ts). */
   database: { stallMs: number; probeTimeoutMs: number; statementTimeoutMs: number };
+  /** The embedded database: how long a caller may wait for its one session before a 503. */
+  pgliteWaitMs: number;
   dataDir: string;
   apiKey: string | undefined;
   jwtSecret: string | undefined;
@@ -175,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
       probeTimeoutMs: int(env, 'DATABASE_PROBE_TIMEOUT_MS', 1_500, 100, 60_000),
       statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
     },
+    pgliteWaitMs: int(env, 'PGLITE_WAIT_MS', 5_000, 100, 600_000),
     dataDir: str(env, 'DATA_DIR') ?? './data',
     apiKey,
     jwtSecret,

@@ -7,6 +7,8 @@ import type { Deps } from './deps.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { openPglite, openPostgres, type Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import type { SessionWaitReport } from './db/pglite-dialect.ts';
+import { onStrayQuery } from './db/transaction-guard.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { createTokenService } from './tokens.ts';
 import { createVideoLinks } from './integrations/video-chain.ts';
@@ -44,11 +46,26 @@ export async function openDatabase(
   }
   const release = lockDataDir(config.dataDir);
   try {
-    return { database: await openPglite({ dataDir: path.join(config.dataDir, 'pglite') }), release };
+    const database = await openPglite({
+      dataDir: path.join(config.dataDir, 'pglite'),
+      waitMs: config.pgliteWaitMs,
+      ...(log ? { onWaitExpired: logSessionWaits(log) } : {}),
+    });
+    return { database, release };
   } catch (error) {
     release();
     throw error;
   }
+}
+
+/** The log line of a wait for the embedded database's session that ran out (like the pool's watchdog). */
+export function logSessionWaits(log: Logger): (report: SessionWaitReport) => void {
+  return ({ holder, heldMs, failed, queued }) =>
+    // The holder is named by the code that began it (function names and source lines), never data.
+    log.error(
+      { holder: holder && { kind: holder.kind, began: holder.what }, heldMs, failed, queued },
+      'the embedded database session is held too long: waiting requests get 503',
+    );
 }
 
 export function createDeps(
@@ -93,7 +110,15 @@ export function createDeps(
 }
 
 export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
-  const { database, release } = await openDatabase(config, log);
+  // A stray query is thrown where it happens, but a job's sweep only logs an item's error code: the
+  // stacks that find the bug are logged here, whoever catches the error.
+  const stopStrayLog = onStrayQuery((error) =>
+    log.error({ err: { name: error.name, code: error.code, message: error.message } }, 'stray query'),
+  );
+  const { database, release } = await openDatabase(config, log).catch((error: unknown) => {
+    stopStrayLog();
+    throw error;
+  });
   try {
     await migrateToLatest(database.db);
     const secrets = resolveSecrets(config);
@@ -105,11 +130,13 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
         await deps.outbox.stop();
         await database.close();
         release();
+        stopStrayLog();
       },
     };
   } catch (error) {
     await database.close().catch(() => {});
     release();
+    stopStrayLog();
     throw error;
   }
 }

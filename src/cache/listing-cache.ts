@@ -12,6 +12,8 @@
 // one load (single-flight), and an entry that just expired is still served while one request refreshes
 // it (serve-stale) — otherwise every visitor of a popular listing would query the database at once.
 
+import { openTransaction } from '../db/transaction-guard.ts';
+
 export interface CachedSlot {
   startMs: number;
   /** The slot's JSON object, serialized once. */
@@ -82,7 +84,11 @@ export class ListingCache {
    * The value is shared by every caller until it expires: callers must not change it.
    */
   async value<T>(key: string, load: () => Promise<T>): Promise<T> {
-    if (this.ttlMs <= 0) return load();
+    // Inside an open transaction the load runs on its own, neither shared nor stored: joining a load that
+    // another request started through the root executor would wait for it, and on PGlite that load waits
+    // for the session this transaction holds (each waits for the other); and what a transaction reads
+    // may include its own uncommitted writes, which nobody else may be shown.
+    if (this.ttlMs <= 0 || openTransaction()) return load();
     let entry = this.entries.get(key);
     if (entry) {
       const age = this.monotonicNow() - entry.storedAt;

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { addSlots, createPsychologist, submitApplication } from '../../test/support/fixtures.ts';
 import { ListingCache } from '../cache/listing-cache.ts';
+import { outsideTransaction } from '../db/transaction-guard.ts';
 import { findMatches, type MatchRequest } from './find-matches.ts';
+import { inTransaction } from './transaction.ts';
 
 let t: TestApp;
 let anna: { id: string };
@@ -110,5 +112,27 @@ describe('findMatches with chosen times', () => {
       payload: { slot_id: before[0]!.slots[0]!.id, lead_number: client.lead_number },
     });
     expect(await findMatches(t.deps, t.deps.db, request({ selectedSlots: ['08.12 11:00'] }))).toEqual([]);
+  });
+});
+
+describe('findMatches inside a transaction', () => {
+  // The listing cache shares one load among concurrent callers. A transaction that joined a load started
+  // by another request through the root executor waited for that load, which on the embedded database
+  // waits for the session the transaction holds: both stood still until the wait limit failed them.
+  it('reads through its transaction and never waits for a load another request started', async () => {
+    t.deps.listings.invalidate();
+    const wishes = request({ selectedSlots: ['09.12 10:00'] });
+    let outside: Promise<unknown> | undefined;
+    const started = performance.now();
+    const matched = await inTransaction(t.deps, async (trx) => {
+      await trx.selectFrom('hraniteli_slots').select('id').limit(1).execute();
+      // Another request's matching, outside any transaction: on PGlite its load waits for this session.
+      outside = outsideTransaction(() => findMatches(t.deps, t.deps.db, wishes));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return findMatches(t.deps, trx, wishes);
+    });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(matched.map((m) => m.name)).toEqual(['Вера Памятная', 'Анна Памятная']);
+    expect(await outside).toEqual(matched);
   });
 });

@@ -111,7 +111,8 @@ export async function findMatches(deps: Deps, db: Executor, request: MatchReques
  * coefficients) and the free slots at each chosen time are kept in the listing cache, which every slot,
  * session or psychologist change of this instance drops and which sees other instances' writes within
  * its TTL — as the free-slot listings do; a booking re-checks in the database. Same rows, same order.
- * A miss reads through the caller's `db` (PGlite has one connection, which a transaction holds).
+ * A miss reads through the caller's `db`; inside a transaction the cache only passes the read through
+ * (ListingCache.value), so a transaction never waits for a load another request started.
  */
 async function freeAtFromMemory(
   deps: Deps,

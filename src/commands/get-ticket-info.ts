@@ -32,7 +32,7 @@ async function visibleTicket(
 
 export async function getTicketInfo(deps: Deps, actor: Actor, input: { ticketId: string }) {
   const { ticket, personal } = await visibleTicket(deps, actor, input.ticketId);
-  const contact = await contactShownTo(deps, actor, ticket);
+  const contact = await contactShownTo(deps.db, actor, ticket);
   const session =
     (await sessionsRepository.activeOfTicket(deps.db, ticket.ticket_id)) ??
     (await sessionsRepository.latestOfTicket(deps.db, ticket.ticket_id));

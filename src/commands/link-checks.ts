@@ -22,7 +22,7 @@ export async function checkDueLinks(deps: Deps, actor: Actor): Promise<{ checked
       // No bot link was made (no bot configured), or the person opened it: nothing to tell.
       if (ticket.link_opened_at || !ticket.bot_link) return true;
       const client = await clientsRepository.findById(trx, ticket.client_id);
-      const shown = await contactShownTo(deps, SERVICE, ticket);
+      const shown = await contactShownTo(trx, SERVICE, ticket, client);
       await notify(deps, trx, [
         adminMessage(
           deps,

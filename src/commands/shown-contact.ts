@@ -2,7 +2,7 @@
 // what its own submission typed; the person's stored record shows only to whoever may see the whole
 // person (the service, a proven identity), and only for tickets that carry nothing typed (made by
 // operators, by the booking path, or before typed contacts were kept).
-import type { Deps } from '../deps.ts';
+import type { Executor } from '../deps.ts';
 import type { Client, Ticket } from '../db/types.ts';
 import { mayAccessClient, mayAccessTicket, type Actor } from '../domain/access.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
@@ -16,9 +16,13 @@ export interface ShownContact {
 
 const NOTHING: ShownContact = { name: null, phone: null, email: null, telegram: null };
 
-/** `stored`: the client's record when the caller has read it already (else it is read when needed). */
+/**
+ * `db`: the executor to read the client's record with — the caller's transaction when it holds one
+ * (on the embedded database a read beside an open transaction waits for it for good).
+ * `stored`: the client's record when the caller has read it already (else it is read when needed).
+ */
 export async function contactShownTo(
-  deps: Deps,
+  db: Executor,
   actor: Actor,
   ticket: Pick<Ticket, 'ticket_id' | 'client_id' | 'typed_contact'>,
   stored?: Pick<Client, 'name' | 'phone' | 'email' | 'telegram_username' | 'telegram_id'>,
@@ -34,7 +38,7 @@ export async function contactShownTo(
     };
   }
   if (!mayAccessClient(actor, ticket.client_id)) return NOTHING;
-  const record = stored ?? (await clientsRepository.findById(deps.db, ticket.client_id));
+  const record = stored ?? (await clientsRepository.findById(db, ticket.client_id));
   if (!record) return NOTHING;
   return {
     name: record.name,

@@ -1,10 +1,16 @@
 // Opens the one database the service uses: embedded PGlite in DATA_DIR, or a PostgreSQL pool when
 // DATABASE_URL is set. Both give the same Kysely<DB> and a raw SQL executor for pg-boss.
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PostgresDialect, sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { PgliteDialect, PgliteGateway } from './pglite-dialect.ts';
+import {
+  DEFAULT_PGLITE_WAIT_MS,
+  PgliteDialect,
+  PgliteGateway,
+  type SessionWaitReport,
+} from './pglite-dialect.ts';
 import { DEFAULT_POOL_SETTINGS, GuardedPool, type PoolEvents, type PoolSettings } from './postgres-pool.ts';
+import { TransactionGuard } from './transaction-guard.ts';
 import type { DB } from './types.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -29,7 +35,16 @@ const pgliteParsers = { [pgliteTypes.INT8]: toNumber, [pgliteTypes.NUMERIC]: toN
 // bench the restarted server is ~235 MB when ready instead of ~390–420 MB.
 const PGLITE_MEMORY = ['shared_buffers=16MB', 'work_mem=1MB', 'temp_buffers=1MB', 'wal_buffers=512kB'];
 
-export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob }): Promise<Database> {
+export interface PgliteOptions {
+  dataDir?: string;
+  loadDataDir?: Blob;
+  /** How long a caller may wait for the one session before a 503 (PGLITE_WAIT_MS). */
+  waitMs?: number;
+  /** A wait ran out: who held the session (the service logs it). */
+  onWaitExpired?(report: SessionWaitReport): void;
+}
+
+export async function openPglite(options: PgliteOptions): Promise<Database> {
   const pglite = new PGlite({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
@@ -38,19 +53,33 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
     startParams: [...PGlite.defaultStartParams, ...PGLITE_MEMORY.flatMap((setting) => ['-c', setting])],
   });
   await pglite.waitReady;
-  return fromPgliteInstance(pglite);
+  return fromPgliteInstance(pglite, options);
 }
 
-export function fromPgliteInstance(pglite: PGlite): Database {
-  const gateway = new PgliteGateway(pglite);
-  const db = new Kysely<DB>({ dialect: new PgliteDialect(gateway) });
+export function fromPgliteInstance(
+  pglite: PGlite,
+  options: Pick<PgliteOptions, 'waitMs' | 'onWaitExpired'> = {},
+): Database {
+  const gateway = new PgliteGateway(pglite, {
+    waitMs: options.waitMs ?? DEFAULT_PGLITE_WAIT_MS,
+    ...(options.onWaitExpired ? { onWaitExpired: options.onWaitExpired } : {}),
+  });
+  const guard = new TransactionGuard();
+  const db = guard.kysely<DB>(new PgliteDialect(gateway));
   return {
     kind: 'pglite',
     db,
-    executeSql: (sql, params = []) => gateway.run(sql, params),
+    async executeSql(sql, params = []) {
+      guard.assertOutside('a raw statement');
+      return gateway.run(sql, params);
+    },
     async close() {
       await db.destroy();
-      const release = await gateway.acquire();
+      const release = await gateway.acquire({
+        kind: 'close',
+        what: ['closing the database'],
+        since: Date.now(),
+      });
       try {
         await pglite.close();
       } finally {
@@ -83,11 +112,15 @@ export function openPostgres(
     { ...DEFAULT_POOL_SETTINGS, ...settings, size: poolSize },
     events,
   );
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const guard = new TransactionGuard();
+  const db = guard.kysely<DB>(new PostgresDialect({ pool }));
   return {
     kind: 'postgres',
     db,
-    executeSql: (sql, params = []) => pool.query(sql, params),
+    async executeSql(sql, params = []) {
+      guard.assertOutside('a raw statement');
+      return pool.query(sql, params);
+    },
     async close() {
       await db.destroy();
     },

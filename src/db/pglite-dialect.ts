@@ -14,30 +14,96 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { openTransaction } from './transaction-guard.ts';
+
+/** Who holds the session: what began a transaction, or a single statement's first word — never data. */
+export interface SessionHolder {
+  kind: 'transaction' | 'statement' | 'close';
+  /** A transaction: the application frames that began it; a statement: its first keyword. */
+  what: string[];
+  /** When it took the session. */
+  since: number;
+}
+
+/** What the gateway tells when a wait for the session ran out. */
+export interface SessionWaitReport {
+  holder: SessionHolder | null;
+  heldMs: number;
+  /** Waits that failed this time. */
+  failed: number;
+  /** Waits still queued behind them. */
+  queued: number;
+}
+
+export interface GatewaySettings {
+  /** A wait for the session longer than this fails with DatabaseBusyError (503). */
+  waitMs: number;
+  /** Called when waits ran out, at most once per `waitMs` (the service logs it). */
+  onWaitExpired?(report: SessionWaitReport): void;
+}
+
+export const DEFAULT_PGLITE_WAIT_MS = 5_000;
+
+/**
+ * The session has been held longer than a caller may wait: like the PostgreSQL pool's watchdog, the
+ * caller gets an error the HTTP layer answers with 503 instead of a request that never ends.
+ */
+export class DatabaseBusyError extends Error {
+  override name = 'DatabaseBusyError';
+  /** SQLSTATE class 08 (connection exception): the HTTP layer answers 503 for it. */
+  readonly code = '08004';
+}
+
+interface Waiter {
+  since: number;
+  owner: SessionHolder;
+  grant(release: () => void): void;
+  fail(error: Error): void;
+}
 
 /**
  * Serializes access to the PGlite session: a holder runs alone until it releases, and waiters get the
  * session strictly in the order they asked for it. A queue rather than a chain of promises: the hand-over
  * is one direct call, so under load no waiter is overtaken or left behind a growing chain.
+ *
+ * A wait is bounded (`waitMs`): a holder that never gives the session back (a transaction waiting for
+ * something that waits for it) must not stop the whole service silently. The waits that ran out fail,
+ * and the holder is reported by what began it, so the stall can be found.
  */
 export class PgliteGateway {
-  private held = false;
-  private readonly waiters: (((release: () => void) => void) | undefined)[] = [];
+  private holder: SessionHolder | null = null;
+  private readonly waiters: (Waiter | undefined)[] = [];
   /** Index of the next waiter: shifting a long array on every hand-over would copy it each time. */
   private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** When a wait that ran out was last reported: at most once per `waitMs`, however many fail. */
+  private reportedAt = -Infinity;
   readonly pglite: PGlite;
+  private readonly settings: GatewaySettings;
 
-  constructor(pglite: PGlite) {
+  constructor(pglite: PGlite, settings: GatewaySettings = { waitMs: DEFAULT_PGLITE_WAIT_MS }) {
     this.pglite = pglite;
+    this.settings = settings;
   }
 
-  /** Waits for the session and returns the function that gives it back (calling it twice is harmless). */
-  acquire(): Promise<() => void> {
-    if (!this.held) {
-      this.held = true;
+  /**
+   * Waits for the session and returns the function that gives it back (calling it twice is harmless).
+   * `owner` says who will hold it, for the report of a wait that ran out.
+   */
+  acquire(owner: SessionHolder = statementHolder('')): Promise<() => void> {
+    if (!this.holder) {
+      this.holder = owner;
       return Promise.resolve(this.releaser());
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ since: Date.now(), owner, grant: resolve, fail: reject });
+      this.timer ??= setTimeout(() => this.expireWaits(), this.settings.waitMs).unref();
+    });
+  }
+
+  /** Who holds the session now (null: nobody). */
+  currentHolder(): SessionHolder | null {
+    return this.holder;
   }
 
   private releaser(): () => void {
@@ -52,7 +118,7 @@ export class PgliteGateway {
   private handOver(): void {
     const next = this.waiters[this.head];
     if (!next) {
-      this.held = false;
+      this.holder = null;
       this.waiters.length = 0;
       this.head = 0;
       return;
@@ -62,7 +128,44 @@ export class PgliteGateway {
       this.waiters.splice(0, this.head);
       this.head = 0;
     }
-    next(this.releaser());
+    this.holder = { ...next.owner, since: Date.now() };
+    next.grant(this.releaser());
+  }
+
+  /** Fails the waits older than `waitMs` (always the front of the queue) and reports the holder. */
+  private expireWaits(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    const cutoff = now - this.settings.waitMs;
+    let failed = 0;
+    const holder = this.holder;
+    const error = new DatabaseBusyError(
+      `gave up waiting ${this.settings.waitMs} ms for the embedded database, held for ` +
+        `${holder ? now - holder.since : 0} ms by a ${holder?.kind ?? 'caller'} (${holder?.what.join(' ← ') ?? '?'})`,
+    );
+    for (;;) {
+      const waiter = this.waiters[this.head];
+      if (!waiter || waiter.since > cutoff) break;
+      this.waiters[this.head++] = undefined;
+      waiter.fail(error);
+      failed++;
+    }
+    const next = this.waiters[this.head];
+    if (next)
+      this.timer = setTimeout(() => this.expireWaits(), next.since + this.settings.waitMs - now).unref();
+    else {
+      this.waiters.length = 0;
+      this.head = 0;
+    }
+    if (failed && now - this.reportedAt >= this.settings.waitMs) {
+      this.reportedAt = now;
+      this.settings.onWaitExpired?.({
+        holder,
+        heldMs: holder ? now - holder.since : 0,
+        failed,
+        queued: this.waiters.length - this.head,
+      });
+    }
   }
 
   /** One statement (or a parameterless multi-statement script) with the session to itself. */
@@ -70,7 +173,7 @@ export class PgliteGateway {
     sql: string,
     params: readonly unknown[] = [],
   ): Promise<{ rows: unknown[]; affectedRows?: number }> {
-    const release = await this.acquire();
+    const release = await this.acquire(statementHolder(sql));
     try {
       return await this.runHeld(sql, params);
     } catch (error) {
@@ -96,6 +199,15 @@ export class PgliteGateway {
   }
 }
 
+/** A statement holding the session, named by its first keyword (the rest may carry data). */
+function statementHolder(sql: string): SessionHolder {
+  return {
+    kind: 'statement',
+    what: [/^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase() ?? 'statement'],
+    since: Date.now(),
+  };
+}
+
 class PgliteConnection implements DatabaseConnection {
   private release: (() => void) | null = null;
   private readonly gateway: PgliteGateway;
@@ -105,7 +217,12 @@ class PgliteConnection implements DatabaseConnection {
   }
 
   async begin(settings: TransactionSettings): Promise<void> {
-    this.release = await this.gateway.acquire();
+    const mark = openTransaction();
+    this.release = await this.gateway.acquire({
+      kind: 'transaction',
+      what: mark?.origin() ?? ['a transaction outside the guard (a migration)'],
+      since: Date.now(),
+    });
     const isolation = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : '';
     const mode = settings.accessMode ? ` ${settings.accessMode}` : '';
     try {

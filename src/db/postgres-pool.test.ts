@@ -6,6 +6,7 @@ import { createTestDatabase, onPostgres } from '../../test/support/database.ts';
 import { TcpProxy } from '../../test/support/tcp-proxy.ts';
 import { openPostgres, type Database } from './database.ts';
 import { DatabaseUnreachableError } from './postgres-pool.ts';
+import { outsideTransaction } from './transaction-guard.ts';
 
 const describeOnPostgres = onPostgres() ? describe : describe.skip;
 
@@ -105,8 +106,9 @@ describeOnPostgres('the PostgreSQL pool when the database stops answering', () =
           await direct.executeSql('select pg_terminate_backend($1)', [rows[0]!.pid]);
           outcomes = await Promise.allSettled([
             sql`select 1`.execute(trx),
-            // Others meanwhile get connections of their own, which work.
-            database.executeSql('select 2 as two'),
+            // Others meanwhile (another request: outside this transaction's context) get connections of
+            // their own, which work.
+            outsideTransaction(() => database.executeSql('select 2 as two')),
           ]);
         })
         .catch((error: unknown) => error);

@@ -8,6 +8,7 @@ import type { Deps, JobWakeups } from '../deps.ts';
 import { SERVICE } from '../domain/access.ts';
 import { JOB_NAMES, JOB_SCHEDULES, JOB_TIME_ZONE, type JobName } from '../domain/jobs.ts';
 import { runJob } from '../commands/run-job.ts';
+import { outsideTransaction } from '../db/transaction-guard.ts';
 
 export interface JobSystem extends JobWakeups {
   /** The cron schedules pg-boss keeps (one per job). */
@@ -67,9 +68,13 @@ export async function startJobs(deps: Deps, options: JobSystemOptions): Promise<
   }
   return {
     wake(job: JobName, at: Date, key: string) {
-      boss
-        .send(job, { key }, { startAfter: at, singletonKey: key })
-        .catch((error: unknown) => deps.log.error({ err: errorFields(error), job }, 'wake-up not planned'));
+      // Not awaited by whoever asks: planned on pg-boss's own statements, never as part of a transaction
+      // that may be open where it was asked for (it waits for that commit on PGlite, which is fine).
+      outsideTransaction(() =>
+        boss
+          .send(job, { key }, { startAfter: at, singletonKey: key })
+          .catch((error: unknown) => deps.log.error({ err: errorFields(error), job }, 'wake-up not planned')),
+      );
     },
     async schedules() {
       return (await boss.getSchedules()).map((s) => ({ name: s.name, cron: s.cron, timezone: s.timezone }));

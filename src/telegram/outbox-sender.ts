@@ -11,6 +11,7 @@
 // chat stay in order across instances because only a chat's oldest pending message can be claimed.
 import { GrammyError, HttpError, type Api } from 'grammy';
 import { inTransaction } from '../commands/transaction.ts';
+import { outsideTransaction } from '../db/transaction-guard.ts';
 import type { Deps, OutboxDelivery } from '../deps.ts';
 import { outboxRepository, replyMarkup, type ClaimedMessage } from '../repositories/outbox.repository.ts';
 import { TelegramBadAnswer } from './client.ts';
@@ -324,11 +325,15 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
     if (timer && timerAt <= at) return;
     clearTimeout(timer);
     timerAt = at;
-    timer = setTimeout(() => {
-      timer = undefined;
-      timerAt = Infinity;
-      void pass();
-    }, delayMs);
+    // A timer runs in the async context it was made in; the loop belongs to no transaction, even when
+    // woken from inside one, so its reads are never taken for that transaction's stray queries.
+    timer = outsideTransaction(() =>
+      setTimeout(() => {
+        timer = undefined;
+        timerAt = Infinity;
+        void pass();
+      }, delayMs),
+    );
     timer.unref();
   }
 

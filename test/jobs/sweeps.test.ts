@@ -4,7 +4,7 @@
 // helping-hand questions, link checks, retention, and /admin/jobs.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, TEST_API_KEY, type TestApp } from '../support/app.ts';
+import { createTestApp, TEST_API_KEY, TEST_NOW, type TestApp } from '../support/app.ts';
 import { FakeTelegram } from '../support/fake-telegram.ts';
 import { addSlots, createPsychologist, submitApplication } from '../support/fixtures.ts';
 import { ADMIN_CHAT, botEnv, buttonPress, outboxTo, postUpdate } from '../support/telegram.ts';
@@ -244,6 +244,46 @@ describe('check-link-transition', () => {
       `Клиент не перешёл по ссылке в бот: заявка ${unopened.ticket_id}, лид ${unopened.lead_number}, контакт: @link_never_opened.`,
     ]);
     expect(alerts.some((a) => a.includes(opened.ticket_id))).toBe(false);
+  });
+
+  // Tickets that carry no typed contact show the person's stored one, read in the check's own
+  // transaction: read beside it, the one PGlite session waited for itself and the database hung for good.
+  it('a reassignment made within 2 minutes of a submission: the check alerts with the stored contact', async () => {
+    const submitted = await submitApplication(t, {
+      contact: { type: 'telegram', value: '@reassigned_soon' },
+    });
+    const reassigned = await t.admin({
+      method: 'POST',
+      url: '/reassign',
+      payload: { lead_number: submitted.lead_number, filtered_psychologists: psychologist.name },
+    });
+    expect(reassigned.statusCode, reassigned.body).toBe(200);
+    const ticketId = reassigned.json().ticket_id as string;
+    await withClockAt(Date.parse(TEST_NOW) + 2 * 60_000 + 1_000, async () => {
+      expect((await run('check-link-transition')).result.alerted).toBeGreaterThanOrEqual(1);
+    });
+    const alerts = (await textsTo(ADMIN_CHAT)).filter((x) => x.includes(`заявка ${ticketId},`));
+    expect(alerts).toEqual([
+      `Клиент не перешёл по ссылке в бот: заявка ${ticketId}, лид ${submitted.lead_number}, контакт: @reassigned_soon.`,
+    ]);
+    // The database still answers after the job.
+    expect((await t.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+  });
+
+  it('a person erased within 2 minutes of their submission: the check completes without a contact', async () => {
+    const submitted = await submitApplication(t, {
+      contact: { type: 'telegram', value: '@erased_soon' },
+    });
+    const erased = await t.admin({ method: 'DELETE', url: `/admin/clients/${submitted.lead_number}` });
+    expect(erased.statusCode, erased.body).toBe(200);
+    await withClockAt(Date.parse(TEST_NOW) + 2 * 60_000 + 1_000, async () => {
+      expect((await run('check-link-transition')).status).toBe('ok');
+    });
+    const alerts = (await textsTo(ADMIN_CHAT)).filter((x) => x.includes(`заявка ${submitted.ticket_id},`));
+    expect(alerts).toEqual([
+      `Клиент не перешёл по ссылке в бот: заявка ${submitted.ticket_id}, лид ${submitted.lead_number}, контакт: не указан.`,
+    ]);
+    expect((await t.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
   });
 });
 

@@ -5,10 +5,11 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
-import { createDeps, type RuntimeDeps } from '../../src/runtime.ts';
+import { createDeps, logSessionWaits, type RuntimeDeps } from '../../src/runtime.ts';
 import { createBot } from '../../src/telegram/bot.ts';
 import { createTestDatabase } from './database.ts';
 import { captureLogs } from './logs.ts';
+import { onStrayQuery, type StrayQueryError } from '../../src/db/transaction-guard.ts';
 
 export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
@@ -21,6 +22,8 @@ export interface TestApp {
   deps: RuntimeDeps;
   clock: ManualClock;
   logs: ReturnType<typeof captureLogs>;
+  /** Stray queries (src/db/transaction-guard.ts) seen while this app ran; close() fails on any left here. */
+  strays: StrayQueryError[];
   /** Sends a request with the service key. */
   admin(options: InjectOptions): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -29,6 +32,7 @@ export interface TestApp {
 export async function createTestApp(
   env: Record<string, string> = {},
   now: string = TEST_NOW,
+  options: { pglite?: boolean } = {},
 ): Promise<TestApp> {
   const config = loadConfig({
     API_KEY: TEST_API_KEY,
@@ -42,8 +46,16 @@ export async function createTestApp(
     LOG_LEVEL: 'debug',
     ...env,
   });
-  const database = await createTestDatabase();
   const logs = captureLogs();
+  const database = await createTestDatabase({
+    ...options,
+    waitMs: config.pgliteWaitMs,
+    onWaitExpired: logSessionWaits(logs.logger),
+  });
+  // Every test runs under the transaction guard; a stray query that some code caught and swallowed (a
+  // sweep logs only an item's error code) still fails the test file.
+  const strays: StrayQueryError[] = [];
+  const stopWatching = onStrayQuery((error) => strays.push(error));
   const clock = new ManualClock(now);
   const deps = createDeps(
     config,
@@ -59,6 +71,7 @@ export async function createTestApp(
     deps,
     clock,
     logs,
+    strays,
     admin: (options) =>
       app.inject({
         ...options,
@@ -68,6 +81,8 @@ export async function createTestApp(
       await deps.outbox.stop();
       await app.close();
       await database.close();
+      stopWatching();
+      if (strays.length > 0) throw new Error(`stray queries:\n${strays.map((e) => e.message).join('\n\n')}`);
       const leaks = logs.personalData();
       if (leaks.length > 0) throw new Error(`personal data in the logs:\n${[...new Set(leaks)].join('\n')}`);
     },
@@ -78,8 +93,9 @@ export async function createTestApp(
 export async function withTestApp(
   env: Record<string, string>,
   use: (t: TestApp) => Promise<void>,
+  options: { pglite?: boolean } = {},
 ): Promise<void> {
-  const t = await createTestApp(env);
+  const t = await createTestApp(env, TEST_NOW, options);
   try {
     await use(t);
   } finally {

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { openPglite, openPostgres, type Database } from '../../src/db/database.ts';
+import { openPglite, openPostgres, type Database, type PgliteOptions } from '../../src/db/database.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
 
 export const onPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
 
@@ -14,9 +15,19 @@ export function databaseUrl(name: string): string {
   return parsed.toString();
 }
 
-export async function createTestDatabase(): Promise<Database & { url?: string }> {
+export interface TestDatabaseOptions {
+  /** The embedded database even on a PostgreSQL run (a test of PGlite's own behaviour). */
+  pglite?: boolean;
+  /** PGlite: how long a caller may wait for the session (PGLITE_WAIT_MS), and who hears of a wait that ran out. */
+  waitMs?: number;
+  onWaitExpired?: PgliteOptions['onWaitExpired'];
+}
+
+export async function createTestDatabase(
+  options: TestDatabaseOptions = {},
+): Promise<Database & { url?: string }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
-  if (serverUrl) {
+  if (serverUrl && !options.pglite) {
     const name = `hraniteli_t_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: serverUrl });
     await admin.connect();
@@ -31,6 +42,16 @@ export async function createTestDatabase(): Promise<Database & { url?: string }>
     const url = databaseUrl(name);
     return { ...openPostgres(url, 20), url };
   }
-  const dump = new Blob([readFileSync(inject('pgliteTemplate'))]);
-  return openPglite({ loadDataDir: dump });
+  const settings = {
+    ...(options.waitMs ? { waitMs: options.waitMs } : {}),
+    ...(options.onWaitExpired ? { onWaitExpired: options.onWaitExpired } : {}),
+  };
+  const template = inject('pgliteTemplate');
+  if (!template) {
+    // A PostgreSQL run prepares no PGlite template: this one is migrated from scratch (~4 s).
+    const database = await openPglite(settings);
+    await migrateToLatest(database.db);
+    return database;
+  }
+  return openPglite({ loadDataDir: new Blob([readFileSync(template)]), ...settings });
 }

@@ -219,7 +219,7 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
           start_iso: session.start_at.toISOString(),
           psychologist: parties.psychologist.name,
           // What this ticket's submission typed: a ticket token never reads the person's stored name.
-          client_name: (await contactShownTo(deps, request.actor, ticket, parties.client)).name,
+          client_name: (await contactShownTo(deps.db, request.actor, ticket, parties.client)).name,
           status: session.status,
           meeting_link: session.meeting_link,
         },
