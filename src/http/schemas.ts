@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import LocalStore from '@fastify/rate-limit/store/LocalStore.js';
 import { Type, type TSchema } from 'typebox';
+import { FORM_ID_PATTERN } from '../domain/web-form.ts';
 
 export const MAX_TEXT = 10_000;
 
@@ -32,6 +33,11 @@ export const Age = Type.Unsafe<number>({
 export const TicketId = Type.String({
   pattern: '^(\\d{7}|hh_[a-z0-9]{7})$',
   description: '7 digits or hh_ + 7 characters',
+});
+/** Our ticket id, or the id a web form generated for it (its form_ticket_id): either finds the ticket. */
+export const TicketOrFormId = Type.String({
+  pattern: FORM_ID_PATTERN,
+  description: 'a ticket id or a form’s own id',
 });
 export const Uuid = Type.String({ format: 'uuid' });
 export const SlotTime = Type.String({
