@@ -2,7 +2,9 @@
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import LocalStore from '@fastify/rate-limit/store/LocalStore.js';
 import { Type, type TSchema } from 'typebox';
+import { parseSlotTime } from '../domain/time.ts';
 import { FORM_ID_PATTERN } from '../domain/web-form.ts';
+import { badRequest } from '../errors.ts';
 
 export const MAX_TEXT = 10_000;
 
@@ -45,6 +47,12 @@ export const SlotTime = Type.String({
   maxLength: 40,
   description: '"DD.MM HH:mm" or "YYYY-MM-DD HH:mm" (Moscow), or ISO-8601 with an offset',
 });
+/** A SlotTime field read (SPEC §3 Time): Moscow, the year rule for "DD.MM", else a 400 naming the field. */
+export function parseTimeField(value: string, field: string, now: Date): Date {
+  const at = parseSlotTime(value, now);
+  if (!at) throw badRequest(field, 'must be a time like "05.12 14:00", "2026-12-05 14:00" or ISO-8601');
+  return at;
+}
 export const Ymd = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (Moscow)' });
 export const Offset = Type.Number({ minimum: -15, maximum: 15, description: 'hours from Moscow' });
 export const Loose = <T extends Record<string, TSchema>>(properties: T) =>

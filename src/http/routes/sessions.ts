@@ -14,7 +14,6 @@ import {
   formatDate,
   formatTime,
   moscowDayStart,
-  parseSlotTime,
   parseYmd,
 } from '../../domain/time.ts';
 import { GENDER_VALUES, wantedSex } from '../../domain/matching.ts';
@@ -22,7 +21,19 @@ import { psychologistsRepository } from '../../repositories/psychologists.reposi
 import { slotsRepository, type FreeSlotRow } from '../../repositories/slots.repository.ts';
 import { normalizeName } from '../../domain/names.ts';
 import { badRequest, notFound } from '../../errors.ts';
-import { Nullable, Offset, Ok, rateLimited, SlotTime, Text, TicketId, Uuid, Ymd, Enum } from '../schemas.ts';
+import {
+  Nullable,
+  Offset,
+  Ok,
+  parseTimeField,
+  rateLimited,
+  SlotTime,
+  Text,
+  TicketId,
+  Uuid,
+  Ymd,
+  Enum,
+} from '../schemas.ts';
 import { MAX_SLOTS } from '../../domain/limits.ts';
 
 const SlotOut = Type.Object({
@@ -67,12 +78,6 @@ function listedSlot(s: FreeSlotRow, localOffsetMs: number | undefined) {
   if (localOffsetMs === undefined) return slot;
   const at = new Date(s.start_ms);
   return { ...slot, local_date: formatDate(at, localOffsetMs), local_time: formatTime(at, localOffsetMs) };
-}
-
-export function parseTimeField(value: string, field: string, now: Date): Date {
-  const at = parseSlotTime(value, now);
-  if (!at) throw badRequest(field, 'must be a time like "05.12 14:00", "2026-12-05 14:00" or ISO-8601');
-  return at;
 }
 
 export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
