@@ -1,6 +1,6 @@
 // Schedules, the assignment coefficient, reassignment and the post-session questionnaire, through HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, TEST_API_KEY, type TestApp } from '../support/app.ts';
+import { createTestApp, TEST_API_KEY, TEST_NOW, type TestApp } from '../support/app.ts';
 import { addSlots, bearer, createPsychologist, submitApplication } from '../support/fixtures.ts';
 import { outboxTo } from '../support/telegram.ts';
 
@@ -280,6 +280,8 @@ describe('reassignment', () => {
 describe('POST /client-os', () => {
   it('stores the answers with client, psychologist and session; a numeric mark rates; later → a follow-up', async () => {
     const client = await clientWithSession('8800006');
+    // The questionnaire comes after the session (21.12, an hour long).
+    t.clock.set(new Date('2026-12-21T21:00:00.000Z'));
     const res = await post(
       '/client-os',
       {
@@ -321,6 +323,77 @@ describe('POST /client-os', () => {
     expect(summary).toContain(`Анкета после сессии: ${client.lead_number}, психолог ${anna.name}`);
     expect(summary).toContain('Чувства: тяжело');
     expect(summary).not.toContain('просит другого психолога');
+    t.clock.set(TEST_NOW);
+  });
+
+  it('a mark rates the latest session that took place — never one still ahead', async () => {
+    const client = await clientWithSession('8800010');
+    const rated = async () =>
+      (
+        await t.deps.db
+          .selectFrom('hraniteli_sessions')
+          .select(['id', 'rating'])
+          .where('client_id', '=', client.client_id)
+          .orderBy('start_at')
+          .execute()
+      ).map((s) => [s.id, s.rating]);
+    const answer = async (mark: string, sessionDate?: string) => {
+      const res = await post(
+        '/client-os',
+        {
+          anketa: { mark },
+          telegram_id: '8800010',
+          psychologist_name: anna.name,
+          ...(sessionDate ? { session_date: sessionDate } : {}),
+        },
+        bearer(client.token),
+      );
+      expect(res.statusCode, res.body).toBe(200);
+      // Each answer a minute after the one before, so the newest is known by its time.
+      t.clock.advance(60_000);
+    };
+    const linkedTo = async () =>
+      (
+        await t.deps.db
+          .selectFrom('client_questionnaires')
+          .select('session_id')
+          .where('client_id', '=', client.client_id)
+          .orderBy('created_at', 'desc')
+          .limit(1)
+          .executeTakeFirstOrThrow()
+      ).session_id;
+    // Before the session: stored (about the coming session), nothing rated.
+    await answer('1');
+    expect(await linkedTo()).toBe(client.sessionId);
+    expect(await rated()).toEqual([[client.sessionId, null]]);
+    try {
+      // After it ended (still pending: the feedback sweep has not run) the next session is booked.
+      t.clock.set(new Date('2026-12-22T09:00:00.000Z'));
+      const [next] = await addSlots(t, anna.id, ['28.12 10:00']);
+      const booked = await t.admin({
+        method: 'POST',
+        url: '/admin/sessions',
+        payload: { slot_id: next!.id, lead_number: client.lead_number },
+      });
+      expect(booked.statusCode, booked.body).toBe(201);
+      const nextId = booked.json().session.id as string;
+      // The mark goes to the session that took place, not to the later one ahead.
+      await answer('4');
+      expect(await linkedTo()).toBe(client.sessionId);
+      expect(await rated()).toEqual([
+        [client.sessionId, 4],
+        [nextId, null],
+      ]);
+      // A session_date naming the session ahead stores the answers with it but rates nothing.
+      await answer('2', '28.12 10:00');
+      expect(await linkedTo()).toBe(nextId);
+      expect(await rated()).toEqual([
+        [client.sessionId, 4],
+        [nextId, null],
+      ]);
+    } finally {
+      t.clock.set(TEST_NOW);
+    }
   });
 
   it('"wants another psychologist" alerts the operators and offers the other matched psychologists’ times', async () => {
