@@ -87,6 +87,28 @@ describe('GET /get-schedule', () => {
     expect(await read()).toContain('🟩 Свободно:\n\n—\n\n✅Забронировано\n\n10.12 Чт: 14:00');
   });
 
+  it('no longer offers a free slot that has started; booked ones stay', async () => {
+    const p = await createPsychologist(t, { name: 'Дарья Прошедшая' });
+    // Now is 07.12 12:00 Moscow.
+    const [, booked] = await addSlots(t, p.id, ['07.12 10:00', '07.12 11:00', '07.12 12:00', '07.12 12:30']);
+    await t.deps.db
+      .updateTable('hraniteli_slots')
+      .set({ state: 'booked' })
+      .where('id', '=', booked!.id)
+      .execute();
+    const read = async () =>
+      (
+        await t.app.inject({ method: 'GET', url: `/get-schedule?psychologist=${encodeURIComponent(p.name)}` })
+      ).json()[0].res[0] as string;
+    expect(await read()).toContain('🟩 Свободно:\n\n07.12 Пн: 12:30\n\n✅Забронировано\n\n07.12 Пн: 11:00');
+    try {
+      t.clock.advance(31 * 60_000);
+      expect(await read()).toContain('🟩 Свободно:\n\n—\n\n✅Забронировано\n\n07.12 Пн: 11:00');
+    } finally {
+      t.clock.set(TEST_NOW);
+    }
+  });
+
   it('404 for an unknown psychologist, 400 without one', async () => {
     expect(
       (await t.app.inject({ method: 'GET', url: '/get-schedule?psychologist=Никто%20Никакой' })).statusCode,
@@ -220,6 +242,21 @@ describe('reassignment', () => {
     expect(offer.text).toContain('Борис Запасов, Вера Резервова');
     const labels = (offer.buttons as { text: string }[][]).flat().map((b) => b.text);
     expect(labels).toEqual(['11.12 16:00 — Борис Запасов', '12.12 09:00 — Вера Резервова']);
+  });
+
+  it('reassign never offers a free time that has passed or is too close to book', async () => {
+    const client = await clientWithSession('8800011');
+    // Now is 07.12 12:00: 11:00 has passed, 12:30 is within MIN_LEAD_MINUTES, 15:00 can be booked.
+    await addSlots(t, vera.id, ['07.12 11:00', '07.12 12:30', '07.12 15:00']);
+    const res = await post('/reassign', {
+      lead_number: client.lead_number,
+      filtered_psychologists: 'Вера Резервова',
+      slots: '07.12 11:00;07.12 12:30;07.12 15:00',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const offer = (await outboxTo(t, '8800011')).at(-1)!;
+    const labels = (offer.buttons as { text: string }[][]).flat().map((b) => b.text);
+    expect(labels).toEqual(['07.12 15:00 — Вера Резервова']);
   });
 
   it('ticket info for reassignment names the chosen and matched psychologists and the last session', async () => {
