@@ -36,7 +36,7 @@ import { webFormContact } from './contact.ts';
 import { CONTACTS_WINDOW_MS } from './research.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { collectUtm, typedContact } from './submit-application.ts';
-import { botLink, linkCheckFields } from './ticket-links.ts';
+import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
 
 export interface WebFormInput {
@@ -212,6 +212,7 @@ export async function submitWebForm(deps: Deps, _actor: Actor, input: WebFormInp
           formId,
           (ticketId) => ({ bot_link: botLink(deps, ticketId) }),
         );
+        recordTicketDueTimes(events, ticket);
 
         if (rid !== undefined && bid !== undefined) {
           const row = await researchRepository.findPair(trx, rid, bid);
