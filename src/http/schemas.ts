@@ -58,6 +58,13 @@ export const Offset = Type.Number({ minimum: -15, maximum: 15, description: 'hou
 export const Loose = <T extends Record<string, TSchema>>(properties: T) =>
   Type.Object(properties, { additionalProperties: true });
 
+/** A part of a request that was accepted but not recorded: the answer says so instead of dropping it silently. */
+export const Warning = Type.Object({
+  field: Type.String(),
+  code: Type.String(),
+  message: Type.String(),
+});
+
 /** A value or null (a nullable column): fast-json-stringify would print a bare null as "" or 0. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /** A moment in an answer: ISO-8601 UTC, turned into a string by the presenter. */

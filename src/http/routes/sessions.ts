@@ -31,6 +31,7 @@ import {
   Text,
   TicketId,
   Uuid,
+  Warning,
   Ymd,
   Enum,
 } from '../schemas.ts';
@@ -59,6 +60,13 @@ const SlotListing = Type.Unsafe<Buffer>(
     slots: Type.Array(SlotOut, { maxItems: MAX_SLOTS, description: `the first ${MAX_SLOTS} by time` }),
   }),
 );
+
+/** The warning of a client's booking that sent payment_info (README, Access: only operators record payments). */
+const PAYMENT_NOT_RECORDED = {
+  field: 'payment_info',
+  code: 'payment_not_recorded',
+  message: 'payment_info is recorded by operators only (service key); this booking holds no payment',
+};
 
 const EMPTY_LISTING = Buffer.from('{"success":true,"slots":[]}');
 
@@ -198,6 +206,12 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
               status: Type.String(),
               meeting_link: Nullable(Type.String()),
             }),
+            warnings: Type.Optional(
+              Type.Array(Warning, {
+                maxItems: 10,
+                description: 'parts of the request that were accepted but not recorded, and why',
+              }),
+            ),
           }),
         },
       },
@@ -205,7 +219,7 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
     async (request) => {
       const body = request.body;
       // Only the service records payment_info; a client's booking leaves it to the operators.
-      const { session, ticket, parties } = await bookSlotFor(deps, request.actor, {
+      const { session, ticket, parties, paymentIgnored } = await bookSlotFor(deps, request.actor, {
         slotId: body.slot_id,
         clientLeadOrId: body.client_id,
         unknownClient: 'клиент не найден',
@@ -228,6 +242,8 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
           status: session.status,
           meeting_link: session.meeting_link,
         },
+        // Said rather than dropped silently: the caller would otherwise believe the payment was recorded.
+        ...(paymentIgnored ? { warnings: [PAYMENT_NOT_RECORDED] } : {}),
       };
     },
   );
