@@ -121,7 +121,8 @@ export function cell(value: unknown): string {
     value.every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
   )
     return value.map(cell).join('; ');
-  return JSON.stringify(value);
+  // JSON has no value it cannot print, but a cell is never undefined whatever reaches it.
+  return JSON.stringify(value) ?? '';
 }
 
 /**
@@ -146,10 +147,15 @@ const csv = (header: string[], rows: string[][]) =>
     { record_delimiter: 'windows', quote_record_delimiter: true, escape_formulas: true },
   );
 
+/**
+ * A stored JSON object's fields, without a prototype: a column named after a field another row sent
+ * ("toString", "constructor") must read as absent here, not as Object.prototype's function.
+ */
 const record = (value: unknown): Record<string, unknown> =>
-  value && typeof value === 'object' && !Array.isArray(value)
-    ? Object.fromEntries(Object.entries(value))
-    : {};
+  Object.assign(
+    Object.create(null) as Record<string, unknown>,
+    value && typeof value === 'object' && !Array.isArray(value) ? value : {},
+  );
 
 /** Rows one export may hold: a longer period is refused rather than cut (a spreadsheet short of rows misleads). */
 export const MAX_EXPORT_ROWS = 50_000;

@@ -195,6 +195,17 @@ describe('GET /admin/research.csv', () => {
     ]);
   });
 
+  it('a field named like an object method in one row is an empty cell in the others', async () => {
+    const payload = { city: 'Тула', toString: 'a', constructor: 'b' };
+    await ok(browser(t, 'POST', n8n('research-tilda-zayavka'), payload));
+    await ok(browser(t, 'POST', n8n('research-tilda-zayavka'), { city: 'Тверь' }));
+    const res = await t.admin({ url: '/admin/research.csv' });
+    expect(res.statusCode, res.body).toBe(200);
+    const records = readCsv(res.body);
+    expect(records.find((r) => r.city === 'Тула')).toMatchObject({ toString: 'a', constructor: 'b' });
+    expect(records.find((r) => r.city === 'Тверь')).toMatchObject({ toString: '', constructor: '' });
+  });
+
   it('keeps to the period and needs the service key', async () => {
     expect(readCsv((await t.admin({ url: '/admin/research.csv?from=2027-01-01' })).body)).toEqual([]);
     expect((await t.app.inject({ url: '/admin/research.csv' })).statusCode).toBe(401);
