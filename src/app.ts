@@ -58,6 +58,9 @@ export interface AppParts {
   bot?: HraniteliBot | null;
 }
 
+/** A caller's request id that is kept: a short token such as a UUID or a proxy's trace id. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
 /** The security headers of every answer. No content policy: the API answers JSON, and the docs page runs scripts. */
 const HEADERS = {
   contentSecurityPolicy: false,
@@ -81,8 +84,14 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
     clientErrorHandler,
     // Fastify takes a hop count too, though its type omits it.
     trustProxy: (deps.config.trustProxy ?? false) as boolean,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // The caller's X-Request-Id goes into every log line and back in the answer, so only a short token is
+    // taken as it is: anything else (a phone number, a name, a line break) could put personal data in the
+    // logs or forge log text, and gets an id of ours instead.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     // Fastify's own request lines would print the query string; ours (below) print the path only.
     logController: new LogController({ disableRequestLogging: true }),
     rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),

@@ -233,6 +233,25 @@ describe('loadConfig refuses unsafe combinations', () => {
     expect(configError({ DATABASE_URL: PG, API_KEY: KEY }).message).toContain('JWT_SECRET');
   });
 
+  it('production refuses TRUST_PROXY=true, saying why and what to give instead', () => {
+    const production = {
+      NODE_ENV: 'production',
+      API_KEY: KEY,
+      JWT_SECRET: SECRET,
+      CORS_ORIGINS: 'https://a.example',
+    };
+    const { message } = configError({ ...production, TRUST_PROXY: 'true' });
+    expect(message).toContain('TRUST_PROXY');
+    expect(message).toContain('forge');
+    expect(message).toContain('hops');
+    expect(loadConfig({ ...production, TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ ...production, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe(
+      '10.0.0.0/8, 127.0.0.1',
+    );
+    // Outside production (a developer behind a local proxy) `true` stays allowed.
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+  });
+
   it('DEMO_DATA=on with DATABASE_URL is refused', () => {
     const { message } = configError({ DATABASE_URL: PG, API_KEY: KEY, JWT_SECRET: SECRET, DEMO_DATA: 'on' });
     expect(message).toContain('DEMO_DATA');

@@ -110,9 +110,15 @@ function requiredUrl(env: Env, name: string, fallback: string): string {
   return url(env, name, fallback) ?? fallback;
 }
 
-function trustProxy(env: Env): Config['trustProxy'] {
+function trustProxy(env: Env, production: boolean): Config['trustProxy'] {
   const raw = str(env, 'TRUST_PROXY');
   if (raw === undefined) return undefined;
+  // `true` takes the left-most X-Forwarded-For address, which the client writes itself: anyone could
+  // then pick a fresh address per request and never meet a per-IP limit.
+  if (raw === 'true' && production)
+    throw new ConfigError(
+      'TRUST_PROXY=true trusts an X-Forwarded-For that any client can forge (each request could claim a new address and escape the per-IP limits): in production give the number of proxy hops in front of the service (e.g. 1) or their addresses/CIDRs',
+    );
   if (raw === 'true') return true;
   if (raw === 'false') return false;
   if (/^\d+$/.test(raw)) return Number(raw);
@@ -215,7 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
     videoTimeoutMs: int(env, 'VIDEO_TIMEOUT_MS', 5_000, 100, 60_000),
     supabaseWebhookSecret: str(env, 'SUPABASE_WEBHOOK_SECRET'),
     corsOrigins,
-    trustProxy: trustProxy(env),
+    trustProxy: trustProxy(env, production),
     jobs: bool(env, 'JOBS', true),
     outbox: {
       pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10, 600_000),

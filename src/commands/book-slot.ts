@@ -40,6 +40,12 @@ export interface Booking {
   parties: SessionParties;
 }
 
+/** A booking for an actor, and what of the request it did not record (so the answer can say so). */
+export interface ActorBooking extends Booking {
+  /** A client gave a payment: only operators record payments, so none was recorded. */
+  paymentIgnored: boolean;
+}
+
 export const slotTaken = () => conflict('slot_taken', 'это время уже заняли — выберите, пожалуйста, другое');
 
 /** Who books: a client by id, or as a request names them (lead number or UUID), unknown → 404 `message`. */
@@ -56,7 +62,7 @@ export async function bookSlotFor(
   deps: Deps,
   actor: Actor,
   request: Omit<BookSlotInput, 'clientId'> & BookingClient,
-): Promise<Booking> {
+): Promise<ActorBooking> {
   if ('clientId' in request) {
     return bookChecked(deps, actor, request, () => slotsRepository.bookability(deps.db, request.slotId));
   }
@@ -72,7 +78,7 @@ async function bookChecked(
   actor: Actor,
   input: BookSlotInput,
   slot: () => Promise<Bookability | undefined>,
-): Promise<Booking> {
+): Promise<ActorBooking> {
   const ticketId = input.ticketId ?? (actor.kind === 'client' ? actor.ticketId : undefined);
   if (ticketId) requireTicketAccess(actor, { client_id: input.clientId, ticket_id: ticketId });
   else requireClientAccess(actor, input.clientId);
@@ -92,7 +98,12 @@ async function bookChecked(
   const session = booked.session.meeting_link
     ? booked.session
     : ((await sessionsRepository.findById(deps.db, booked.session.id)) ?? booked.session);
-  return { ...booked, session, parties: { ...booked.parties, session } };
+  return {
+    ...booked,
+    session,
+    parties: { ...booked.parties, session },
+    paymentIgnored: input.payment !== undefined && booking.payment === undefined,
+  };
 }
 
 /** Books a slot inside the caller's transaction (access already checked by the caller). */

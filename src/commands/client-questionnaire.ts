@@ -1,10 +1,11 @@
 // POST /client-os: the questionnaire after a session. Stored with the client, psychologist and session;
-// a numeric mark is the session's rating; the operators get a summary; "another psychologist" offers the
+// a numeric mark is the rating of that session once it took place; the operators get a summary; "another psychologist" offers the
 // client the other matched psychologists' free times as buttons; a later second session plans the
 // matching follow-up.
 import type { Deps } from '../deps.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { requireService, SERVICE, type Actor } from '../domain/access.ts';
+import { tookPlace } from '../domain/session-state.ts';
 import { parseSlotTime } from '../domain/time.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
 import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
@@ -71,7 +72,7 @@ export async function submitQuestionnaire(
   const now = deps.clock.now();
   const sessionAt = input.sessionDate ? parseSlotTime(input.sessionDate, now) : null;
   const session = psychologist
-    ? await sessionsRepository.ofClientWithPsychologist(deps.db, client.id, psychologist.id, sessionAt)
+    ? await sessionsRepository.ofClientWithPsychologist(deps.db, client.id, psychologist.id, sessionAt, now)
     : undefined;
   // A ticket's token (a public submission: anyone can type a contact) answers only for a session of
   // that ticket, never rates or reports on the person's other sessions.
@@ -79,7 +80,10 @@ export async function submitQuestionnaire(
     throw forbidden();
   const a = input.anketa;
   const mark = Number(a.mark?.trim());
-  const rating = Number.isInteger(mark) && mark >= 1 && mark <= 5 ? mark : null;
+  // The mark rates the session only once it has taken place: a session still ahead (a questionnaire
+  // sent early, or a session_date naming the next one) keeps no rating it could not have earned.
+  const rating =
+    Number.isInteger(mark) && mark >= 1 && mark <= 5 && session && tookPlace(session, now) ? mark : null;
   const wantsAnother = AFFIRMATIVE.test(a.wantOtherPschologist?.trim() ?? '');
 
   // The other matched psychologists' free times, read before the transaction (a read, no lock needed).

@@ -12,6 +12,7 @@ import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { inTransaction } from './transaction.ts';
 
 export interface MoveTicketInput {
+  /** Our ticket id or the web form's own id for it. */
   ticketId: string;
   status?: Exclude<TicketStatus, 'booked'>;
   /** The chosen psychologist, by id or name; a `new` ticket becomes `matched` unless a status is given. */
@@ -22,7 +23,7 @@ export interface MoveTicketInput {
 export async function moveTicket(deps: Deps, actor: Actor, input: MoveTicketInput): Promise<Ticket> {
   requireService(actor);
   return inTransaction(deps, async (trx) => {
-    const ticket = await ticketsRepository.lock(trx, input.ticketId);
+    const ticket = await ticketsRepository.lockByLinkRef(trx, input.ticketId);
     if (!ticket) throw notFound('ticket');
     let psychologistId: string | undefined;
     if (input.psychologist) {

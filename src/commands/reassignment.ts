@@ -68,12 +68,16 @@ export async function reassign(
     if (!at) throw badRequest('slots', `item ${i + 1} ("${text}") is not a time "DD.MM HH:mm"`);
     return at;
   });
-  const free = times.length
+  // The client gets these times as buttons to book, so a time that has passed or is too close for a
+  // client to book (MIN_LEAD_MINUTES) is not offered.
+  const earliest = now.getTime() + deps.config.minLeadMinutes * 60_000;
+  const bookable = times.filter((t) => t.getTime() >= earliest);
+  const free = bookable.length
     ? await slotsRepository.listFree(deps.db, {
-        from: new Date(Math.min(...times.map((t) => t.getTime()))),
-        to: new Date(Math.max(...times.map((t) => t.getTime())) + 1),
+        from: new Date(Math.min(...bookable.map((t) => t.getTime()))),
+        to: new Date(Math.max(...bookable.map((t) => t.getTime())) + 1),
         psychologistIds: found.map((p) => p.id),
-        startTimes: times,
+        startTimes: bookable,
       })
     : [];
   const parent = (await ticketsRepository.ofClient(deps.db, client.id, MAX_PAGE))[0];

@@ -121,16 +121,41 @@ export function cell(value: unknown): string {
     value.every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
   )
     return value.map(cell).join('; ');
-  return JSON.stringify(value);
+  // JSON has no value it cannot print, but a cell is never undefined whatever reaches it.
+  return JSON.stringify(value) ?? '';
 }
 
-const csv = (header: string[], rows: string[][]) =>
-  '\uFEFF' + stringify([header, ...rows], { record_delimiter: 'windows', escape_formulas: true });
+/**
+ * A line break inside a cell followed by what a spreadsheet reads as a formula: = + - @ or a tab, also
+ * their full-width forms (csv-stringify's escape_formulas list).
+ */
+const FORMULA_AFTER_BREAK = /(\r\n|\r|\n)(?=[=+\-@\t\uFF1D\uFF0B\uFF0D\uFF20])/g;
 
+/**
+ * A multi-line cell gets a quote after each break that a formula follows: escape_formulas looks at the
+ * cell's first character only, and a spreadsheet that splits the cell at the break (or a reader that
+ * takes a lone line break for a row's end) would see a live formula in the next line.
+ */
+const defused = (text: string) => text.replace(FORMULA_AFTER_BREAK, "$1'");
+
+const csv = (header: string[], rows: string[][]) =>
+  '\uFEFF' +
+  stringify(
+    [header, ...rows].map((row) => row.map(defused)),
+    // With CRLF rows csv-stringify quotes only cells holding a whole CRLF; a lone \n or \r left bare
+    // ends the row for most readers, so every cell with either is quoted and stays in its row.
+    { record_delimiter: 'windows', quote_record_delimiter: true, escape_formulas: true },
+  );
+
+/**
+ * A stored JSON object's fields, without a prototype: a column named after a field another row sent
+ * ("toString", "constructor") must read as absent here, not as Object.prototype's function.
+ */
 const record = (value: unknown): Record<string, unknown> =>
-  value && typeof value === 'object' && !Array.isArray(value)
-    ? Object.fromEntries(Object.entries(value))
-    : {};
+  Object.assign(
+    Object.create(null) as Record<string, unknown>,
+    value && typeof value === 'object' && !Array.isArray(value) ? value : {},
+  );
 
 /** Rows one export may hold: a longer period is refused rather than cut (a spreadsheet short of rows misleads). */
 export const MAX_EXPORT_ROWS = 50_000;
@@ -140,6 +165,9 @@ function exportable<T>(rows: T[]): T[] {
     throw badRequest('from', `the period holds more than ${MAX_EXPORT_ROWS} rows: export a shorter one`);
   return rows;
 }
+
+/** A stored research answer's cell: the form sends "null" (the utm_* above all) for an absent value. */
+const answer = (value: unknown) => (value === 'null' ? '' : cell(value));
 
 /** GET /admin/research.csv: the research responses created in the period, by row number. */
 export async function researchCsv(deps: Deps, actor: Actor, input: Period): Promise<string> {
@@ -172,8 +200,8 @@ export async function researchCsv(deps: Deps, actor: Actor, input: Period): Prom
       spreadsheetTime(r.created_at),
       r.lead_number ?? '',
       r.ticket_id ?? '',
-      ...RESEARCH_FIELDS.map((field) => cell(payload[field])),
-      ...extra.map((field) => cell(payload[field])),
+      ...RESEARCH_FIELDS.map((field) => answer(payload[field])),
+      ...extra.map((field) => answer(payload[field])),
       r.contacts_updated_at ? (r.name ?? '') : '',
       r.contacts_updated_at ? (r.contact ?? '') : '',
       r.contacts_updated_at ? (r.contact_type ?? '') : '',

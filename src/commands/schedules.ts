@@ -17,9 +17,10 @@ async function psychologistNamed(deps: Deps, name: string): Promise<Psychologist
 }
 
 /**
- * The four weekly messages of a psychologist's slots (public: times only, no clients). Cached per name
- * (or psychologist) and Moscow day, the look-up by name included: renaming or adding a psychologist, and
- * every slot or session change, drop the cache.
+ * The four weekly messages of a psychologist's slots (public: times only, no clients). A free slot that
+ * has started is no longer offered (nobody can take it); booked ones stay, today's past ones too. Cached
+ * per name (or psychologist) and minute, the look-up by name included: renaming or adding a
+ * psychologist, and every slot or session change, drop the cache.
  */
 export async function scheduleMessages(
   deps: Deps,
@@ -30,7 +31,8 @@ export async function scheduleMessages(
   const window = scheduleWindow(now);
   const who =
     'psychologist' in input ? `id:${input.psychologist.id}` : `name:${normalizeName(input.psychologistName)}`;
-  return deps.listings.value(`schedule:${who}:${window.from.getTime()}`, async () => {
+  const minute = Math.floor(now.getTime() / 60_000) * 60_000;
+  return deps.listings.value(`schedule:${who}:${minute}`, async () => {
     const psychologist =
       'psychologist' in input ? input.psychologist : await psychologistNamed(deps, input.psychologistName);
     const slots = await slotsRepository.ofPsychologistBetween(
@@ -41,7 +43,9 @@ export async function scheduleMessages(
     );
     return weeklySchedule(
       now,
-      slots.map((s) => ({ startAt: s.start_at, booked: s.state === 'booked' })),
+      slots
+        .filter((s) => s.state === 'booked' || s.start_at.getTime() > minute)
+        .map((s) => ({ startAt: s.start_at, booked: s.state === 'booked' })),
     );
   });
 }

@@ -37,7 +37,7 @@ import { webFormContact } from './contact.ts';
 import { CONTACTS_WINDOW_MS } from './research.ts';
 import { adminMessage, notify } from './session-processes.ts';
 import { collectUtm, typedContact } from './submit-application.ts';
-import { botLink, linkCheckFields } from './ticket-links.ts';
+import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
 
 export interface WebFormInput {
@@ -217,6 +217,7 @@ export async function submitWebForm(deps: Deps, actor: Actor, input: WebFormInpu
           formId,
           (ticketId) => ({ bot_link: botLink(deps, ticketId) }),
         );
+        recordTicketDueTimes(events, ticket);
 
         if (rid !== undefined && bid !== undefined) {
           const row = await researchRepository.findPair(trx, rid, bid);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionStatus } from './vocabulary.ts';
-import { isActive, isAllowedTransition } from './session-state.ts';
+import { isActive, isAllowedTransition, tookPlace } from './session-state.ts';
 
 const STATUSES: SessionStatus[] = ['pending', 'confirmed', 'cancelled', 'completed', 'missed'];
 
@@ -41,5 +41,24 @@ describe('isAllowedTransition', () => {
 describe('isActive', () => {
   it('is true for pending and confirmed only', () => {
     expect(STATUSES.filter(isActive)).toEqual(['pending', 'confirmed']);
+  });
+});
+
+describe('tookPlace', () => {
+  const start = new Date('2026-12-09T07:00:00.000Z');
+  const at = (status: SessionStatus) => ({ status, start_at: start, duration_minutes: 60 });
+  const during = new Date('2026-12-09T07:30:00.000Z');
+  const ended = new Date('2026-12-09T08:00:00.000Z');
+
+  it('a completed session took place; an active one once it has ended', () => {
+    expect(tookPlace(at('completed'), during)).toBe(true);
+    expect(tookPlace(at('pending'), during)).toBe(false);
+    expect(tookPlace(at('confirmed'), ended)).toBe(true);
+    expect(tookPlace(at('pending'), ended)).toBe(true);
+  });
+
+  it('a missed or cancelled session never did', () => {
+    expect(tookPlace(at('missed'), ended)).toBe(false);
+    expect(tookPlace(at('cancelled'), ended)).toBe(false);
   });
 });

@@ -2,6 +2,9 @@
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import LocalStore from '@fastify/rate-limit/store/LocalStore.js';
 import { Type, type TSchema } from 'typebox';
+import { parseSlotTime } from '../domain/time.ts';
+import { FORM_ID_PATTERN } from '../domain/web-form.ts';
+import { badRequest } from '../errors.ts';
 
 export const MAX_TEXT = 10_000;
 
@@ -33,16 +36,34 @@ export const TicketId = Type.String({
   pattern: '^(\\d{7}|hh_[a-z0-9]{7})$',
   description: '7 digits or hh_ + 7 characters',
 });
+/** Our ticket id, or the id a web form generated for it (its form_ticket_id): either finds the ticket. */
+export const TicketOrFormId = Type.String({
+  pattern: FORM_ID_PATTERN,
+  description: 'a ticket id or a form’s own id',
+});
 export const Uuid = Type.String({ format: 'uuid' });
 export const SlotTime = Type.String({
   minLength: 4,
   maxLength: 40,
   description: '"DD.MM HH:mm" or "YYYY-MM-DD HH:mm" (Moscow), or ISO-8601 with an offset',
 });
+/** A SlotTime field read (SPEC §3 Time): Moscow, the year rule for "DD.MM", else a 400 naming the field. */
+export function parseTimeField(value: string, field: string, now: Date): Date {
+  const at = parseSlotTime(value, now);
+  if (!at) throw badRequest(field, 'must be a time like "05.12 14:00", "2026-12-05 14:00" or ISO-8601');
+  return at;
+}
 export const Ymd = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (Moscow)' });
 export const Offset = Type.Number({ minimum: -15, maximum: 15, description: 'hours from Moscow' });
 export const Loose = <T extends Record<string, TSchema>>(properties: T) =>
   Type.Object(properties, { additionalProperties: true });
+
+/** A part of a request that was accepted but not recorded: the answer says so instead of dropping it silently. */
+export const Warning = Type.Object({
+  field: Type.String(),
+  code: Type.String(),
+  message: Type.String(),
+});
 
 /** A value or null (a nullable column): fast-json-stringify would print a bare null as "" or 0. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);

@@ -505,18 +505,40 @@ export const sessionsRepository = {
   },
 
   /** The client's session with this psychologist at that start, else their latest one together. */
-  async ofClientWithPsychologist(db: Executor, clientId: string, psychologistId: string, at: Date | null) {
-    let query = db
+  /**
+   * The session a post-session questionnaire is about: the one at `at` (the date the client gave), else
+   * the latest one that took place by `now` (completed, or active and ended), else the latest at all.
+   */
+  async ofClientWithPsychologist(
+    db: Executor,
+    clientId: string,
+    psychologistId: string,
+    at: Date | null,
+    now: Date,
+  ) {
+    const between = db
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('client_id', '=', clientId)
       .where('psychologist_id', '=', psychologistId);
     if (at) {
-      const exact = await query.where('start_at', '=', at).limit(1).executeTakeFirst();
+      const exact = await between.where('start_at', '=', at).limit(1).executeTakeFirst();
       if (exact) return exact;
     }
-    query = query.orderBy('start_at', 'desc').limit(1);
-    return query.executeTakeFirst();
+    const tookPlace = await between
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'completed'),
+          eb.and([
+            eb('status', 'in', ACTIVE_SESSION_STATUSES),
+            eb(sql<Date>`start_at + duration_minutes * interval '1 minute'`, '<=', now),
+          ]),
+        ]),
+      )
+      .orderBy('start_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return tookPlace ?? between.orderBy('start_at', 'desc').limit(1).executeTakeFirst();
   },
 
   /** The client's active session with this psychologist, if any. */

@@ -98,11 +98,25 @@ describe('GET /admin/analytics/funnel', () => {
   });
 });
 
-/** Parses a CSV answer as a spreadsheet would: BOM first, header row, CRLF rows. */
+/**
+ * Parses a CSV answer as a spreadsheet would: BOM first, header row, CRLF rows — and, like Excel and
+ * LibreOffice, a bare \n or \r outside quotes ends a row too (a row split that way has the wrong
+ * number of cells and fails the parse). No line of any cell may start a formula.
+ */
 function readCsv(body: string): Record<string, string>[] {
   expect(body.startsWith('\uFEFF')).toBe(true);
   expect(body).toContain('\r\n');
-  return parse(body, { bom: true, columns: true, skip_empty_lines: true });
+  const records: Record<string, string>[] = parse(body, {
+    bom: true,
+    columns: true,
+    skip_empty_lines: true,
+    record_delimiter: ['\r\n', '\n', '\r'],
+  });
+  for (const record of records)
+    for (const [column, value] of Object.entries(record))
+      for (const line of value.split(/\r\n|\r|\n/))
+        expect(line, `${column}: ${JSON.stringify(value)}`).not.toMatch(/^[=+\-@\t]/);
+  return records;
 }
 
 describe('GET /admin/research.csv', () => {
@@ -116,6 +130,10 @@ describe('GET /admin/research.csv', () => {
       is_adult: true,
       utm_source: 'null',
       extra_field: 'лишнее',
+      // Multi-line answers without a comma or a quote, each line after the first a formula.
+      customAnexiety: 'тревога\n=HYPERLINK(1)',
+      custmCreteria: 'опыт\r=cmd|/C calc!A0',
+      customImportance: 'строка\r\n@SUM(1)\n+1\n-2\n\t=3',
     };
     const first = (await ok(browser(t, 'POST', n8n('research-tilda-zayavka'), tricky))).json();
     const second = (
@@ -154,9 +172,14 @@ describe('GET /admin/research.csv', () => {
       importancePsycho: '{"preferences":["Научность"]}',
       occupation: `'${tricky.occupation}`,
       is_adult: 'true',
-      utm_source: 'null',
+      // The form sends "null" for an absent UTM value: absent is an empty cell.
+      utm_source: '',
+      utm_medium: '',
       extra_field: 'лишнее',
       contacts_name: '',
+      customAnexiety: "тревога\n'=HYPERLINK(1)",
+      custmCreteria: "опыт\r'=cmd|/C calc!A0",
+      customImportance: "строка\r\n'@SUM(1)\n'+1\n'-2\n'\t=3",
     });
     const b = records.find((r) => Number(r.row) === second.rowId)!;
     expect(b).toMatchObject({ city: 'Пермь', meetType: 'Онлайн', extra_field: '', contacts_name: 'Ира' });
@@ -170,6 +193,17 @@ describe('GET /admin/research.csv', () => {
       'ticket_id',
       'age',
     ]);
+  });
+
+  it('a field named like an object method in one row is an empty cell in the others', async () => {
+    const payload = { city: 'Тула', toString: 'a', constructor: 'b' };
+    await ok(browser(t, 'POST', n8n('research-tilda-zayavka'), payload));
+    await ok(browser(t, 'POST', n8n('research-tilda-zayavka'), { city: 'Тверь' }));
+    const res = await t.admin({ url: '/admin/research.csv' });
+    expect(res.statusCode, res.body).toBe(200);
+    const records = readCsv(res.body);
+    expect(records.find((r) => r.city === 'Тула')).toMatchObject({ toString: 'a', constructor: 'b' });
+    expect(records.find((r) => r.city === 'Тверь')).toMatchObject({ toString: '', constructor: '' });
   });
 
   it('keeps to the period and needs the service key', async () => {
@@ -211,7 +245,17 @@ describe('GET /admin/applications.csv', () => {
           t,
           'POST',
           n8n('tilda-zayavka'),
-          applicationBody({ ...person, ticketId: 'exp02', contact: '@other_export' }, null, null, []),
+          applicationBody(
+            {
+              ...person,
+              ticketId: 'exp02',
+              contact: '@other_export',
+              request: 'Бессонница\n=HYPERLINK(1)\r@SUM(1)',
+            },
+            null,
+            null,
+            [],
+          ),
         ),
       )
     ).json();
@@ -251,6 +295,8 @@ describe('GET /admin/applications.csv', () => {
     });
     expect(records.find((r) => r.ticket_id === plain.ticket_id)).toMatchObject({
       status: 'new',
+      // The multi-line request stays in its row, each formula line defused.
+      request_text: "Бессонница\n'=HYPERLINK(1)\r'@SUM(1)",
       session_time: '',
       research_row: '',
       promocode: 'ВЕСНА',

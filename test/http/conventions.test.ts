@@ -179,6 +179,22 @@ describe('response schemas and headers', () => {
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("keeps a caller's X-Request-Id only when it is a short token, else makes one", async () => {
+    const idOf = async (given: string) => {
+      const res = await t.app.inject({ url: '/health', headers: { 'x-request-id': given } });
+      return String(res.headers['x-request-id']);
+    };
+    expect(await idOf('trace-01.AB_cd')).toBe('trace-01.AB_cd');
+    const uuid = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    expect(await idOf(uuid)).toBe(uuid);
+    // A phone number, a name with spaces, an over-long value: none reaches the answer or a log line.
+    for (const given of ['+79001234567', 'Maria Petrova', 'maria@example.com', 'x'.repeat(65), '']) {
+      const id = await idOf(given);
+      expect(id, given).toMatch(/^[0-9a-f-]{36}$/);
+      if (given) expect(t.logs.text()).not.toContain(given);
+    }
+  });
+
   it('answers CORS preflights of public form endpoints', async () => {
     const res = await t.app.inject({
       method: 'OPTIONS',

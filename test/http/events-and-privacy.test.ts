@@ -1,7 +1,7 @@
 // /notify-update (the database webhook) and the privacy guarantees: client A cannot reach client B's
 // data, and no personal value sent by the tests ever reaches the logs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import { createTestApp, TEST_API_KEY, withTestApp, type TestApp } from '../support/app.ts';
 import {
   addSlots,
   bearer,
@@ -55,6 +55,50 @@ describe('notify-update', () => {
     });
     expect(viaBearer.statusCode).toBe(200);
     expect(viaBearer.json()).toEqual({ success: true, action: 'ignored' });
+  });
+
+  it('with the service key and no webhook secret set, a slot change is processed', async () => {
+    await withTestApp({}, async (keyed) => {
+      const nika = await createPsychologist(keyed, { name: 'Ника Ключевая', telegram_id: '6002' });
+      const [slot] = await addSlots(keyed, nika.id, ['09.12 14:00']);
+      const app = await submitApplication(keyed);
+      const booked = await keyed.admin({
+        method: 'POST',
+        url: '/admin/sessions',
+        payload: { slot_id: slot!.id, lead_number: app.lead_number },
+      });
+      expect(booked.statusCode, booked.body).toBe(201);
+      await keyed.deps.db
+        .updateTable('hraniteli_slots')
+        .set({ state: 'free' })
+        .where('id', '=', slot!.id)
+        .execute();
+      const send = (headers: Record<string, string>) =>
+        keyed.app.inject({
+          method: 'POST',
+          url: '/webhook/notify-update',
+          headers,
+          payload: event(slot!.id, 'free', 'booked'),
+        });
+      const viaHeader = await send({ 'x-api-key': TEST_API_KEY });
+      expect(viaHeader.statusCode, viaHeader.body).toBe(200);
+      expect(viaHeader.json()).toEqual({ success: true, action: 'cancellation' });
+      const viaBearer = await send({ authorization: `Bearer ${TEST_API_KEY}` });
+      expect(viaBearer.statusCode, viaBearer.body).toBe(200);
+      expect(viaBearer.json().action).toBe('ignored');
+      const session = await keyed.deps.db
+        .selectFrom('hraniteli_sessions')
+        .select('status')
+        .where('id', '=', booked.json().session.id)
+        .executeTakeFirstOrThrow();
+      expect(session.status).toBe('cancelled');
+      expect((await send({ 'x-api-key': 'wrong-key-0123456789' })).statusCode).toBe(401);
+    });
+    // With the secret set the key still works.
+    const res = await notifyUpdate(event('00000000-0000-4000-8000-000000000000', 'booked', 'free'), {
+      'x-api-key': TEST_API_KEY,
+    });
+    expect(res.statusCode, res.body).toBe(200);
   });
 
   it('runs the booking process once for a slot booked outside; a repeated delivery acts once', async () => {

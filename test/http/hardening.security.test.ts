@@ -161,6 +161,27 @@ describe('rate limits', () => {
     });
   });
 
+  it('behind a proxy (TRUST_PROXY as a hop count) a forged X-Forwarded-For does not escape the limit', async () => {
+    // The client writes the left part of X-Forwarded-For; the proxy appends the address it saw.
+    const read = (app: TestApp, i: number) =>
+      app.app.inject({
+        url: '/get-available-slots',
+        remoteAddress: '10.0.0.1',
+        headers: { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.50` },
+      });
+    await withTestApp({ RATE_LIMIT_PUBLIC: '3', TRUST_PROXY: '1' }, async (limited) => {
+      const statuses: number[] = [];
+      for (let i = 1; i <= 5; i++) statuses.push((await read(limited, i)).statusCode);
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    });
+    // `true` believes the forged part, so every request counts as a new address: what production refuses.
+    await withTestApp({ RATE_LIMIT_PUBLIC: '3', TRUST_PROXY: 'true' }, async (fooled) => {
+      const statuses: number[] = [];
+      for (let i = 1; i <= 5; i++) statuses.push((await read(fooled, i)).statusCode);
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    });
+  });
+
   it('client routes are limited per token (client + ticket), across routes, never the service key', async () => {
     await withTestApp({ RATE_LIMIT_CLIENT: '3' }, async (limited) => {
       const mine = await submitApplication(limited);

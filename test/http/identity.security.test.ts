@@ -356,7 +356,7 @@ describe('a public submission neither reveals nor overwrites a known person', ()
 });
 
 describe('what a client may declare', () => {
-  it('payment_info is recorded from the service key only', async () => {
+  it('payment_info is recorded from the service key only; a client’s answer says it was not', async () => {
     const mine = await submitApplication(t, application('@payment_client'));
     const book = (headers: Record<string, string>, slotId: string) =>
       t.app.inject({
@@ -379,6 +379,10 @@ describe('what a client may declare', () => {
       .where('ticket_id', '=', mine.ticket_id)
       .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ payment_amount: null, payment_status: null });
+    // Not dropped silently: the client's answer names what was not recorded and why.
+    expect(asClient.json().warnings).toEqual([
+      { field: 'payment_info', code: 'payment_not_recorded', message: expect.stringContaining('operators') },
+    ]);
     const cancelled = await postAs(t, mine.client_token, '/cancel-session', {
       ticket_id: mine.ticket_id,
       cancellation_reason: 'другое время',
@@ -392,5 +396,6 @@ describe('what a client may declare', () => {
       .where('id', '=', asService.json().session.id)
       .executeTakeFirstOrThrow();
     expect(paid).toEqual({ payment_amount: 1, payment_status: 'completed' });
+    expect(asService.json()).not.toHaveProperty('warnings');
   });
 });

@@ -1,6 +1,6 @@
 // Schedules, the assignment coefficient, reassignment and the post-session questionnaire, through HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, TEST_API_KEY, type TestApp } from '../support/app.ts';
+import { createTestApp, TEST_API_KEY, TEST_NOW, type TestApp } from '../support/app.ts';
 import { addSlots, bearer, createPsychologist, submitApplication } from '../support/fixtures.ts';
 import { outboxTo } from '../support/telegram.ts';
 
@@ -85,6 +85,28 @@ describe('GET /get-schedule', () => {
       payload: { slot_id: slot!.id, lead_number: client.lead_number, ticket_id: client.ticket_id },
     });
     expect(await read()).toContain('🟩 Свободно:\n\n—\n\n✅Забронировано\n\n10.12 Чт: 14:00');
+  });
+
+  it('no longer offers a free slot that has started; booked ones stay', async () => {
+    const p = await createPsychologist(t, { name: 'Дарья Прошедшая' });
+    // Now is 07.12 12:00 Moscow.
+    const [, booked] = await addSlots(t, p.id, ['07.12 10:00', '07.12 11:00', '07.12 12:00', '07.12 12:30']);
+    await t.deps.db
+      .updateTable('hraniteli_slots')
+      .set({ state: 'booked' })
+      .where('id', '=', booked!.id)
+      .execute();
+    const read = async () =>
+      (
+        await t.app.inject({ method: 'GET', url: `/get-schedule?psychologist=${encodeURIComponent(p.name)}` })
+      ).json()[0].res[0] as string;
+    expect(await read()).toContain('🟩 Свободно:\n\n07.12 Пн: 12:30\n\n✅Забронировано\n\n07.12 Пн: 11:00');
+    try {
+      t.clock.advance(31 * 60_000);
+      expect(await read()).toContain('🟩 Свободно:\n\n—\n\n✅Забронировано\n\n07.12 Пн: 11:00');
+    } finally {
+      t.clock.set(TEST_NOW);
+    }
   });
 
   it('404 for an unknown psychologist, 400 without one', async () => {
@@ -222,6 +244,21 @@ describe('reassignment', () => {
     expect(labels).toEqual(['11.12 16:00 — Борис Запасов', '12.12 09:00 — Вера Резервова']);
   });
 
+  it('reassign never offers a free time that has passed or is too close to book', async () => {
+    const client = await clientWithSession('8800011');
+    // Now is 07.12 12:00: 11:00 has passed, 12:30 is within MIN_LEAD_MINUTES, 15:00 can be booked.
+    await addSlots(t, vera.id, ['07.12 11:00', '07.12 12:30', '07.12 15:00']);
+    const res = await post('/reassign', {
+      lead_number: client.lead_number,
+      filtered_psychologists: 'Вера Резервова',
+      slots: '07.12 11:00;07.12 12:30;07.12 15:00',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const offer = (await outboxTo(t, '8800011')).at(-1)!;
+    const labels = (offer.buttons as { text: string }[][]).flat().map((b) => b.text);
+    expect(labels).toEqual(['07.12 15:00 — Вера Резервова']);
+  });
+
   it('ticket info for reassignment names the chosen and matched psychologists and the last session', async () => {
     const client = await clientWithSession('8800003');
     const res = await get(
@@ -280,6 +317,8 @@ describe('reassignment', () => {
 describe('POST /client-os', () => {
   it('stores the answers with client, psychologist and session; a numeric mark rates; later → a follow-up', async () => {
     const client = await clientWithSession('8800006');
+    // The questionnaire comes after the session (21.12, an hour long).
+    t.clock.set(new Date('2026-12-21T21:00:00.000Z'));
     const res = await post(
       '/client-os',
       {
@@ -321,6 +360,77 @@ describe('POST /client-os', () => {
     expect(summary).toContain(`Анкета после сессии: ${client.lead_number}, психолог ${anna.name}`);
     expect(summary).toContain('Чувства: тяжело');
     expect(summary).not.toContain('просит другого психолога');
+    t.clock.set(TEST_NOW);
+  });
+
+  it('a mark rates the latest session that took place — never one still ahead', async () => {
+    const client = await clientWithSession('8800010');
+    const rated = async () =>
+      (
+        await t.deps.db
+          .selectFrom('hraniteli_sessions')
+          .select(['id', 'rating'])
+          .where('client_id', '=', client.client_id)
+          .orderBy('start_at')
+          .execute()
+      ).map((s) => [s.id, s.rating]);
+    const answer = async (mark: string, sessionDate?: string) => {
+      const res = await post(
+        '/client-os',
+        {
+          anketa: { mark },
+          telegram_id: '8800010',
+          psychologist_name: anna.name,
+          ...(sessionDate ? { session_date: sessionDate } : {}),
+        },
+        bearer(client.token),
+      );
+      expect(res.statusCode, res.body).toBe(200);
+      // Each answer a minute after the one before, so the newest is known by its time.
+      t.clock.advance(60_000);
+    };
+    const linkedTo = async () =>
+      (
+        await t.deps.db
+          .selectFrom('client_questionnaires')
+          .select('session_id')
+          .where('client_id', '=', client.client_id)
+          .orderBy('created_at', 'desc')
+          .limit(1)
+          .executeTakeFirstOrThrow()
+      ).session_id;
+    // Before the session: stored (about the coming session), nothing rated.
+    await answer('1');
+    expect(await linkedTo()).toBe(client.sessionId);
+    expect(await rated()).toEqual([[client.sessionId, null]]);
+    try {
+      // After it ended (still pending: the feedback sweep has not run) the next session is booked.
+      t.clock.set(new Date('2026-12-22T09:00:00.000Z'));
+      const [next] = await addSlots(t, anna.id, ['28.12 10:00']);
+      const booked = await t.admin({
+        method: 'POST',
+        url: '/admin/sessions',
+        payload: { slot_id: next!.id, lead_number: client.lead_number },
+      });
+      expect(booked.statusCode, booked.body).toBe(201);
+      const nextId = booked.json().session.id as string;
+      // The mark goes to the session that took place, not to the later one ahead.
+      await answer('4');
+      expect(await linkedTo()).toBe(client.sessionId);
+      expect(await rated()).toEqual([
+        [client.sessionId, 4],
+        [nextId, null],
+      ]);
+      // A session_date naming the session ahead stores the answers with it but rates nothing.
+      await answer('2', '28.12 10:00');
+      expect(await linkedTo()).toBe(nextId);
+      expect(await rated()).toEqual([
+        [client.sessionId, 4],
+        [nextId, null],
+      ]);
+    } finally {
+      t.clock.set(TEST_NOW);
+    }
   });
 
   it('"wants another psychologist" alerts the operators and offers the other matched psychologists’ times', async () => {

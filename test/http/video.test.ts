@@ -287,6 +287,26 @@ describe('with Zoom and Google Meet configured', () => {
     expect(zoom.live().find((m) => String(m.id) === bare.json().meeting_id)).toMatchObject({ duration: 45 });
   });
 
+  it('POST /generate-conference-link takes start as "DD.MM HH:mm" or "YYYY-MM-DD HH:mm", in Moscow', async () => {
+    const booked = await book(t, psychologists[1]!, '23.12 10:00');
+    const row = await linked(t, booked.id);
+    const post = (payload: object) => t.admin({ method: 'POST', url: '/generate-conference-link', payload });
+    for (const start of ['23.12 10:00', '2026-12-23 10:00', '2026-12-23T07:00:00Z']) {
+      const res = await post({ start, psychologist: 'Глеб Гугл' });
+      expect(res.statusCode, `${start}: ${res.body}`).toBe(200);
+      expect(res.json()).toMatchObject({ session_id: booked.id, link: row.meeting_link });
+    }
+    // A bare time: the meeting is made for that Moscow time (the year rule picks this December).
+    const bare = await post({ start: '24.12 15:30', duration_minutes: 30 });
+    expect(bare.statusCode, bare.body).toBe(200);
+    expect(bare.json().session_id).toBeNull();
+    const made = zoom.meetings.find((m) => String(m.id) === bare.json().meeting_id);
+    expect(made).toMatchObject({ start_time: '2026-12-24T12:30:00Z', duration: 30 });
+    const refused = await post({ start: '31.02 10:00' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.details[0].field).toBe('start');
+  });
+
   it('POST /generate-conference-link waits for the link another runner is making', async () => {
     zoom.failNext('create', { delayMs: 1_000 });
     const booked = await book(t, psychologists[0]!, '22.12 10:00');

@@ -811,6 +811,23 @@ describe('tilda-zayavka', () => {
     expect(byForm.json().ticket.id).toBe(ticketId);
     expect(byForm.json().ticket.client_name).toBeNull();
   });
+
+  it('operators find and move the ticket by the form id at /admin/tickets/:id', async () => {
+    const res = await submit(applicationBody(person('cd_9cnzeq'), null, null, []));
+    const ticketId = res.json().ticket_id;
+    const view = await t.admin({ url: '/admin/tickets/cd_9cnzeq' });
+    expect(view.statusCode, view.body).toBe(200);
+    expect(view.json().ticket).toMatchObject({ ticket_id: ticketId, form_ticket_id: 'cd_9cnzeq' });
+    const moved = await t.admin({
+      method: 'PATCH',
+      url: '/admin/tickets/cd_9cnzeq',
+      payload: { note: 'нашли по id формы' },
+    });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(moved.json().ticket).toMatchObject({ ticket_id: ticketId, note: 'нашли по id формы' });
+    expect((await t.admin({ url: '/admin/tickets/no_such_form' })).statusCode).toBe(404);
+    expect((await t.admin({ url: '/admin/tickets/bad%20id' })).statusCode).toBe(400);
+  });
 });
 
 describe('CORS', () => {

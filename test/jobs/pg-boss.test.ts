@@ -8,6 +8,7 @@ import { startJobs, type JobSystem } from '../../src/jobs/scheduler.ts';
 import { JOB_NAMES } from '../../src/domain/jobs.ts';
 import { submitApplication } from '../support/fixtures.ts';
 import { ADMIN_CHAT, outboxTo } from '../support/telegram.ts';
+import { applicationBody, browser, n8n, ok, type Person } from '../support/web-form.ts';
 
 let t: TestApp;
 const systems: JobSystem[] = [];
@@ -74,6 +75,56 @@ describe('pg-boss', () => {
       ['check-link-transition', `link:${submitted.ticket_id}`],
     );
     expect(woken.rows).toEqual([{ state: 'completed' }]);
+  });
+
+  it('every intake door plans its ticket’s link-check wake-up at the due time (the web form too)', async () => {
+    const system = await start();
+    const planned = t.deps.jobs;
+    t.deps.jobs = system;
+    try {
+      const application = await submitApplication(t);
+      const person: Person = {
+        ticketId: 'wk_form1',
+        name: 'Вика',
+        age: '30',
+        gender: 'female',
+        genderPsychologist: 'other',
+        request: 'Тревога',
+        conditions: [],
+        traumatic: [],
+        diagnosis: 'nothing',
+        contactType: 'Telegram',
+        contact: '@wakeup_form_user',
+        promocode: '',
+      };
+      const form = (
+        await ok(browser(t, 'POST', n8n('tilda-zayavka'), applicationBody(person, null, null, [])))
+      ).json().ticket_id as string;
+      for (const ticketId of [application.ticket_id, form]) {
+        const { link_check_due_at: due } = await t.deps.db
+          .selectFrom('hraniteli_tickets')
+          .select('link_check_due_at')
+          .where('ticket_id', '=', ticketId)
+          .executeTakeFirstOrThrow();
+        expect(due, ticketId).not.toBeNull();
+        let startAfter: Date | undefined;
+        await eventually(async () => {
+          const rows = await t.deps.database.executeSql(
+            'select start_after from pgboss.job where name = $1 and singleton_key = $2',
+            ['check-link-transition', `link:${ticketId}`],
+          );
+          startAfter = (rows.rows[0] as { start_after: Date } | undefined)?.start_after;
+          return startAfter !== undefined;
+        }, 5_000).catch(() => {
+          throw new Error(`no wake-up planned for ticket ${ticketId}`);
+        });
+        expect(new Date(startAfter!).getTime(), ticketId).toBe(due!.getTime());
+      }
+    } finally {
+      t.deps.jobs = planned;
+      await system.stop();
+      systems.splice(systems.indexOf(system), 1);
+    }
   });
 
   it('two instances on one database: every wake-up is worked, every effect happens once', async () => {

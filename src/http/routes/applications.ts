@@ -10,15 +10,8 @@ import { TicketInfo, TicketRecord, ticketRecord } from '../presenters.ts';
 import { GENDER_VALUES } from '../../domain/matching.ts';
 import { badRequest, tooLarge } from '../../errors.ts';
 import { BODY_LIMIT, idempotencyKey, unstorableField } from '../conventions.ts';
-import { Age, Loose, Nullable, Offset, rateLimited, Text } from '../schemas.ts';
-import { FORM_ID_PATTERN } from '../../domain/web-form.ts';
+import { Age, Loose, Nullable, Offset, rateLimited, Text, TicketOrFormId } from '../schemas.ts';
 import { MAX_PAGE } from '../../domain/limits.ts';
-
-/** Our 7-digit ticket id, or the id a web form generated for it (its form_ticket_id). */
-const TicketOrFormId = Type.String({
-  pattern: FORM_ID_PATTERN,
-  description: 'a ticket id or a form’s own id',
-});
 
 const CONTACT_TYPES = [
   'telegram',

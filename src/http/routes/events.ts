@@ -20,7 +20,11 @@ export async function eventRoutes(fastify: FastifyInstance): Promise<void> {
     {
       // Not one of the three classes: the database webhook may also authenticate with its own secret.
       onRequest: async (request) => {
-        if (presentsServiceKey(request, deps.apiKey)) return;
+        // The route has no access class, so the shared hook leaves the actor anonymous: set it here.
+        if (presentsServiceKey(request, deps.apiKey)) {
+          request.actor = SERVICE;
+          return;
+        }
         const secret = deps.config.supabaseWebhookSecret;
         const header = request.headers['x-webhook-secret'];
         const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];

@@ -14,7 +14,6 @@ import {
   formatDate,
   formatTime,
   moscowDayStart,
-  parseSlotTime,
   parseYmd,
 } from '../../domain/time.ts';
 import { GENDER_VALUES, wantedSex } from '../../domain/matching.ts';
@@ -22,7 +21,20 @@ import { psychologistsRepository } from '../../repositories/psychologists.reposi
 import { slotsRepository, type FreeSlotRow } from '../../repositories/slots.repository.ts';
 import { normalizeName } from '../../domain/names.ts';
 import { badRequest, notFound } from '../../errors.ts';
-import { Nullable, Offset, Ok, rateLimited, SlotTime, Text, TicketId, Uuid, Ymd, Enum } from '../schemas.ts';
+import {
+  Nullable,
+  Offset,
+  Ok,
+  parseTimeField,
+  rateLimited,
+  SlotTime,
+  Text,
+  TicketId,
+  Uuid,
+  Warning,
+  Ymd,
+  Enum,
+} from '../schemas.ts';
 import { MAX_SLOTS } from '../../domain/limits.ts';
 
 const SlotOut = Type.Object({
@@ -49,6 +61,13 @@ const SlotListing = Type.Unsafe<Buffer>(
   }),
 );
 
+/** The warning of a client's booking that sent payment_info (README, Access: only operators record payments). */
+const PAYMENT_NOT_RECORDED = {
+  field: 'payment_info',
+  code: 'payment_not_recorded',
+  message: 'payment_info is recorded by operators only (service key); this booking holds no payment',
+};
+
 const EMPTY_LISTING = Buffer.from('{"success":true,"slots":[]}');
 
 /** One slot of GET /get-available-slots, with the client's local time when an offset was given. */
@@ -67,12 +86,6 @@ function listedSlot(s: FreeSlotRow, localOffsetMs: number | undefined) {
   if (localOffsetMs === undefined) return slot;
   const at = new Date(s.start_ms);
   return { ...slot, local_date: formatDate(at, localOffsetMs), local_time: formatTime(at, localOffsetMs) };
-}
-
-export function parseTimeField(value: string, field: string, now: Date): Date {
-  const at = parseSlotTime(value, now);
-  if (!at) throw badRequest(field, 'must be a time like "05.12 14:00", "2026-12-05 14:00" or ISO-8601');
-  return at;
 }
 
 export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
@@ -193,6 +206,12 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
               status: Type.String(),
               meeting_link: Nullable(Type.String()),
             }),
+            warnings: Type.Optional(
+              Type.Array(Warning, {
+                maxItems: 10,
+                description: 'parts of the request that were accepted but not recorded, and why',
+              }),
+            ),
           }),
         },
       },
@@ -200,7 +219,7 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
     async (request) => {
       const body = request.body;
       // Only the service records payment_info; a client's booking leaves it to the operators.
-      const { session, ticket, parties } = await bookSlotFor(deps, request.actor, {
+      const { session, ticket, parties, paymentIgnored } = await bookSlotFor(deps, request.actor, {
         slotId: body.slot_id,
         clientLeadOrId: body.client_id,
         unknownClient: 'клиент не найден',
@@ -223,6 +242,8 @@ export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
           status: session.status,
           meeting_link: session.meeting_link,
         },
+        // Said rather than dropped silently: the caller would otherwise believe the payment was recorded.
+        ...(paymentIgnored ? { warnings: [PAYMENT_NOT_RECORDED] } : {}),
       };
     },
   );

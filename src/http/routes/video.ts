@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { generateConferenceLink } from '../../commands/generate-conference-link.ts';
 import { PLATFORMS } from '../../integrations/video.ts';
-import { Enum, Iso, Nullable, Text, TicketId, Uuid } from '../schemas.ts';
+import { Enum, Nullable, parseTimeField, SlotTime, Text, TicketId, Uuid } from '../schemas.ts';
 
 export async function videoRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -22,7 +22,7 @@ export async function videoRoutes(fastify: FastifyInstance): Promise<void> {
         body: Type.Object({
           session_id: Type.Optional(Uuid),
           ticket_id: Type.Optional(TicketId),
-          start: Type.Optional(Iso),
+          start: Type.Optional(SlotTime),
           duration_minutes: Type.Optional(Type.Integer({ minimum: 15, maximum: 480, default: 60 })),
           psychologist: Type.Optional(Text(200)),
         }),
@@ -42,7 +42,7 @@ export async function videoRoutes(fastify: FastifyInstance): Promise<void> {
       const result = await generateConferenceLink(deps, request.actor, {
         ...(body.session_id ? { sessionId: body.session_id } : {}),
         ...(body.ticket_id ? { ticketId: body.ticket_id } : {}),
-        ...(body.start ? { start: new Date(body.start) } : {}),
+        ...(body.start ? { start: parseTimeField(body.start, 'start', deps.clock.now()) } : {}),
         ...(body.duration_minutes ? { durationMinutes: body.duration_minutes } : {}),
         ...(body.psychologist ? { psychologist: body.psychologist } : {}),
       });

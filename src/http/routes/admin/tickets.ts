@@ -32,7 +32,7 @@ import { formsRepository } from '../../../repositories/forms.repository.ts';
 import { outboxRepository } from '../../../repositories/outbox.repository.ts';
 import { sessionsRepository } from '../../../repositories/sessions.repository.ts';
 import { ticketsRepository } from '../../../repositories/tickets.repository.ts';
-import { Enum, Iso, Nullable, Text, TicketId, Ymd } from '../../schemas.ts';
+import { Enum, Iso, Nullable, Text, TicketOrFormId, Ymd } from '../../schemas.ts';
 import { dayBound, decodeCursor, encodeCursor } from './query.ts';
 import {
   ClientOut,
@@ -120,7 +120,7 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
       schema: {
         summary: 'One ticket with its client, sessions, form tracking steps and messages',
         description: `The newest ${MAX_PAGE} sessions, tracking steps and form records, and ${MESSAGES_SHOWN} messages.`,
-        params: Type.Object({ ticket_id: TicketId }),
+        params: Type.Object({ ticket_id: TicketOrFormId }),
         response: {
           200: Type.Object({
             success: Type.Literal(true),
@@ -136,7 +136,8 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const ticket = await ticketsRepository.find(deps.db, request.params.ticket_id);
+      // web-form.md: wherever a ticket id is accepted, the form's own id finds the same ticket.
+      const ticket = await ticketsRepository.findByRef(deps.db, request.params.ticket_id);
       if (!ticket) throw notFound('ticket');
       const [client, sessions, tracking, messages, form] = await Promise.all([
         clientsRepository.findById(deps.db, ticket.client_id),
@@ -173,7 +174,7 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
     {
       schema: {
         summary: 'Move a ticket (status) or choose its psychologist (name or id)',
-        params: Type.Object({ ticket_id: TicketId }),
+        params: Type.Object({ ticket_id: TicketOrFormId }),
         body: Type.Object(
           {
             status: Type.Optional(Enum(['new', 'matched', 'closed', 'cancelled'])),
