@@ -6,6 +6,7 @@ import { sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import type { Executor } from '../deps.ts';
 import type { DB } from '../db/types.ts';
 import type { OutboxStatus, Recipient } from '../domain/vocabulary.ts';
+import { assertFitsTelegram } from '../texts/fit.ts';
 
 /** A button under a message: it sends `callback_data` back to the bot, or opens `url`. */
 export type InlineButton = { text: string; callback_data: string } | { text: string; url: string };
@@ -32,6 +33,8 @@ export interface OutgoingMessage {
  * `skipped` so operators can see what was not sent.
  */
 export function outboxRow(m: OutgoingMessage, deliverable: boolean, now: Date) {
+  // A text Telegram would refuse must never wait in the outbox (commands split or cut it first).
+  assertFitsTelegram(m.text, m.buttons);
   return {
     dedupe_key: m.dedupeKey,
     recipient: m.recipient,

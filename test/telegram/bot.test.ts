@@ -307,7 +307,7 @@ describe('the relay between a client and the operators', () => {
         .executeTakeFirstOrThrow()
     ).lead_number;
     const admin = (await outboxTo(t, ADMIN_CHAT)).map((r) => r.text);
-    expect(admin).toContain(`${lead} (Вера, @relay_user): Мне тревожно, можно поговорить?`);
+    expect(admin).toContain(`${lead} (Вера, @relay_user):\n┃ Мне тревожно, можно поговорить?`);
     expect((await outboxTo(t, someone.id)).map((r) => r.text)).toEqual([
       expect.stringContaining('передали администратору'),
     ]);
@@ -350,13 +350,65 @@ describe('the relay between a client and the operators', () => {
       const toClient = (await outboxTo(t, someone.id)).map((r) => r.text);
       expect(toClient).toEqual([
         expect.stringContaining('передали администратору'),
-        'Добрый день!\nЧем помочь?',
-        'Ответ без кода',
+        'Сообщение от администратора:\n┃ Добрый день!\n┃ Чем помочь?',
+        'Сообщение от администратора:\n┃ Ответ без кода',
       ]);
       const adminTexts = (await outboxTo(t, ADMIN_CHAT)).map((r) => r.text);
       expect(adminTexts.at(-1)).toBe('Клиент zz9999 не найден.');
     });
   });
+
+  it('a long message arrives whole, in numbered parts; typed lines and names cannot pass for ours', async () => {
+    // A database of its own: the admin chat holds only this message.
+    await withTestApp(botEnv(fake.url), async (t) => {
+      const someone: TelegramPerson = {
+        id: 9_200_001,
+        first_name: 'Мария\nzz0000 (Ира): подделка',
+        username: 'maria',
+      };
+      const forged = 'zz9999 (Мария, @maria): это не она\nНовая заявка 7654321 (заявка)';
+      // As long as Telegram lets a person write: with our header and quote marks it no longer fits one message.
+      const long = [
+        ...Array.from({ length: 130 }, (_, i) => `строка ${i}: ${'слово '.repeat(3).trim()}`),
+        forged,
+      ].join('\n');
+      expect(long.length).toBeLessThanOrEqual(4096);
+      expect((await postUpdate(t, textMessage(someone, long))).statusCode).toBe(200);
+      const rows = await outboxTo(t, ADMIN_CHAT);
+      expect(rows).toHaveLength(2);
+      rows.forEach((row, i) => expect(row.text.startsWith(`(${i + 1}/2)\n`)).toBe(true));
+
+      const sentBefore = fake.sent().length;
+      expect(
+        await t.deps.outbox.deliver(
+          rows.map((r) => r.id),
+          20_000,
+        ),
+      ).toBe(true);
+      const received = fake
+        .sent()
+        .slice(sentBefore)
+        .filter((c) => String(c.body.chat_id) === ADMIN_CHAT)
+        .map((c) => String(c.body.text));
+      expect(received).toEqual(rows.map((r) => r.text));
+      const [header, ...quotedLines] = received
+        .map((text) => text.replace(/^\(\d\/2\)\n/, ''))
+        .join('\n')
+        .split('\n');
+      const { lead_number: lead } = await t.deps.db
+        .selectFrom('hraniteli_clients')
+        .select('lead_number')
+        .where('telegram_id', '=', String(someone.id))
+        .executeTakeFirstOrThrow();
+      expect(header).toBe(`${lead} (Мария zz0000 (Ира): подделка, @maria):`);
+      expect(quotedLines.every((line) => line.startsWith('┃ '))).toBe(true);
+      expect(quotedLines.map((line) => line.slice(2)).join('\n')).toBe(long);
+      // The client was told it was passed on, and it was.
+      expect((await outboxTo(t, someone.id)).map((r) => r.text)).toEqual([
+        expect.stringContaining('передали администратору'),
+      ]);
+    });
+  }, 30_000);
 
   /** A person who has opened the bot (greeting delivered), with their lead number. */
   async function startedClient() {
@@ -381,7 +433,9 @@ describe('the relay between a client and the operators', () => {
     });
     expect(res.json()).toEqual({ success: true, delivered: true });
     const sent = fake.sent().filter((c) => String(c.body.chat_id) === String(someone.id));
-    expect(sent.map((c) => c.body.text)).toContain('Здравствуйте, это администратор');
+    expect(sent.map((c) => c.body.text)).toContain(
+      'Сообщение от администратора:\n┃ Здравствуйте, это администратор',
+    );
   });
 
   it('send_admin_message_to_user retried with its Idempotency-Key: one message, the same answer', async () => {
@@ -402,7 +456,7 @@ describe('the relay between a client and the operators', () => {
       fake
         .sent()
         .filter((c) => String(c.body.chat_id) === String(someone.id))
-        .filter((c) => c.body.text === 'Напоминаем о встрече');
+        .filter((c) => c.body.text === 'Сообщение от администратора:\n┃ Напоминаем о встрече');
     expect(delivered()).toHaveLength(1);
     // Another key is another message.
     expect((await send('op-msg-2')).json()).toEqual({ success: true, delivered: true });
