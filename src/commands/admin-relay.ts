@@ -41,7 +41,8 @@ export async function relayClientMessage(
           username,
           input.text,
         ),
-        { clientId: client.id },
+        // A client's words go before routine messages waiting for the operators' chat.
+        { clientId: client.id, lane: 'relay' },
       ),
       ...(input.acknowledge
         ? [

@@ -129,6 +129,19 @@ export function adminMessage(
 }
 
 /**
+ * The operators' message about a new ticket. It waits in the digest lane: a minute with one new ticket
+ * sends it as it is, a busier minute sends one digest (src/commands/new-ticket-digest.ts).
+ */
+export function newTicketMessage(
+  deps: Deps,
+  ticketId: string,
+  text: string,
+  refs: Partial<OutgoingMessage> = {},
+): OutgoingMessage {
+  return adminMessage(deps, `ticket-created:${ticketId}`, text, { ticketId, ...refs, lane: 'digest' });
+}
+
+/**
  * After a slot became booked for `session` (or the session moved to another slot): due times of its
  * reminder and feedback request, the operators' line, and — once the session has its video link — the
  * client's and psychologist's messages. `previousStart` marks a reschedule. A caller that has read the

@@ -10,6 +10,7 @@ import * as outboxClaimOrder from './migrations/005_outbox_claim_order.ts';
 import * as jobs from './migrations/006_jobs.ts';
 import * as webForms from './migrations/008_web_forms.ts';
 import * as videoMeetings from './migrations/009_video_meetings.ts';
+import * as outboxLanes from './migrations/010_outbox_lanes.ts';
 import { analyzeHotTables } from './database.ts';
 import type { DB } from './types.ts';
 
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '006_jobs': jobs,
   '008_web_forms': webForms,
   '009_video_meetings': videoMeetings,
+  '010_outbox_lanes': outboxLanes,
 };
 
 export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {

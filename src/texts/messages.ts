@@ -153,6 +153,16 @@ export const messages = {
     fromClient: (lead: string, name: string | null, username: string | null, text: string) =>
       `${lead} (${oneLineOr(name, 'без имени', 64)}${username ? `, @${oneLine(username, 64)}` : ''}):\n${quoted(text)}`,
     unknownLead: (lead: string) => `Клиент ${lead} не найден.`,
+    /**
+     * New tickets of one minute gathered into one message when several came at once. Ticket and lead
+     * only: the message belongs to nobody in particular, so it carries no one's name or request.
+     */
+    newTicketsDigest: (minute: Date, tickets: { ticketId: string; lead: string | null }[]) =>
+      cutToFit(
+        `Новые заявки за ${short(minute)} (МСК): ${tickets.length}\n` +
+          tickets.map((t) => `• ${t.ticketId}${t.lead ? ` — ${t.lead}` : ''}`).join('\n') +
+          '\n\nПодробности каждой — в консоли.',
+      ),
     noChat: (lead: string) => `У клиента ${lead} нет чата с ботом — сообщение не отправить.`,
     unknownThread: 'Не нашли, к какому клиенту относится это сообщение. Напишите так: br0722: текст',
     ticketData: (t: {
