@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createCallbackCodec, ratingButtons, RATINGS } from './callback-data.ts';
 import { cutToFit, oneLine, QUOTE, quoted, splitToFit } from './fit.ts';
 import { messages } from './messages.ts';
 
@@ -115,5 +116,20 @@ describe('fitting Telegram', () => {
     expect(cut.length).toBeGreaterThan(4000);
     expect(cut.endsWith('\n… полный текст в консоли')).toBe(true);
     expect(cutToFit('коротко')).toBe('коротко');
+  });
+
+  it('rating buttons carry at most 64 bytes of callback data', () => {
+    const codec = createCallbackCodec('secret');
+    const buttons = ratingButtons(codec, '7d0c4c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f').flat();
+    expect(buttons.map((b) => b.text)).toEqual(RATINGS.map(String));
+    for (const [i, b] of buttons.entries()) {
+      expect(Buffer.byteLength(b.callback_data)).toBeLessThanOrEqual(64);
+      expect(codec.unpack(b.callback_data)).toEqual({
+        action: 'rate',
+        sessionId: '7d0c4c1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f',
+        rating: RATINGS[i],
+      });
+    }
+    expect(codec.unpack(buttons[0]!.callback_data.replace('rate1', 'rate6'))).toBeNull();
   });
 });

@@ -198,7 +198,8 @@ export const messages = {
       `Напоминание: сессия ${short(f.startAt)} (МСК), клиент ${lead}.${link(f.meetingLink)}`,
     feedbackClient: (f: SessionFacts) =>
       `Как прошла встреча с психологом ${oneLine(f.psychologistName)}? Нам важно ваше мнение — оцените сессию, ` +
-      'пожалуйста, и напишите пару слов. Если захотите продолжить, просто ответьте здесь.',
+      'пожалуйста, кнопкой ниже: 1 — совсем не помогла, 5 — очень помогла. Если захотите что-то добавить ' +
+      'или продолжить, просто напишите здесь.',
     feedbackPsychologist: (f: SessionFacts, lead: string) =>
       `Сессия ${short(f.startAt)} (МСК) с клиентом ${lead} завершилась. Отметьте, пожалуйста, как она прошла, и заполните форму сессии.`,
     linkNotOpenedAdmin: (ticketId: string, lead: string, contact: string | null) =>

@@ -278,6 +278,64 @@ describe('session buttons', () => {
     ]);
   });
 
+  it('the feedback request’s 1–5 rate the session through rate-session; only its client can', async () => {
+    const submitted = await submitApplication(t);
+    const someone = person();
+    await postUpdate(t, textMessage(someone, `/start ${submitted.ticket_id}`));
+    const [slot] = await addSlots(t, psychologist.id, ['11.12 15:00']);
+    const sessionId = await book(submitted.lead_number, submitted.ticket_id, slot!.id);
+    await postUpdate(t, buttonPress(someone, await buttonData(someone.id, 'Подтвердить')));
+    t.clock.advance(5 * 24 * 3_600_000);
+    try {
+      const run = await t.admin({ method: 'POST', url: '/admin/jobs/feedback-reminders/run' });
+      expect(run.statusCode, run.body).toBe(200);
+      const request = (await outboxTo(t, someone.id)).at(-1)!;
+      expect(request.text).toContain('кнопкой ниже: 1 — совсем не помогла, 5 — очень помогла');
+      const marks = (request.buttons as { text: string; callback_data: string }[][]).flat();
+      expect(marks.map((b) => b.text)).toEqual(['1', '2', '3', '4', '5']);
+      expect(marks.every((b) => Buffer.byteLength(b.callback_data) <= 64)).toBe(true);
+      const rated = () =>
+        t.deps.db
+          .selectFrom('hraniteli_sessions')
+          .select(['rating', 'rated_at'])
+          .where('id', '=', sessionId)
+          .executeTakeFirstOrThrow();
+      const ratings = () =>
+        t.deps.db
+          .selectFrom('session_ratings')
+          .select('rating')
+          .where('session_id', '=', sessionId)
+          .execute();
+
+      // Another account's press, and a mark altered to another number, rate nothing.
+      const stranger = person();
+      await postUpdate(t, textMessage(stranger, '/start'));
+      await postUpdate(t, buttonPress(stranger, marks[3]!.callback_data));
+      await postUpdate(t, buttonPress(someone, marks[3]!.callback_data.replace('rate4', 'rate1')));
+      expect((await rated()).rating).toBeNull();
+
+      const before = fake.calls.length;
+      expect((await postUpdate(t, buttonPress(someone, marks[3]!.callback_data))).statusCode).toBe(200);
+      expect(await rated()).toMatchObject({ rating: 4, rated_at: expect.any(Date) });
+      expect(await ratings()).toEqual([{ rating: 4 }]);
+      const calls = fake.calls.slice(before);
+      expect(calls.find((c) => c.method === 'answerCallbackQuery')?.body.text).toBe('Спасибо за оценку');
+      expect(calls.some((c) => c.method === 'editMessageReplyMarkup')).toBe(true);
+
+      // A low mark reaches the operators, as the rate-session command does for every door.
+      await postUpdate(t, buttonPress(someone, marks[1]!.callback_data));
+      expect((await rated()).rating).toBe(2);
+      const alerts = (await outboxTo(t, ADMIN_CHAT)).filter(
+        (r) => r.dedupe_key === `low-rating:${sessionId}`,
+      );
+      expect(alerts.map((r) => r.text)).toEqual([
+        `Низкая оценка 2/5: ${submitted.lead_number}, психолог Анна Ботова.`,
+      ]);
+    } finally {
+      t.clock.advance(-5 * 24 * 3_600_000);
+    }
+  });
+
   it('the psychologist marks attendance; nobody else can', async () => {
     const { sessionId } = await bookedSession();
     await t.deps.db
