@@ -17,7 +17,7 @@ import { inTransaction } from './transaction.ts';
 import type { TelegramUser } from './telegram-identity.ts';
 
 /**
- * send_user_message_to_admin: the client's text to the admin chat as "<lead> (<name>, @username): text".
+ * send_user_message_to_admin: the client's text to the admin chat under "<lead> (<name>, @username):", quoted.
  * With `acknowledge` (the bot) the client is told it was passed on. `updateKey` makes a retried update
  * a no-op.
  */
@@ -42,7 +42,8 @@ export async function relayClientMessage(
           username,
           input.text,
         ),
-        { clientId: client.id },
+        // A client's words go before routine messages waiting for the operators' chat.
+        { clientId: client.id, lane: 'relay' },
       ),
       ...(input.acknowledge
         ? [

@@ -15,6 +15,7 @@ import {
   slotButtons,
   type Callback,
   type CancelReasonAction,
+  type RatingCallback,
   type SessionCallback,
 } from '../texts/callback-data.ts';
 import { messages } from '../texts/messages.ts';
@@ -24,6 +25,7 @@ import { rescheduleSession } from './reschedule-session.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { answerHelpHand } from './help-hand-checks.ts';
 import { confirmSession } from './confirm-session.ts';
+import { rateSession } from './rate-session.ts';
 import { adminMessage, factsOf, loadParties, notify } from './session-processes.ts';
 import { setSessionStatus } from './set-session-status.ts';
 import { scheduleMessages } from './schedules.ts';
@@ -89,7 +91,24 @@ export async function pressButton(
     });
     return { notice: message, done: booked };
   }
+  if (press.action === 'rate') return pressRating(deps, telegramId, press);
   return pressSessionButton(deps, telegramId, press, updateKey);
+}
+
+/** A mark 1–5 under the feedback request: rated through the client's own rate-session command. */
+async function pressRating(deps: Deps, telegramId: string, press: RatingCallback): Promise<ButtonOutcome> {
+  const session = await sessionsRepository.findById(deps.db, press.sessionId);
+  if (!session) throw notFound('session');
+  const actor = await telegramActor(deps, telegramId);
+  if (actor.kind !== 'client') throw forbidden();
+  const { message } = await rateSession(deps, actor, {
+    ticketId: session.ticket_id,
+    sessionId: session.id,
+    rating: press.rating,
+    feedback: null,
+  });
+  deps.outbox.wake();
+  return { notice: message, done: true };
 }
 
 async function pressSessionButton(

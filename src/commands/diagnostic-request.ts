@@ -8,7 +8,7 @@ import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { messages } from '../texts/messages.ts';
 import { contactIdentity } from './contact.ts';
 import { typedContact } from './submit-application.ts';
-import { adminMessage, notify } from './session-processes.ts';
+import { newTicketMessage, notify } from './session-processes.ts';
 import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
 import type { Actor } from '../domain/access.ts';
@@ -72,12 +72,7 @@ export async function requestDiagnosticSession(deps: Deps, actor: Actor, input: 
       contact: identities.map((i) => `${i.type}: ${i.value}`).join(', '),
       request: input.requestText,
     });
-    await notify(deps, trx, [
-      adminMessage(deps, `ticket-created:${ticket.ticket_id}`, text, {
-        clientId: client.id,
-        ticketId: ticket.ticket_id,
-      }),
-    ]);
+    await notify(deps, trx, [newTicketMessage(deps, ticket.ticket_id, text, { clientId: client.id })]);
     return {
       ticketId: ticket.ticket_id,
       leadNumber: client.lead_number,

@@ -1,10 +1,11 @@
 // feedback-reminders: an hour after a session's end, a session still `confirmed` becomes `completed`
 // and one still `pending` (never confirmed) becomes `missed`; the client is asked how it went (when it
-// took place) and the psychologist to mark it with «Состоялась» / «Не пришёл». Once per session and start.
+// took place, with buttons 1–5 that rate it) and the psychologist to mark it with «Состоялась» /
+// «Не пришёл». Once per session and start.
 import type { Deps } from '../deps.ts';
 import { requireService, type Actor } from '../domain/access.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
-import { attendanceButtons } from '../texts/callback-data.ts';
+import { attendanceButtons, ratingButtons } from '../texts/callback-data.ts';
 import { messages } from '../texts/messages.ts';
 import { factsOf, loadParties, notify, recordOutcome } from './session-processes.ts';
 import { sweepDue } from './sweep.ts';
@@ -43,6 +44,7 @@ export async function askDueFeedback(
                 recipient: 'client' as const,
                 chatId: parties.client.telegram_id,
                 text: messages.jobs.feedbackClient(facts),
+                buttons: ratingButtons(deps.callbacks, session.id),
                 ...refs,
               },
             ]

@@ -13,7 +13,7 @@ import { slotsRepository } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { slotButtons } from '../texts/callback-data.ts';
 import { messages } from '../texts/messages.ts';
-import { adminMessage, notify } from './session-processes.ts';
+import { newTicketMessage, notify } from './session-processes.ts';
 import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
 import { MAX_PAGE } from '../domain/limits.ts';
@@ -104,9 +104,9 @@ export async function reassign(
       slots: free.filter((s) => s.psychologist_id === p.id).map((s) => new Date(s.start_ms)),
     }));
     await notify(deps, trx, [
-      adminMessage(
+      newTicketMessage(
         deps,
-        `ticket-created:${created.ticket_id}`,
+        created.ticket_id,
         messages.ticketCreatedAdmin({
           ticketId: created.ticket_id,
           kind: 'переназначение',

@@ -10,6 +10,7 @@ import { outboxRepository, type OutgoingMessage } from '../repositories/outbox.r
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { sessionButtons } from '../texts/callback-data.ts';
 import { messages, type SessionFacts } from '../texts/messages.ts';
+import { splitToFit } from '../texts/fit.ts';
 import { feedbackDueAt, reminderDueAt } from '../domain/due-times.ts';
 import { isActive, type CancelledBy } from '../domain/vocabulary.ts';
 import type { EventLog } from '../effects/events.ts';
@@ -92,9 +93,30 @@ export function factsOf(p: SessionParties): SessionFacts {
   };
 }
 
-/** Writes messages to the outbox in the caller's transaction. */
+/**
+ * Writes messages to the outbox in the caller's transaction. A text longer than Telegram takes becomes
+ * numbered parts, one row each (dedupe key + "#1", "#2" …, buttons under the last), written in order so
+ * its chat receives them in order; the ids of all rows are returned.
+ */
 export async function notify(deps: Deps, trx: Executor, outgoing: OutgoingMessage[]): Promise<number[]> {
-  return outboxRepository.enqueue(trx, outgoing, Boolean(deps.config.telegram.botToken), deps.clock.now());
+  return outboxRepository.enqueue(
+    trx,
+    outgoing.flatMap(inParts),
+    Boolean(deps.config.telegram.botToken),
+    deps.clock.now(),
+  );
+}
+
+function inParts(message: OutgoingMessage): OutgoingMessage[] {
+  const parts = splitToFit(message.text);
+  if (parts.length === 1) return [message];
+  const { buttons, ...rest } = message;
+  return parts.map((text, i) => ({
+    ...rest,
+    text,
+    dedupeKey: `${message.dedupeKey}#${i + 1}`,
+    ...(i === parts.length - 1 && buttons ? { buttons } : {}),
+  }));
 }
 
 export function adminMessage(
@@ -104,6 +126,19 @@ export function adminMessage(
   refs: Partial<OutgoingMessage> = {},
 ): OutgoingMessage {
   return { dedupeKey, recipient: 'admin', chatId: deps.config.telegram.adminChatId ?? null, text, ...refs };
+}
+
+/**
+ * The operators' message about a new ticket. It waits in the digest lane: a minute with one new ticket
+ * sends it as it is, a busier minute sends one digest (src/commands/new-ticket-digest.ts).
+ */
+export function newTicketMessage(
+  deps: Deps,
+  ticketId: string,
+  text: string,
+  refs: Partial<OutgoingMessage> = {},
+): OutgoingMessage {
+  return adminMessage(deps, `ticket-created:${ticketId}`, text, { ticketId, ...refs, lane: 'digest' });
 }
 
 /**

@@ -26,7 +26,7 @@ import { bodyHash } from '../domain/body-hash.ts';
 import { AppError, forbidden } from '../errors.ts';
 import type { Actor } from '../domain/access.ts';
 import { provenClient, provenClientOf } from './proven-client.ts';
-import { adminMessage, notify } from './session-processes.ts';
+import { newTicketMessage, notify } from './session-processes.ts';
 import { inTransaction, isUniqueViolation } from './transaction.ts';
 import { EventLog } from '../effects/events.ts';
 import { MAX_SLOTS } from '../domain/limits.ts';
@@ -263,7 +263,7 @@ function operatorsMessage(
     request: input.requestText ?? (input.preferences.specializations ?? []).join(', '),
     offers: matches.map((m) => ({ name: m.name, slots: m.slots.map((s) => new Date(s.start_ms)) })),
   });
-  return adminMessage(deps, `ticket-created:${ticketId}`, text, { ticketId });
+  return newTicketMessage(deps, ticketId, text);
 }
 
 function answerOf(

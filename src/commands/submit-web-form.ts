@@ -35,7 +35,7 @@ import { webFormTexts, type NotBookedReason } from '../texts/web-forms.ts';
 import { bookSlot } from './book-slot.ts';
 import { webFormContact } from './contact.ts';
 import { CONTACTS_WINDOW_MS } from './research.ts';
-import { adminMessage, notify } from './session-processes.ts';
+import { adminMessage, newTicketMessage, notify } from './session-processes.ts';
 import { collectUtm, typedContact } from './submit-application.ts';
 import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
@@ -226,9 +226,9 @@ export async function submitWebForm(deps: Deps, actor: Actor, input: WebFormInpu
         }
 
         await notify(deps, trx, [
-          adminMessage(
+          newTicketMessage(
             deps,
-            `ticket-created:${ticket.ticket_id}`,
+            ticket.ticket_id,
             messages.ticketCreatedAdmin({
               ticketId: ticket.ticket_id,
               kind: webFormTexts.kind(diagnostic),

@@ -8,6 +8,7 @@ type TextArray = ColumnType<string[], string[] | undefined, string[]>;
 import type {
   CancelledBy,
   ContactType,
+  OutboxLane,
   OutboxStatus,
   PaymentStatus,
   Recipient,
@@ -200,6 +201,9 @@ export interface OutboxTable {
   client_id: string | null;
   ticket_id: string | null;
   session_id: string | null;
+  lane: Generated<OutboxLane>;
+  leased_until: Date | null;
+  digest_id: number | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -26,8 +26,17 @@ export type SessionKind = (typeof SESSION_KINDS)[number];
 export const PAYMENT_STATUSES = ['pending', 'completed'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-export const OUTBOX_STATUSES = ['pending', 'sent', 'failed', 'skipped'] as const;
+/** `digested`: one of several new-ticket messages of a minute, sent as part of one digest message instead. */
+export const OUTBOX_STATUSES = ['pending', 'sent', 'failed', 'skipped', 'digested'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+/**
+ * How a message waits its turn in its chat. `relay`: a client's own words to the operators, sent before
+ * anything else waiting for that chat; `digest`: a new ticket's message, held until its minute is
+ * gathered (src/commands/new-ticket-digest.ts); `normal`: everything else.
+ */
+export const OUTBOX_LANES = ['relay', 'normal', 'digest'] as const;
+export type OutboxLane = (typeof OUTBOX_LANES)[number];
 
 export const RECIPIENTS = ['client', 'psychologist', 'admin'] as const;
 export type Recipient = (typeof RECIPIENTS)[number];

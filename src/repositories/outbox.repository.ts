@@ -5,7 +5,8 @@
 import { sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import type { Executor } from '../deps.ts';
 import type { DB } from '../db/types.ts';
-import type { OutboxStatus, Recipient } from '../domain/vocabulary.ts';
+import type { OutboxLane, OutboxStatus, Recipient } from '../domain/vocabulary.ts';
+import { assertFitsTelegram } from '../texts/fit.ts';
 
 /** A button under a message: it sends `callback_data` back to the bot, or opens `url`. */
 export type InlineButton = { text: string; callback_data: string } | { text: string; url: string };
@@ -42,6 +43,8 @@ export interface OutgoingMessage {
   clientId?: string | null;
   ticketId?: string | null;
   sessionId?: string | null;
+  /** `normal` unless given (see OUTBOX_LANES). */
+  lane?: OutboxLane;
 }
 
 /**
@@ -49,6 +52,8 @@ export interface OutgoingMessage {
  * `skipped` so operators can see what was not sent.
  */
 export function outboxRow(m: OutgoingMessage, deliverable: boolean, now: Date) {
+  // A text Telegram would refuse must never wait in the outbox (commands split or cut it first).
+  assertFitsTelegram(m.text, m.buttons);
   return {
     dedupe_key: m.dedupeKey,
     recipient: m.recipient,
@@ -59,6 +64,7 @@ export function outboxRow(m: OutgoingMessage, deliverable: boolean, now: Date) {
     client_id: m.clientId ?? null,
     ticket_id: m.ticketId ?? null,
     session_id: m.sessionId ?? null,
+    lane: m.lane ?? ('normal' as OutboxLane),
     created_at: now,
     updated_at: now,
   };
@@ -143,12 +149,11 @@ export const outboxRepository = {
 
   /**
    * Claims up to `limit` messages to send now and leases them until `leaseUntil`: `attempts` goes up by
-   * one and `next_attempt_at` moves to the lease's end in the same statement, so another sender (another
-   * process or instance on this database) neither sees them as due nor may mark them — the marks below
-   * match the claimed `attempts`. A sender that dies while holding a lease only delays its messages
-   * until the lease ends. Only the oldest pending message of a chat is claimable (an older one that is
-   * leased or waiting for a retry holds back the rest of its chat), so a chat's messages go out in the
-   * order they were written; `SKIP LOCKED` lets concurrent claims pass each other's rows.
+   * one and `next_attempt_at` and `leased_until` move to the lease's end in the same statement, so
+   * another sender (another process or instance on this database) neither sees them as due nor may mark
+   * them — the marks below match the claimed `attempts`. A sender that dies while holding a lease only
+   * delays its messages until the lease ends. Which rows are claimable: see `claimable`. `SKIP LOCKED`
+   * lets concurrent claims pass each other's rows.
    */
   async claim(
     db: Executor,
@@ -159,19 +164,15 @@ export const outboxRepository = {
     const result = await sql<ClaimedMessage>`
       with claimable as materialized (
         select o.id from outbox o
-        where o.status = 'pending'
-          and (o.next_attempt_at is null or o.next_attempt_at <= ${claim.now})
-          and not exists (
-            select 1 from outbox older
-            where older.status = 'pending' and older.chat_id = o.chat_id and older.id < o.id
-          )
+        where ${claimable(claim.now)}
           ${skip} ${only}
         order by o.id
         limit ${claim.limit}
         for update skip locked
       )
       update outbox
-      set attempts = outbox.attempts + 1, next_attempt_at = ${claim.leaseUntil}, updated_at = ${claim.now}
+      set attempts = outbox.attempts + 1, next_attempt_at = ${claim.leaseUntil},
+        leased_until = ${claim.leaseUntil}, updated_at = ${claim.now}
       from claimable
       where outbox.id = claimable.id
       returning outbox.id, outbox.chat_id, outbox.recipient, outbox.text, outbox.buttons, outbox.client_id,
@@ -186,12 +187,7 @@ export const outboxRepository = {
     const result = await sql<{ due: boolean }>`
       select exists (
         select 1 from outbox o
-        where o.status = 'pending' and o.chat_id = any(${chats}::text[])
-          and (o.next_attempt_at is null or o.next_attempt_at <= ${now})
-          and not exists (
-            select 1 from outbox older
-            where older.status = 'pending' and older.chat_id = o.chat_id and older.id < o.id
-          )
+        where ${claimable(now)} and o.chat_id = any(${chats}::text[])
       ) as due
     `.execute(db);
     return result.rows[0]?.due === true;
@@ -211,6 +207,7 @@ export const outboxRepository = {
         sent_at: at,
         telegram_message_id: telegramMessageId,
         next_attempt_at: null,
+        leased_until: null,
         updated_at: at,
       }),
       claimed,
@@ -227,7 +224,12 @@ export const outboxRepository = {
     at: Date,
   ): Promise<boolean> {
     const rows = await ownClaim(
-      db.updateTable('outbox').set({ next_attempt_at: nextAttemptAt, last_error: error, updated_at: at }),
+      db.updateTable('outbox').set({
+        next_attempt_at: nextAttemptAt,
+        leased_until: null,
+        last_error: error,
+        updated_at: at,
+      }),
       claimed,
     ).execute();
     return rows.length > 0;
@@ -236,9 +238,13 @@ export const outboxRepository = {
   /** The message will not be sent: Telegram refused it for good, or it ran out of attempts. */
   async markFailed(db: Executor, claimed: Claim, error: string, at: Date): Promise<boolean> {
     const rows = await ownClaim(
-      db
-        .updateTable('outbox')
-        .set({ status: 'failed', last_error: error, next_attempt_at: null, updated_at: at }),
+      db.updateTable('outbox').set({
+        status: 'failed',
+        last_error: error,
+        next_attempt_at: null,
+        leased_until: null,
+        updated_at: at,
+      }),
       claimed,
     ).execute();
     return rows.length > 0;
@@ -255,7 +261,102 @@ export const outboxRepository = {
       .onConflict((oc) => oc.column('admin_message_id').doNothing())
       .execute();
   },
+
+  /** Chats with new-ticket messages written before `before` still waiting in the digest lane. */
+  async chatsWithWaitingDigest(db: Executor, before: Date): Promise<string[]> {
+    const rows = await db
+      .selectFrom('outbox')
+      .select('chat_id')
+      .distinct()
+      .where('status', '=', 'pending')
+      .where('lane', '=', 'digest')
+      .where('created_at', '<', before)
+      .execute();
+    return rows.map((r) => r.chat_id).filter((chat): chat is string => chat !== null);
+  },
+
+  /**
+   * Locks the chat's waiting new-ticket messages written before `before`, oldest first, with the lead
+   * of each. Rows another transaction is gathering are passed over (`SKIP LOCKED`): a row is gathered
+   * by one transaction only.
+   */
+  async lockWaitingDigest(db: Executor, chatId: string, before: Date) {
+    const result = await sql<{ id: number; ticket_id: string | null; lead_number: string | null }>`
+      select o.id, o.ticket_id, c.lead_number
+      from (
+        select id, ticket_id, client_id from outbox
+        where status = 'pending' and lane = 'digest' and chat_id = ${chatId} and created_at < ${before}
+        order by id
+        for update skip locked
+      ) o
+      left join hraniteli_clients c on c.id = o.client_id
+      order by o.id
+    `.execute(db);
+    return result.rows;
+  },
+
+  /** A lone new-ticket message goes as it is: it joins its chat's normal lane. */
+  async releaseFromDigest(db: Executor, id: number, now: Date): Promise<void> {
+    await db
+      .updateTable('outbox')
+      .set({ lane: 'normal', updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .execute();
+  },
+
+  /**
+   * Writes the digest message; its dedupe key names the chat and the minute, so a minute has one
+   * digest however many senders gather at once. Undefined when that minute's digest exists already.
+   */
+  async insertDigest(db: Executor, message: OutgoingMessage, now: Date): Promise<number | undefined> {
+    const row = await db
+      .insertInto('outbox')
+      .values(outboxRow(message, true, now))
+      .onConflict((oc) => oc.column('dedupe_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return row?.id;
+  },
+
+  /** The gathered messages went out inside digest `digestId`. */
+  async markDigested(db: Executor, ids: number[], digestId: number, now: Date): Promise<void> {
+    await db
+      .updateTable('outbox')
+      .set({ status: 'digested', digest_id: digestId, updated_at: now })
+      .where('id', 'in', ids)
+      .where('status', '=', 'pending')
+      .execute();
+  },
 };
+
+/**
+ * Whether outbox row `o` may be sent now. It is pending, due and not held for a digest, and nothing of
+ * its chat is ahead of it: no older pending message of its lane (a chat's messages keep their order
+ * within a lane, an older one that is leased or waiting for a retry holding back the rest), no message
+ * of the chat in flight (`leased_until`), and — for the normal lane — no client's relayed message of the
+ * chat that could go now: the operators read a client's words before the routine messages queued
+ * earlier. So a chat has at most one message claimable at a time.
+ */
+function claimable(now: Date) {
+  const due = (alias: string) =>
+    sql`(${sql.ref(`${alias}.next_attempt_at`)} is null or ${sql.ref(`${alias}.next_attempt_at`)} <= ${now})`;
+  return sql`o.status = 'pending' and o.lane <> 'digest' and ${due('o')}
+    and not exists (
+      select 1 from outbox ahead
+      where ahead.status = 'pending' and ahead.chat_id = o.chat_id and ahead.id <> o.id
+        and (
+          (ahead.lane = o.lane and ahead.id < o.id)
+          or ahead.leased_until > ${now}
+          or (o.lane = 'normal' and ahead.lane = 'relay' and ${due('ahead')}
+            and not exists (
+              select 1 from outbox first
+              where first.status = 'pending' and first.chat_id = ahead.chat_id and first.lane = 'relay'
+                and first.id < ahead.id
+            ))
+        )
+    )`;
+}
 
 /** A message as a claim returns it: what sending needs. */
 export interface ClaimedMessage {

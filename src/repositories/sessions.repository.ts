@@ -156,11 +156,18 @@ export const sessionsRepository = {
   },
 
   /** The ticket's most recent session that has started and was not cancelled, locked. */
-  async latestStartedOfTicket(db: Executor, ticketId: string, now: Date): Promise<Session | undefined> {
+  /** `sessionId`: that session only, when it is one of these. */
+  async latestStartedOfTicket(
+    db: Executor,
+    ticketId: string,
+    now: Date,
+    sessionId?: string,
+  ): Promise<Session | undefined> {
     return db
       .selectFrom('hraniteli_sessions')
       .selectAll()
       .where('ticket_id', '=', ticketId)
+      .$if(sessionId !== undefined, (qb) => qb.where('id', '=', sessionId!))
       .where('start_at', '<=', now)
       .where('status', '!=', 'cancelled')
       .orderBy('start_at', 'desc')

@@ -1,7 +1,10 @@
 // The only code that delivers outbox rows to Telegram. It claims the oldest pending message of each
 // chat under a lease (outboxRepository.claim), sends it with grammY's Api and marks it sent,
-// rescheduled or failed: about one message per second to a chat and at most 30 per second in all, a 429
-// retried after Telegram's retry_after, 5xx and network errors with exponential backoff.
+// rescheduled or failed: about one message per second to a chat, one per 3 seconds to a group (Telegram
+// allows a group about 20 a minute) and at most 30 per second in all, a 429 retried after Telegram's
+// retry_after, 5xx and network errors with exponential backoff. Before claiming it gathers the new
+// tickets' messages of past minutes (gatherNewTicketDigests); a client's relayed words to the operators
+// go before the rest of that chat's queue (the relay lane, see outboxRepository's `claimable`).
 //
 // Exactly once, but for one case: a message is marked sent only after Telegram accepted it, so a crash
 // (or a database that stays unreachable) between Telegram's answer and the mark sends that one message
@@ -10,6 +13,7 @@
 // claim it belongs to. Pacing is per process (SPEC §2 allows per-instance counters); messages to one
 // chat stay in order across instances because only a chat's oldest pending message can be claimed.
 import { GrammyError, HttpError, type Api } from 'grammy';
+import { gatherNewTicketDigests } from '../commands/new-ticket-digest.ts';
 import { inTransaction } from '../commands/transaction.ts';
 import { outsideTransaction } from '../db/transaction-guard.ts';
 import type { Deps, OutboxDelivery } from '../deps.ts';
@@ -23,6 +27,10 @@ export interface OutboxSenderOptions {
   maxAttempts?: number;
   /** The pause between two messages to one chat, counted from Telegram's answer to the first. */
   chatIntervalMs?: number;
+  /** The same for a group or channel (a negative chat id): 3 s keeps a group within 20 messages a minute. */
+  groupIntervalMs?: number;
+  /** How often the running loop gathers new tickets' messages into digests (drain always does). */
+  digestEveryMs?: number;
   /** Messages per second over all chats: a send counts from its start until a second after its answer. */
   perSecond?: number;
   /** Requests to Telegram in flight at once. */
@@ -77,6 +85,8 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
     pollMs: deps.config.outbox.pollMs,
     maxAttempts: deps.config.outbox.maxAttempts,
     chatIntervalMs: 1000,
+    groupIntervalMs: 3000,
+    digestEveryMs: 1000,
     perSecond: 30,
     concurrency: 10,
     backoffBaseMs: 5_000,
@@ -216,7 +226,8 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
       return judge(error, row.attempts);
     } finally {
       answered.push(elapsed());
-      cooling.set(row.chat_id, elapsed() + settings.chatIntervalMs);
+      const group = row.chat_id.startsWith('-');
+      cooling.set(row.chat_id, elapsed() + (group ? settings.groupIntervalMs : settings.chatIntervalMs));
     }
   }
 
@@ -337,7 +348,19 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
     timer.unref();
   }
 
+  let gatheredAt = -Infinity;
+  /** Gathers due digests; a failure is logged and the sending goes on (the rows wait for the next try). */
+  async function gatherDigests(): Promise<void> {
+    gatheredAt = elapsed();
+    try {
+      await gatherNewTicketDigests(deps);
+    } catch (error) {
+      log.error({ err: { code: errorCode(error) } }, 'gathering new tickets into a digest failed');
+    }
+  }
+
   async function pass(): Promise<void> {
+    if (elapsed() - gatheredAt >= settings.digestEveryMs) await gatherDigests();
     try {
       await claimAndSend();
     } catch (error) {
@@ -393,6 +416,7 @@ export function createOutboxSender(deps: Deps, api: Api, options: OutboxSenderOp
 
     async drain() {
       const before = { ...totals };
+      await gatherDigests();
       for (;;) {
         const before = finished;
         const { outOfRoom, skipped } = await claimAndSend();

@@ -40,7 +40,16 @@ export interface SlotCallback {
   slotId: string;
 }
 
-export type Callback = SessionCallback | TicketCallback | SlotCallback;
+/** The client's mark for a session that took place, 1 (did not help) to 5 (helped a lot). */
+export const RATINGS = [1, 2, 3, 4, 5] as const;
+export type Rating = (typeof RATINGS)[number];
+export interface RatingCallback {
+  action: 'rate';
+  sessionId: string;
+  rating: Rating;
+}
+
+export type Callback = SessionCallback | TicketCallback | SlotCallback | RatingCallback;
 
 export interface CallbackCodec {
   pack(data: Callback): string;
@@ -53,8 +62,14 @@ const TICKET = /^(\d{7}|hh_[a-z0-9]{7})$/;
 
 const subjectOf = (data: Callback): string =>
   'sessionId' in data ? data.sessionId : 'ticketId' in data ? data.ticketId : data.slotId;
+/** The action as packed: a rating carries its mark in it ("rate4"), keeping the data within 64 bytes. */
+const actionOf = (data: Callback): string => (data.action === 'rate' ? `rate${data.rating}` : data.action);
+const RATE = /^rate([1-5])$/;
 
 function callbackOf(action: string, subject: string): Callback | null {
+  const rate = RATE.exec(action);
+  if (rate && UUID.test(subject))
+    return { action: 'rate', sessionId: subject, rating: Number(rate[1]) as Rating };
   if ((SESSION_ACTIONS as readonly string[]).includes(action) && UUID.test(subject))
     return { action: action as SessionAction, sessionId: subject };
   if ((TICKET_ACTIONS as readonly string[]).includes(action) && TICKET.test(subject))
@@ -68,7 +83,7 @@ export function createCallbackCodec(secret: string): CallbackCodec {
     createHmac('sha256', `callback-data:${secret}`).update(payload).digest('base64url').slice(0, 16);
   return {
     pack(data) {
-      const payload = `${data.action}:${subjectOf(data)}`;
+      const payload = `${actionOf(data)}:${subjectOf(data)}`;
       return `${payload}:${tag(payload)}`;
     },
     unpack(data) {
@@ -115,6 +130,14 @@ export const attendanceButtons = (codec: CallbackCodec, sessionId: string) => [
     { text: 'Состоялась', callback_data: codec.pack({ action: 'held', sessionId }) },
     { text: 'Не пришёл', callback_data: codec.pack({ action: 'noshow', sessionId }) },
   ],
+];
+
+/** 1–5 under the client's feedback request, in one row. */
+export const ratingButtons = (codec: CallbackCodec, sessionId: string) => [
+  RATINGS.map((rating) => ({
+    text: String(rating),
+    callback_data: codec.pack({ action: 'rate', sessionId, rating }),
+  })),
 ];
 
 /** «Да» / «Нет» under the helping-hand question. */

@@ -1,6 +1,8 @@
 // Every text people read, in one place so wording can be reviewed. The people writing to us are often
-// in distress: short sentences, warm tone, no jargon, always a next step.
+// in distress: short sentences, warm tone, no jargon, always a next step. Whatever a person typed is
+// shown through fit.ts: quoted when it may span lines, flattened inside our own lines.
 import { formatDate, formatTime, clientOffsetMs } from '../domain/time.ts';
+import { cutToFit, oneLine, oneLineOr, quoted } from './fit.ts';
 
 export interface SessionFacts {
   startAt: Date;
@@ -24,19 +26,22 @@ function when(facts: SessionFacts): string {
 
 const short = (date: Date) => `${formatDate(date)} ${formatTime(date)}`;
 const link = (meetingLink: string | null) => (meetingLink ? `\nСсылка на встречу: ${meetingLink}` : '');
+/** A typed text under its label: the label on a line of ours, the text quoted below it. */
+const typedBlock = (label: string, typed: string | null | undefined) =>
+  typed?.trim() ? `${label}:\n${quoted(typed)}` : `${label}: —`;
 
 export const messages = {
   sessionBookedClient: (f: SessionFacts) =>
-    `Вы записаны на сессию 🌿\n\nКогда: ${when(f)}\nПсихолог: ${f.psychologistName}${link(f.meetingLink)}\n\n` +
+    `Вы записаны на сессию 🌿\n\nКогда: ${when(f)}\nПсихолог: ${oneLine(f.psychologistName)}${link(f.meetingLink)}\n\n` +
     'Пожалуйста, подтвердите запись кнопкой ниже. Если планы изменятся, запись можно перенести или отменить.',
   sessionBookedPsychologist: (
     f: SessionFacts,
     client: { name: string | null; age: number | null; request: string | null },
   ) =>
-    `Новый клиент записан на сессию\n\nКогда: ${short(f.startAt)} (МСК)\nКлиент: ${client.name ?? 'имя не указано'}` +
-    `${client.age ? `, ${client.age}` : ''}\nЗапрос: ${client.request ?? '—'}${link(f.meetingLink)}`,
+    `Новый клиент записан на сессию\n\nКогда: ${short(f.startAt)} (МСК)\nКлиент: ${oneLineOr(client.name, 'имя не указано')}` +
+    `${client.age ? `, ${client.age}` : ''}${link(f.meetingLink)}\n${typedBlock('Запрос', client.request)}`,
   sessionBookedAdmin: (f: SessionFacts, lead: string, ticketId: string) =>
-    `Запись: ${lead} → ${f.psychologistName}, ${short(f.startAt)} (заявка ${ticketId})`,
+    `Запись: ${lead} → ${oneLine(f.psychologistName)}, ${short(f.startAt)} (заявка ${ticketId})`,
 
   sessionConfirmedClient: (f: SessionFacts) =>
     `Спасибо, запись подтверждена. Ждём вас ${when(f)}.${link(f.meetingLink)}`,
@@ -45,17 +50,19 @@ export const messages = {
   sessionCancelledClient: (f: SessionFacts) =>
     `Запись на ${short(f.startAt)} (МСК) отменена. Если захотите выбрать другое время, просто напишите нам — мы поможем.`,
   sessionCancelledPsychologist: (f: SessionFacts, reason: string | null) =>
-    `Сессия ${short(f.startAt)} (МСК) отменена.${reason ? `\nПричина: ${reason}` : ''}`,
+    `Сессия ${short(f.startAt)} (МСК) отменена.${reason ? `\n${typedBlock('Причина', reason)}` : ''}`,
   sessionCancelledAdmin: (f: SessionFacts, lead: string, reason: string | null) =>
-    `Отмена: ${lead}, ${f.psychologistName}, ${short(f.startAt)}.${reason ? `\nПричина: ${reason}` : ''}`,
+    cutToFit(
+      `Отмена: ${lead}, ${oneLine(f.psychologistName)}, ${short(f.startAt)}.${reason ? `\n${typedBlock('Причина', reason)}` : ''}`,
+    ),
 
   sessionRescheduledClient: (f: SessionFacts) =>
-    `Сессия перенесена. Новое время: ${when(f)}\nПсихолог: ${f.psychologistName}${link(f.meetingLink)}\n\n` +
+    `Сессия перенесена. Новое время: ${when(f)}\nПсихолог: ${oneLine(f.psychologistName)}${link(f.meetingLink)}\n\n` +
     'Пожалуйста, подтвердите новое время кнопкой ниже.',
   sessionRescheduledPsychologist: (f: SessionFacts, previous: Date) =>
     `Сессия перенесена: было ${short(previous)}, стало ${short(f.startAt)} (МСК).${link(f.meetingLink)}`,
   sessionRescheduledAdmin: (f: SessionFacts, lead: string, previous: Date) =>
-    `Перенос: ${lead}, ${f.psychologistName}, ${short(previous)} → ${short(f.startAt)}`,
+    `Перенос: ${lead}, ${oneLine(f.psychologistName)}, ${short(previous)} → ${short(f.startAt)}`,
 
   ticketCreatedAdmin: (t: {
     ticketId: string;
@@ -71,27 +78,30 @@ export const messages = {
       ? null
       : t.offers.length
         ? t.offers
-            .map((o) => `• ${o.name}${o.slots.length ? `: ${o.slots.map(short).join(', ')}` : ''}`)
+            .map((o) => `• ${oneLine(o.name)}${o.slots.length ? `: ${o.slots.map(short).join(', ')}` : ''}`)
             .join('\n')
         : 'подходящих психологов не нашлось';
-    return (
-      `Новая заявка ${t.ticketId} (${t.kind})\nЛид: ${t.lead}\nИмя: ${t.name ?? '—'}${t.age ? `, ${t.age}` : ''}\n` +
-      `Контакт: ${t.contact ?? '—'}\nЗапрос: ${t.request ?? '—'}${offers ? `\n\nПодобраны:\n${offers}` : ''}`
+    // The offers go before the request: when a long request is cut, what was offered still shows.
+    return cutToFit(
+      `Новая заявка ${t.ticketId} (${t.kind})\nЛид: ${t.lead}\nИмя: ${oneLineOr(t.name, '—')}${t.age ? `, ${t.age}` : ''}\n` +
+        `Контакт: ${oneLineOr(t.contact, '—')}${offers ? `\n\nПодобраны:\n${offers}` : ''}\n\n${typedBlock('Запрос', t.request)}`,
     );
   },
 
   lowRatingAdmin: (lead: string, rating: number, psychologistName: string, feedback: string | null) =>
-    `Низкая оценка ${rating}/5: ${lead}, психолог ${psychologistName}.${feedback ? `\nОтзыв: ${feedback}` : ''}`,
+    cutToFit(
+      `Низкая оценка ${rating}/5: ${lead}, психолог ${oneLine(psychologistName)}.${feedback ? `\n${typedBlock('Отзыв', feedback)}` : ''}`,
+    ),
 
   slotBookedWithoutSessionAdmin: (psychologistName: string, startAt: Date) =>
-    `Слот ${psychologistName} ${short(startAt)} отмечен занятым вручную, но записи клиента на него нет. Проверьте, пожалуйста.`,
+    `Слот ${oneLine(psychologistName)} ${short(startAt)} отмечен занятым вручную, но записи клиента на него нет. Проверьте, пожалуйста.`,
 
   slotFreedReason: 'слот освобождён в расписании',
 
   /** What the bot says in a person's own chat. */
   bot: {
     greeting: (name: string | null) =>
-      `Здравствуйте${name ? `, ${name}` : ''}! Это бот проекта «Хранители» 🌿\n\n` +
+      `Здравствуйте${name && oneLine(name, 64) ? `, ${oneLine(name, 64)}` : ''}! Это бот проекта «Хранители» 🌿\n\n` +
       'Здесь будут приходить напоминания о сессиях и ссылки на встречи, а записи можно подтвердить, ' +
       'перенести или отменить кнопками. Если хотите что-то спросить — просто напишите сюда, ' +
       'администратор ответит.',
@@ -103,9 +113,9 @@ export const messages = {
     }) => {
       const head = `Здравствуйте! Вы перешли в бот по заявке ${t.ticketId} 🌿`;
       if (t.session && t.sessionStatus === 'pending')
-        return `${head}\n\nВы записаны на сессию.\nКогда: ${when(t.session)}\nПсихолог: ${t.session.psychologistName}${link(t.session.meetingLink)}\n\nПожалуйста, подтвердите запись кнопкой ниже.`;
+        return `${head}\n\nВы записаны на сессию.\nКогда: ${when(t.session)}\nПсихолог: ${oneLine(t.session.psychologistName)}${link(t.session.meetingLink)}\n\nПожалуйста, подтвердите запись кнопкой ниже.`;
       if (t.session && t.sessionStatus === 'confirmed')
-        return `${head}\n\nВаша сессия подтверждена.\nКогда: ${when(t.session)}\nПсихолог: ${t.session.psychologistName}${link(t.session.meetingLink)}\n\nНакануне мы напомним о встрече.`;
+        return `${head}\n\nВаша сессия подтверждена.\nКогда: ${when(t.session)}\nПсихолог: ${oneLine(t.session.psychologistName)}${link(t.session.meetingLink)}\n\nНакануне мы напомним о встрече.`;
       if (t.status === 'closed' || t.status === 'cancelled')
         return `${head}\n\nЭта заявка уже закрыта. Если вам снова нужна поддержка, просто напишите сюда — мы поможем.`;
       return `${head}\n\nМы получили вашу заявку и подбираем психолога и время. Администратор напишет вам здесь. Если хотите что-то добавить — просто напишите в этот чат.`;
@@ -124,7 +134,7 @@ export const messages = {
     loginCode: (code: string) =>
       `Ваш код для входа: ${code}\n\nОн действует 10 минут. Никому его не сообщайте — даже если представятся сотрудником.`,
     relayed: 'Спасибо, передали администратору. Он ответит здесь, как только сможет.',
-    fromAdmin: (text: string) => text,
+    fromAdmin: (text: string) => `Сообщение от администратора:\n${quoted(text)}`,
     staleButton: 'Эта кнопка уже не действует. Если нужна помощь, напишите сюда — администратор ответит.',
     notYours: 'Эта запись оформлена на другой аккаунт. Напишите сюда, если нужна помощь.',
     askCancelReason: 'Жаль, что так вышло. Подскажите, почему отменяете? Это поможет нам.',
@@ -134,7 +144,7 @@ export const messages = {
     rescheduleRequested:
       'Поняли, что нужно другое время. Передали администратору — он предложит варианты здесь, в чате.',
     rescheduleRequestedAdmin: (lead: string, f: SessionFacts) =>
-      `${lead} просит перенести сессию ${short(f.startAt)} (${f.psychologistName}). Предложите, пожалуйста, другое время.`,
+      `${lead} просит перенести сессию ${short(f.startAt)} (${oneLine(f.psychologistName)}). Предложите, пожалуйста, другое время.`,
     linkOpenedAdmin: (lead: string, ticketId: string) => `Клиент ${lead} перешёл в бот (заявка ${ticketId}).`,
     linkUnprovenAdmin: (lead: string, ticketId: string) =>
       `Заявку ${ticketId} (${lead}) открыли в боте, но контакт из заявки Telegram подтвердить не может ` +
@@ -150,8 +160,18 @@ export const messages = {
   /** The operators' chat. */
   adminChat: {
     fromClient: (lead: string, name: string | null, username: string | null, text: string) =>
-      `${lead} (${name ?? 'без имени'}${username ? `, @${username}` : ''}): ${text}`,
+      `${lead} (${oneLineOr(name, 'без имени', 64)}${username ? `, @${oneLine(username, 64)}` : ''}):\n${quoted(text)}`,
     unknownLead: (lead: string) => `Клиент ${lead} не найден.`,
+    /**
+     * New tickets of one minute gathered into one message when several came at once. Ticket and lead
+     * only: the message belongs to nobody in particular, so it carries no one's name or request.
+     */
+    newTicketsDigest: (minute: Date, tickets: { ticketId: string; lead: string | null }[]) =>
+      cutToFit(
+        `Новые заявки за ${short(minute)} (МСК): ${tickets.length}\n` +
+          tickets.map((t) => `• ${t.ticketId}${t.lead ? ` — ${t.lead}` : ''}`).join('\n') +
+          '\n\nПодробности каждой — в консоли.',
+      ),
     noChat: (lead: string) => `У клиента ${lead} нет чата с ботом — сообщение не отправить.`,
     unknownThread: 'Не нашли, к какому клиенту относится это сообщение. Напишите так: br0722: текст',
     ticketData: (t: {
@@ -162,28 +182,37 @@ export const messages = {
       request: string | null;
       offers: { name: string; slots: string[] }[];
     }) =>
-      `Заявка ${t.ticketId}\nИмя: ${t.name ?? '—'}${t.age ? `, ${t.age}` : ''}\nКонтакт: ${t.contact ?? '—'}\n` +
-      `Запрос: ${t.request ?? '—'}\n\nПредложены:\n` +
-      (t.offers.length
-        ? t.offers.map((o) => `• ${o.name}${o.slots.length ? `: ${o.slots.join(', ')}` : ''}`).join('\n')
-        : '—'),
+      cutToFit(
+        `Заявка ${oneLine(t.ticketId, 40)}\nИмя: ${oneLineOr(t.name, '—')}${t.age ? `, ${oneLine(t.age, 10)}` : ''}\n` +
+          `Контакт: ${oneLineOr(t.contact, '—')}\n\nПредложены:\n` +
+          (t.offers.length
+            ? t.offers
+                .map(
+                  (o) =>
+                    `• ${oneLine(o.name)}${o.slots.length ? `: ${o.slots.map((slot) => oneLine(slot, 40)).join(', ')}` : ''}`,
+                )
+                .join('\n')
+            : '—') +
+          `\n\n${typedBlock('Запрос', t.request)}`,
+      ),
   },
 
   /** What the jobs send. */
   jobs: {
     reminderClient: (f: SessionFacts, tipsUrl: string | null) =>
-      `Напоминаем: сегодня сессия 🌿\n\nКогда: ${when(f)}\nПсихолог: ${f.psychologistName}${link(f.meetingLink)}` +
+      `Напоминаем: сегодня сессия 🌿\n\nКогда: ${when(f)}\nПсихолог: ${oneLine(f.psychologistName)}${link(f.meetingLink)}` +
       (tipsUrl ? `\n\nКак подготовиться: ${tipsUrl}` : '') +
       '\n\nЕсли планы изменились, напишите нам — перенесём.',
     reminderPsychologist: (f: SessionFacts, lead: string) =>
       `Напоминание: сессия ${short(f.startAt)} (МСК), клиент ${lead}.${link(f.meetingLink)}`,
     feedbackClient: (f: SessionFacts) =>
-      `Как прошла встреча с психологом ${f.psychologistName}? Нам важно ваше мнение — оцените сессию, ` +
-      'пожалуйста, и напишите пару слов. Если захотите продолжить, просто ответьте здесь.',
+      `Как прошла встреча с психологом ${oneLine(f.psychologistName)}? Нам важно ваше мнение — оцените сессию, ` +
+      'пожалуйста, кнопкой ниже: 1 — совсем не помогла, 5 — очень помогла. Если захотите что-то добавить ' +
+      'или продолжить, просто напишите здесь.',
     feedbackPsychologist: (f: SessionFacts, lead: string) =>
       `Сессия ${short(f.startAt)} (МСК) с клиентом ${lead} завершилась. Отметьте, пожалуйста, как она прошла, и заполните форму сессии.`,
     linkNotOpenedAdmin: (ticketId: string, lead: string, contact: string | null) =>
-      `Клиент не перешёл по ссылке в бот: заявка ${ticketId}, лид ${lead}, контакт: ${contact ?? 'не указан'}.`,
+      `Клиент не перешёл по ссылке в бот: заявка ${ticketId}, лид ${lead}, контакт: ${oneLineOr(contact, 'не указан')}.`,
     helpHandStillWanted:
       'Здравствуйте! Вы оставляли заявку на бесплатную поддержку. Мы всё ещё ищем для вас психолога. Заявка ещё актуальна?',
     helpHandYes: 'Спасибо, что ответили. Продолжаем искать психолога — напишем, как только найдём 🌿',
@@ -192,15 +221,15 @@ export const messages = {
       `Заявке «Рука помощи» ${ticketId} (лид ${lead}) уже 21 день, а психолог так и не найден.`,
     followupSlots: (psychologistName: string, hasSlots: boolean, schedule: string) =>
       hasSlots
-        ? `Здравствуйте! Если хотите продолжить работу с психологом ${psychologistName}, выберите удобное время — кнопкой ниже.\n\n${schedule}`
-        : `Здравствуйте! Если хотите продолжить работу с психологом ${psychologistName}, напишите нам — сейчас свободного времени нет, но мы подберём.`,
+        ? `Здравствуйте! Если хотите продолжить работу с психологом ${oneLine(psychologistName)}, выберите удобное время — кнопкой ниже.\n\n${schedule}`
+        : `Здравствуйте! Если хотите продолжить работу с психологом ${oneLine(psychologistName)}, напишите нам — сейчас свободного времени нет, но мы подберём.`,
     slotTakenRetry: 'Это время уже заняли. Вот что свободно сейчас:',
     slotBooked: 'Готово, вы записаны 🌿 Подробности пришлём отдельным сообщением.',
   },
 
   reassignment: {
     offer: (names: string[], hasSlots: boolean) =>
-      `Мы подобрали для вас ${names.length > 1 ? 'психологов' : 'психолога'}: ${names.join(', ')} 🌿\n\n` +
+      `Мы подобрали для вас ${names.length > 1 ? 'психологов' : 'психолога'}: ${names.map((name) => oneLine(name)).join(', ')} 🌿\n\n` +
       (hasSlots ? 'Выберите удобное время кнопкой ниже.' : 'Свободное время уточним и напишем вам здесь.'),
     anotherWanted: 'Понимаем. Вот свободное время других психологов — выберите удобное кнопкой ниже.',
   },
@@ -213,13 +242,15 @@ export const messages = {
       answers: [string, string | null][];
       wantsAnother: boolean;
     }) =>
-      `Анкета после сессии: ${q.lead}, психолог ${q.psychologist ?? 'не указан'}` +
-      `${q.sessionAt ? `, сессия ${short(q.sessionAt)}` : ''}` +
-      (q.wantsAnother ? '\n❗ Клиент просит другого психолога' : '') +
-      `\n\n${q.answers
-        .filter(([, value]) => value)
-        .map(([label, value]) => `${label}: ${value}`)
-        .join('\n')}`,
+      cutToFit(
+        `Анкета после сессии: ${q.lead}, психолог ${oneLineOr(q.psychologist, 'не указан')}` +
+          `${q.sessionAt ? `, сессия ${short(q.sessionAt)}` : ''}` +
+          (q.wantsAnother ? '\n❗ Клиент просит другого психолога' : '') +
+          `\n\n${q.answers
+            .filter(([, value]) => value?.trim())
+            .map(([label, value]) => typedBlock(label, value))
+            .join('\n')}`,
+      ),
   },
 
   /** Short answers returned to the caller (the old clients showed them to people). */

@@ -1,6 +1,7 @@
 // Texts of the web forms' flows that people read: what the operators' chat is told about applications
 // from the site, and the names of what went wrong with a chosen time.
 import { formatDate, formatTime } from '../domain/time.ts';
+import { oneLine, oneLineOr } from './fit.ts';
 
 /** Why the time a person chose on the site was not booked. */
 export type NotBookedReason = 'slot_taken' | 'slot_unavailable' | 'slot_not_found' | 'no_slot_chosen';
@@ -22,10 +23,13 @@ export const webFormTexts = {
     slotText: string | null;
     reason: NotBookedReason;
   }) => {
-    const wanted = t.startAt ? `${formatDate(t.startAt)} ${formatTime(t.startAt)}` : (t.slotText ?? '—');
+    // The psychologist and time may be what the person typed on the site.
+    const wanted = t.startAt
+      ? `${formatDate(t.startAt)} ${formatTime(t.startAt)}`
+      : oneLineOr(t.slotText, '—', 40);
     return (
       `Заявка ${t.ticketId} (${t.lead}): выбранное время не забронировано — ${REASONS[t.reason]}.\n` +
-      `Психолог: ${t.psychologist ?? '—'}, время: ${wanted} (МСК).\n` +
+      `Психолог: ${t.psychologist ? oneLine(t.psychologist) : '—'}, время: ${wanted} (МСК).\n` +
       'Предложите, пожалуйста, клиенту другое время.'
     );
   },

@@ -358,7 +358,7 @@ describe('POST /client-os', () => {
     expect(followups).toEqual([{ kind: 'after_3_weeks', psychologist_id: anna.id }]);
     const summary = (await outboxTo(t, '-100500')).at(-1)!.text;
     expect(summary).toContain(`Анкета после сессии: ${client.lead_number}, психолог ${anna.name}`);
-    expect(summary).toContain('Чувства: тяжело');
+    expect(summary).toContain('Чувства:\n┃ тяжело');
     expect(summary).not.toContain('просит другого психолога');
     t.clock.set(TEST_NOW);
   });

@@ -308,7 +308,7 @@ describe('the relay endpoints', () => {
     expect(res.statusCode, res.body).toBe(200);
     const lead = res.json().lead_number as string;
     const admin = await outboxTo(t, '-100500');
-    expect(admin.at(-1)!.text).toBe(`${lead} (Лена, @msg_obj): Здравствуйте`);
+    expect(admin.at(-1)!.text).toBe(`${lead} (Лена, @msg_obj):\n┃ Здравствуйте`);
   });
 
   it('send_admin_message_to_user: 400 unparsable, 404 unknown lead, 409 no chat, else queued', async () => {
@@ -324,7 +324,9 @@ describe('the relay endpoints', () => {
     const registered = await post('/client-registration', { user_id: id }, SERVICE);
     const ok = await send(`${registered.json().lead_number} : Добрый день!\nКак вы?`);
     expect(ok.json()).toEqual({ success: true, delivered: false });
-    expect((await outboxTo(t, id)).map((r) => r.text)).toEqual(['Добрый день!\nКак вы?']);
+    expect((await outboxTo(t, id)).map((r) => r.text)).toEqual([
+      'Сообщение от администратора:\n┃ Добрый день!\n┃ Как вы?',
+    ]);
   });
 
   it('send-ticket-data-to-admin: lists must agree; the message groups offered times by psychologist', async () => {
@@ -353,8 +355,9 @@ describe('the relay endpoints', () => {
     expect(res.statusCode, res.body).toBe(200);
     const row = (await outboxTo(t, '-100500')).find((r) => String(r.id) === res.json().message_id)!;
     expect(row.text).toBe(
-      'Заявка 7654321\nИмя: Светлана, 33\nКонтакт: @svetlana\nЗапрос: тревога по ночам\n\nПредложены:\n' +
-        '• Нина Сводкова: 11.12 15:00\n• Пётр Безслотов\n• время без психолога в базе: 12.12 16:00',
+      'Заявка 7654321\nИмя: Светлана, 33\nКонтакт: @svetlana\n\nПредложены:\n' +
+        '• Нина Сводкова: 11.12 15:00\n• Пётр Безслотов\n• время без психолога в базе: 12.12 16:00\n\n' +
+        'Запрос:\n┃ тревога по ночам',
     );
   });
 
@@ -368,7 +371,7 @@ describe('the relay endpoints', () => {
       );
     const [first, second] = [await relay(), await relay()];
     expect(second.json()).toEqual(first.json());
-    const relayed = (await outboxTo(t, '-100500')).filter((r) => r.text.endsWith(': Можно перенести?'));
+    const relayed = (await outboxTo(t, '-100500')).filter((r) => r.text.endsWith(':\n┃ Можно перенести?'));
     expect(relayed).toHaveLength(1);
 
     const summary = () =>

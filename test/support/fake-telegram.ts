@@ -2,7 +2,8 @@
 // Telegram, or — when told to, for all requests or for one chat's — with a 429 (retry_after), a 500, a
 // 403/400 that Telegram gives for a blocked bot or an unknown chat, a dropped connection, or garbage: a
 // body that is not Telegram's (HTML, broken JSON, another shape), a body of megabytes sent without a
-// length, or no answer at all; optionally after a delay, so that requests overlap.
+// length, or no answer at all; optionally after a delay, so that requests overlap. Like Telegram it
+// refuses (400) a message longer than 4 096 characters and callback data longer than 64 bytes.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -27,6 +28,18 @@ export type Fault =
   | { status: 'stream'; bytes: number }
   /** Headers and then nothing, until the client gives up. */
   | { status: 'hang' };
+
+/** What Telegram refuses whatever the chat: a text or button data over its limits. */
+function refusal(call: RecordedCall): Fault | undefined {
+  if (call.method !== 'sendMessage') return undefined;
+  if (String(call.body.text ?? '').length > 4096)
+    return { status: 400, description: 'Bad Request: message is too long' };
+  const markup = call.body.reply_markup as { inline_keyboard?: { callback_data?: string }[][] } | undefined;
+  const buttons = (markup?.inline_keyboard ?? []).flat();
+  if (buttons.some((b) => b.callback_data !== undefined && Buffer.byteLength(b.callback_data) > 64))
+    return { status: 400, description: 'Bad Request: BUTTON_DATA_INVALID' };
+  return undefined;
+}
 
 const DESCRIPTIONS = {
   400: 'Bad Request: chat not found',
@@ -106,7 +119,7 @@ export class FakeTelegram {
         };
         if (!match) return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
         const call: RecordedCall = { method: match[2]!, token: match[1]!, body, at: Date.now(), status: 200 };
-        const fault = this.nextFault(String(body.chat_id ?? ''));
+        const fault = this.nextFault(String(body.chat_id ?? '')) ?? refusal(call);
         this.requests.push(call);
         const answer = () => {
           if (fault?.status === 'disconnect') {

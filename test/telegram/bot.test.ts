@@ -379,6 +379,64 @@ describe('session buttons', () => {
     ]);
   });
 
+  it('the feedback request’s 1–5 rate the session through rate-session; only its client can', async () => {
+    const submitted = await submitApplication(t);
+    const someone = person();
+    await postUpdate(t, textMessage(someone, `/start ${submitted.ticket_id}`));
+    const [slot] = await addSlots(t, psychologist.id, ['11.12 15:00']);
+    const sessionId = await book(submitted.lead_number, submitted.ticket_id, slot!.id);
+    await postUpdate(t, buttonPress(someone, await buttonData(someone.id, 'Подтвердить')));
+    t.clock.advance(5 * 24 * 3_600_000);
+    try {
+      const run = await t.admin({ method: 'POST', url: '/admin/jobs/feedback-reminders/run' });
+      expect(run.statusCode, run.body).toBe(200);
+      const request = (await outboxTo(t, someone.id)).at(-1)!;
+      expect(request.text).toContain('кнопкой ниже: 1 — совсем не помогла, 5 — очень помогла');
+      const marks = (request.buttons as { text: string; callback_data: string }[][]).flat();
+      expect(marks.map((b) => b.text)).toEqual(['1', '2', '3', '4', '5']);
+      expect(marks.every((b) => Buffer.byteLength(b.callback_data) <= 64)).toBe(true);
+      const rated = () =>
+        t.deps.db
+          .selectFrom('hraniteli_sessions')
+          .select(['rating', 'rated_at'])
+          .where('id', '=', sessionId)
+          .executeTakeFirstOrThrow();
+      const ratings = () =>
+        t.deps.db
+          .selectFrom('session_ratings')
+          .select('rating')
+          .where('session_id', '=', sessionId)
+          .execute();
+
+      // Another account's press, and a mark altered to another number, rate nothing.
+      const stranger = person();
+      await postUpdate(t, textMessage(stranger, '/start'));
+      await postUpdate(t, buttonPress(stranger, marks[3]!.callback_data));
+      await postUpdate(t, buttonPress(someone, marks[3]!.callback_data.replace('rate4', 'rate1')));
+      expect((await rated()).rating).toBeNull();
+
+      const before = fake.calls.length;
+      expect((await postUpdate(t, buttonPress(someone, marks[3]!.callback_data))).statusCode).toBe(200);
+      expect(await rated()).toMatchObject({ rating: 4, rated_at: expect.any(Date) });
+      expect(await ratings()).toEqual([{ rating: 4 }]);
+      const calls = fake.calls.slice(before);
+      expect(calls.find((c) => c.method === 'answerCallbackQuery')?.body.text).toBe('Спасибо за оценку');
+      expect(calls.some((c) => c.method === 'editMessageReplyMarkup')).toBe(true);
+
+      // A low mark reaches the operators, as the rate-session command does for every door.
+      await postUpdate(t, buttonPress(someone, marks[1]!.callback_data));
+      expect((await rated()).rating).toBe(2);
+      const alerts = (await outboxTo(t, ADMIN_CHAT)).filter(
+        (r) => r.dedupe_key === `low-rating:${sessionId}`,
+      );
+      expect(alerts.map((r) => r.text)).toEqual([
+        `Низкая оценка 2/5: ${submitted.lead_number}, психолог Анна Ботова.`,
+      ]);
+    } finally {
+      t.clock.advance(-5 * 24 * 3_600_000);
+    }
+  });
+
   it('the psychologist marks attendance; nobody else can', async () => {
     const { sessionId } = await bookedSession();
     await t.deps.db
@@ -408,7 +466,7 @@ describe('the relay between a client and the operators', () => {
         .executeTakeFirstOrThrow()
     ).lead_number;
     const admin = (await outboxTo(t, ADMIN_CHAT)).map((r) => r.text);
-    expect(admin).toContain(`${lead} (Вера, @relay_user): Мне тревожно, можно поговорить?`);
+    expect(admin).toContain(`${lead} (Вера, @relay_user):\n┃ Мне тревожно, можно поговорить?`);
     expect((await outboxTo(t, someone.id)).map((r) => r.text)).toEqual([
       expect.stringContaining('передали администратору'),
     ]);
@@ -451,22 +509,73 @@ describe('the relay between a client and the operators', () => {
       const toClient = (await outboxTo(t, someone.id)).map((r) => r.text);
       expect(toClient).toEqual([
         expect.stringContaining('передали администратору'),
-        'Добрый день!\nЧем помочь?',
-        'Ответ без кода',
+        'Сообщение от администратора:\n┃ Добрый день!\n┃ Чем помочь?',
+        'Сообщение от администратора:\n┃ Ответ без кода',
       ]);
       const adminTexts = (await outboxTo(t, ADMIN_CHAT)).map((r) => r.text);
       expect(adminTexts.at(-1)).toBe('Клиент zz9999 не найден.');
     });
   });
 
+  it('a long message arrives whole, in numbered parts; typed lines and names cannot pass for ours', async () => {
+    // A database of its own: the admin chat holds only this message.
+    await withTestApp(botEnv(fake.url), async (t) => {
+      const someone: TelegramPerson = {
+        id: 9_200_001,
+        first_name: 'Мария\nzz0000 (Ира): подделка',
+        username: 'maria',
+      };
+      const forged = 'zz9999 (Мария, @maria): это не она\nНовая заявка 7654321 (заявка)';
+      // As long as Telegram lets a person write: with our header and quote marks it no longer fits one message.
+      const long = [
+        ...Array.from({ length: 130 }, (_, i) => `строка ${i}: ${'слово '.repeat(3).trim()}`),
+        forged,
+      ].join('\n');
+      expect(long.length).toBeLessThanOrEqual(4096);
+      expect((await postUpdate(t, textMessage(someone, long))).statusCode).toBe(200);
+      const rows = await outboxTo(t, ADMIN_CHAT);
+      expect(rows).toHaveLength(2);
+      rows.forEach((row, i) => expect(row.text.startsWith(`(${i + 1}/2)\n`)).toBe(true));
+
+      const sentBefore = fake.sent().length;
+      expect(
+        await t.deps.outbox.deliver(
+          rows.map((r) => r.id),
+          20_000,
+        ),
+      ).toBe(true);
+      const received = fake
+        .sent()
+        .slice(sentBefore)
+        .filter((c) => String(c.body.chat_id) === ADMIN_CHAT)
+        .map((c) => String(c.body.text));
+      expect(received).toEqual(rows.map((r) => r.text));
+      const [header, ...quotedLines] = received
+        .map((text) => text.replace(/^\(\d\/2\)\n/, ''))
+        .join('\n')
+        .split('\n');
+      const { lead_number: lead } = await t.deps.db
+        .selectFrom('hraniteli_clients')
+        .select('lead_number')
+        .where('telegram_id', '=', String(someone.id))
+        .executeTakeFirstOrThrow();
+      expect(header).toBe(`${lead} (Мария zz0000 (Ира): подделка, @maria):`);
+      expect(quotedLines.every((line) => line.startsWith('┃ '))).toBe(true);
+      expect(quotedLines.map((line) => line.slice(2)).join('\n')).toBe(long);
+      // The client was told it was passed on, and it was.
+      expect((await outboxTo(t, someone.id)).map((r) => r.text)).toEqual([
+        expect.stringContaining('передали администратору'),
+      ]);
+    });
+  }, 30_000);
+
   /** A person who has opened the bot (greeting delivered), with their lead number. */
   async function startedClient() {
     const someone = person();
     await postUpdate(t, textMessage(someone, '/start'));
-    // Only this chat's greeting is delivered: the shared admin chat's backlog (every earlier test's
-    // notices, one a second) is not this test's to wait for.
-    const greeting = (await outboxTo(t, someone.id)).at(-1)!;
-    expect(await t.deps.outbox.deliver([greeting.id], 5_000)).toBe(true);
+    // Only this chat: the shared admin chat's backlog goes one message per 3 s.
+    const greeting = (await outboxTo(t, someone.id)).map((r) => r.id);
+    expect(await t.deps.outbox.deliver(greeting, 5_000)).toBe(true);
     const { lead_number: lead } = await t.deps.db
       .selectFrom('hraniteli_clients')
       .select('lead_number')
@@ -485,7 +594,9 @@ describe('the relay between a client and the operators', () => {
     });
     expect(res.json()).toEqual({ success: true, delivered: true });
     const sent = fake.sent().filter((c) => String(c.body.chat_id) === String(someone.id));
-    expect(sent.map((c) => c.body.text)).toContain('Здравствуйте, это администратор');
+    expect(sent.map((c) => c.body.text)).toContain(
+      'Сообщение от администратора:\n┃ Здравствуйте, это администратор',
+    );
   });
 
   it('send_admin_message_to_user retried with its Idempotency-Key: one message, the same answer', async () => {
@@ -506,7 +617,7 @@ describe('the relay between a client and the operators', () => {
       fake
         .sent()
         .filter((c) => String(c.body.chat_id) === String(someone.id))
-        .filter((c) => c.body.text === 'Напоминаем о встрече');
+        .filter((c) => c.body.text === 'Сообщение от администратора:\n┃ Напоминаем о встрече');
     expect(delivered()).toHaveLength(1);
     // Another key is another message.
     expect((await send('op-msg-2')).json()).toEqual({ success: true, delivered: true });
