@@ -123,7 +123,9 @@ export function cutToFit(text: string, max = MAX_MESSAGE_LENGTH): string {
 /** Throws when a message would be refused by Telegram: a programming error, caught before the outbox. */
 export function assertFitsTelegram(text: string, buttons: unknown): void {
   if (text.length > MAX_MESSAGE_LENGTH) throw new Error(`a message of ${text.length} characters`);
-  for (const row of (buttons ?? []) as { callback_data?: string }[][]) {
+  // A reply keyboard (the "share my number" button, or removing it) carries no callback data.
+  const rows = Array.isArray(buttons) ? (buttons as { callback_data?: string }[][]) : [];
+  for (const row of rows) {
     for (const button of row) {
       if (button.callback_data !== undefined && Buffer.byteLength(button.callback_data) > MAX_CALLBACK_BYTES)
         throw new Error(`callback data of ${Buffer.byteLength(button.callback_data)} bytes`);

@@ -380,8 +380,9 @@ describe('session buttons', () => {
   });
 
   it('the feedback request’s 1–5 rate the session through rate-session; only its client can', async () => {
-    const submitted = await submitApplication(t);
-    const someone = person();
+    const username = `rating_${nextPerson}`;
+    const submitted = await submittedBy(username);
+    const someone = person(username);
     await postUpdate(t, textMessage(someone, `/start ${submitted.ticket_id}`));
     const [slot] = await addSlots(t, psychologist.id, ['11.12 15:00']);
     const sessionId = await book(submitted.lead_number, submitted.ticket_id, slot!.id);
