@@ -10,10 +10,13 @@ import { addSlots, bearer, createPsychologist, submitApplication } from '../supp
 import {
   ADMIN_CHAT,
   botEnv,
+  contactMessage,
+  lastCode,
   outboxTo,
   postUpdate,
-  textMessage,
   type TelegramPerson,
+  textMessage,
+  verifyCode,
 } from '../support/telegram.ts';
 
 let t: TestApp;
@@ -94,25 +97,12 @@ async function seenBy(chat: TelegramPerson): Promise<string> {
 
 const start = (who: TelegramPerson, ref: string) => postUpdate(t, textMessage(who, `/start ${ref}`));
 
-/** Telegram's "share my number" answer: a contact whose `user_id` says whose number it is. */
-function shareContact(from: TelegramPerson, phone: string, userId: number = from.id) {
-  const update = textMessage(from, '');
-  const { text: _text, ...message } = update.message;
-  return postUpdate(t, {
-    ...update,
-    message: { ...message, contact: { phone_number: phone, first_name: from.first_name, user_id: userId } },
-  });
-}
+const shareContact = (from: TelegramPerson, phone: string, userId: number = from.id) =>
+  postUpdate(t, contactMessage(from, phone, userId));
 
 async function loginToken(who: TelegramPerson, address: string): Promise<string> {
   await postUpdate(t, textMessage(who, '/code'));
-  const code = /(\d{6})/.exec((await outboxTo(t, who.id)).at(-1)!.text)![1]!;
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/verify-code',
-    remoteAddress: address,
-    payload: { telegram_id: String(who.id), code },
-  });
+  const res = await verifyCode(t, String(who.id), await lastCode(t, who.id), address);
   expect(res.json(), res.body).toMatchObject({ verified: true });
   return res.json().token as string;
 }
@@ -420,12 +410,12 @@ describe('the honest paths stay one tap', () => {
   it('others’ wrong guesses never lock the owner out of a code asked for from their own chat', async () => {
     const owner = account('code_owner');
     for (let i = 0; i < 30; i++) {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/verify-code',
-        remoteAddress: `10.18.${Math.floor(i / 10)}.${i % 10}`,
-        payload: { telegram_id: String(owner.id), code: String(100_000 + i) },
-      });
+      const res = await verifyCode(
+        t,
+        String(owner.id),
+        String(100_000 + i),
+        `10.18.${Math.floor(i / 10)}.${i % 10}`,
+      );
       expect([200, 429]).toContain(res.statusCode);
     }
     expect(await loginToken(owner, '10.19.0.1')).toEqual(expect.any(String));

@@ -17,7 +17,16 @@ import { addSlots, bearer, createPsychologist, submitApplication } from '../supp
 import { MAX_SCHEDULE_SLOTS } from '../../src/commands/web-schedule.ts';
 import { MAX_FORM_LIST } from '../../src/commands/submit-web-form.ts';
 import { MAX_PAGE, MAX_SLOTS } from '../../src/domain/limits.ts';
-import { botEnv, buttonPress, outboxTo, textMessage, WEBHOOK_SECRET } from '../support/telegram.ts';
+import {
+  botEnv,
+  buttonPress,
+  lastCode,
+  outboxTo,
+  textMessage,
+  verifyCode,
+  WEBHOOK_SECRET,
+  wholeClientToken,
+} from '../support/telegram.ts';
 
 let t: TestApp;
 const telegram = new FakeTelegram();
@@ -49,23 +58,8 @@ let nextCodeAddress = 1;
  * A whole-client token the way a person gets one: a login code sent to the account's own chat, typed back
  * (each from an address of its own: wrong tries elsewhere in the file never count against it).
  */
-async function wholeClientToken(telegramId: string): Promise<string> {
-  const asked = await t.app.inject({
-    method: 'POST',
-    url: '/request-code',
-    payload: { telegram_id: telegramId },
-  });
-  expect(asked.statusCode, asked.body).toBe(200);
-  const code = /(\d{6})/.exec((await outboxTo(t, telegramId)).at(-1)!.text)![1]!;
-  const verified = await t.app.inject({
-    method: 'POST',
-    url: '/verify-code',
-    payload: { telegram_id: telegramId, code },
-    remoteAddress: `10.1.0.${nextCodeAddress++}`,
-  });
-  expect(verified.json(), verified.body).toMatchObject({ verified: true });
-  return verified.json().token as string;
-}
+const wholeClientTokenOf = (telegramId: string) =>
+  wholeClientToken(t, telegramId, `10.1.0.${nextCodeAddress++}`);
 
 async function clientIdOf(leadNumber: string) {
   const row = await t.deps.db
@@ -98,7 +92,7 @@ describe('API1 object-level authorization: a generated walk of every client rout
     const submittedB2 = await t.app.inject({
       method: 'POST',
       url: '/submit-application',
-      headers: bearer(await wholeClientToken('7700123')),
+      headers: bearer(await wholeClientTokenOf('7700123')),
       payload: { name: 'Мария', age: 30, contact: { type: 'telegram', value: '@owasp_victim' } },
     });
     expect(submittedB2.statusCode, submittedB2.body).toBe(200);
@@ -550,7 +544,7 @@ describe('API4 resource consumption: list caps', () => {
     // A person who keeps sending the application form, 505 times: their record shows the newest 500
     // tickets. Only a proven person's submissions join one record (a typed contact gives each its own), so
     // they are sent with the person's whole-client token.
-    const token = await wholeClientToken('7700505');
+    const token = await wholeClientTokenOf('7700505');
     let last = '';
     // A second apart, so that "newest" is one ticket.
     for (let i = 0; i < MAX_PAGE + 5; i++) {
@@ -761,13 +755,7 @@ describe('API2 authentication: login codes and client tokens', () => {
   // Wrong tries count per requester (the client's address): each guesser below has addresses of its own.
   let nextAddress = 1;
   const address = () => `10.2.${Math.floor(nextAddress / 250)}.${(nextAddress++ % 250) + 1}`;
-  const verify = (telegramId: string, code: string, from: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/verify-code',
-      payload: { telegram_id: telegramId, code },
-      remoteAddress: from,
-    });
+  const verify = (telegramId: string, code: string, from: string) => verifyCode(t, telegramId, code, from);
   /** Asks for a code for a new Telegram id and reads it from the message queued to that chat. */
   async function codeFor(): Promise<{ telegramId: string; code: string }> {
     const telegramId = String(nextTelegramId++);
@@ -777,8 +765,7 @@ describe('API2 authentication: login codes and client tokens', () => {
       payload: { telegram_id: telegramId },
     });
     expect(res.statusCode, res.body).toBe(200);
-    const code = /(\d{6})/.exec((await outboxTo(t, telegramId)).at(-1)!.text)![1]!;
-    return { telegramId, code };
+    return { telegramId, code: await lastCode(t, telegramId) };
   }
   const other = (code: string, n: number) => String((Number(code) + n) % 1_000_000).padStart(6, '0');
   const triesOf = async (telegramId: string) =>

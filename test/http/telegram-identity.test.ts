@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { bearer, submitApplication } from '../support/fixtures.ts';
-import { outboxTo } from '../support/telegram.ts';
+import { lastCode, outboxTo, verifyCode } from '../support/telegram.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -22,8 +22,7 @@ async function requestCode(id: string): Promise<string> {
   const res = await post('/request-code', { telegram_id: id });
   expect(res.statusCode, res.body).toBe(200);
   expect(res.json()).toEqual({ success: true, expires_in: 600 });
-  const message = (await outboxTo(t, id)).at(-1)!;
-  return /(\d{6})/.exec(message.text)![1]!;
+  return lastCode(t, id);
 }
 
 /**
@@ -33,13 +32,7 @@ async function requestCode(id: string): Promise<string> {
 let nextAddress = 1;
 const address = () => `10.0.${Math.floor(nextAddress / 250)}.${(nextAddress++ % 250) + 1}`;
 
-const verify = (id: string, code: string, from: string) =>
-  t.app.inject({
-    method: 'POST',
-    url: '/verify-code',
-    payload: { telegram_id: id, code },
-    remoteAddress: from,
-  });
+const verify = (id: string, code: string, from: string) => verifyCode(t, id, code, from);
 const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
 describe('login codes', () => {

@@ -117,3 +117,42 @@ export async function outboxTo(t: TestApp, chatId: string | number) {
     .orderBy('id')
     .execute();
 }
+
+/** Telegram's "share my number" answer: a contact whose `user_id` says whose number it is. */
+export function contactMessage(from: TelegramPerson, phone: string, userId: number = from.id) {
+  const update = textMessage(from, '');
+  const { text: _text, ...message } = update.message;
+  return {
+    ...update,
+    message: { ...message, contact: { phone_number: phone, first_name: from.first_name, user_id: userId } },
+  };
+}
+
+/** verify-code from one requester's address: wrong tries count per address, so tests keep theirs apart. */
+export function verifyCode(t: TestApp, telegramId: string, code: string, from: string) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/verify-code',
+    payload: { telegram_id: telegramId, code },
+    remoteAddress: from,
+  });
+}
+
+/** The login code the service last wrote to this chat. */
+export async function lastCode(t: TestApp, chatId: string | number): Promise<string> {
+  return /(\d{6})/.exec((await outboxTo(t, chatId)).at(-1)!.text)![1]!;
+}
+
+/** A whole-client token the way a person gets one: a code asked for the chat, typed back from `from`. */
+export async function wholeClientToken(t: TestApp, telegramId: string, from: string): Promise<string> {
+  const asked = await t.app.inject({
+    method: 'POST',
+    url: '/request-code',
+    payload: { telegram_id: telegramId },
+  });
+  if (asked.statusCode !== 200) throw new Error(`request-code answered ${asked.statusCode}: ${asked.body}`);
+  const verified = await verifyCode(t, telegramId, await lastCode(t, telegramId), from);
+  const body = verified.json() as { verified?: boolean; token?: string };
+  if (!body.verified || !body.token) throw new Error(`verify-code answered ${verified.body}`);
+  return body.token;
+}

@@ -9,10 +9,11 @@ import {
   adminChatMessage,
   botEnv,
   buttonPress,
+  contactMessage,
   outboxTo,
   postUpdate,
-  textMessage,
   type TelegramPerson,
+  textMessage,
 } from '../support/telegram.ts';
 
 let t: TestApp;
@@ -71,19 +72,6 @@ async function sessionStatus(id: string) {
     .select(['status', 'cancellation_reason'])
     .where('id', '=', id)
     .executeTakeFirstOrThrow();
-}
-
-/**
- * A message sharing a contact with Telegram's "share my number" button: `user_id` is the account whose
- * number it is (the sender's own, unless they share someone else's card).
- */
-function sharedContact(from: TelegramPerson, phone: string, userId: number = from.id) {
-  const update = textMessage(from, '');
-  const { text: _text, ...message } = update.message;
-  return {
-    ...update,
-    message: { ...message, contact: { phone_number: phone, first_name: from.first_name, user_id: userId } },
-  };
 }
 
 /** What the bot answers a /start it may not show: the same for an unknown id, another's ticket, a claim. */
@@ -244,10 +232,10 @@ describe('/start', () => {
     expect(asked.map((r) => r.text)).toEqual([expect.stringContaining(PROVE_TICKET)]);
     expect(asked[0]!.buttons).toEqual(SHARE_CONTACT);
     // Someone else's contact card proves nothing either.
-    await postUpdate(t, sharedContact(opener, '+79005557777', opener.id + 1));
+    await postUpdate(t, contactMessage(opener, '+79005557777', opener.id + 1));
     expect((await clientOfTicket(typedByOther.ticket_id)).telegram_id).toBeNull();
     // The account shares its own number, the one the ticket typed: the ticket joins it.
-    await postUpdate(t, sharedContact(opener, '79005557777'));
+    await postUpdate(t, contactMessage(opener, '79005557777'));
 
     const moved = await clientOfTicket(typedByOther.ticket_id);
     const known = await clientOfTicket(earlier.ticket_id);
