@@ -73,6 +73,22 @@ async function book(leadNumber: string, ticketId: string) {
   return res.json().session as { id: string; meeting_link: string | null };
 }
 
+/** The seed's booking that names only a lead number (no ticket): which ticket it booked. */
+async function bookedTicketOfLead(leadNumber: string): Promise<string> {
+  const res = await t.admin({
+    method: 'POST',
+    url: '/process-diagnostic-session-request',
+    payload: {
+      client_id: leadNumber,
+      psychologist_id: psychologist.id,
+      slot_id: slot(),
+      payment_info: { amount: 0, status: 'pending' },
+    },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().ticket_id as string;
+}
+
 async function recordOf(ticketId: string) {
   return t.deps.db
     .selectFrom('hraniteli_tickets as t')
@@ -242,18 +258,7 @@ describe('a typed contact is a claim, never a key to someone’s record', () => 
     expect(info.body).not.toContain('Жертвова');
 
     // A booking that names only the victim's lead lands on the victim's own ticket, never the planted one.
-    const res = await t.admin({
-      method: 'POST',
-      url: '/process-diagnostic-session-request',
-      payload: {
-        client_id: victim.lead_number,
-        psychologist_id: psychologist.id,
-        slot_id: slot(),
-        payment_info: { amount: 0, status: 'pending' },
-      },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-    expect(res.json().ticket_id).toBe(victim.ticket_id);
+    expect(await bookedTicketOfLead(victim.lead_number)).toBe(victim.ticket_id);
     const asPlanted = await t.app.inject({
       method: 'POST',
       url: '/cancel-session',
@@ -431,18 +436,7 @@ describe('erasure finds the person in every record', () => {
     const moved = await recordOf(ticket.ticket_id);
     expect(moved.lead_number).not.toBe(ticket.lead_number);
     // The lead number the form showed still names the person: a booking by it lands on the moved ticket.
-    const booked = await t.admin({
-      method: 'POST',
-      url: '/process-diagnostic-session-request',
-      payload: {
-        client_id: ticket.lead_number,
-        psychologist_id: psychologist.id,
-        slot_id: slot(),
-        payment_info: { amount: 0, status: 'pending' },
-      },
-    });
-    expect(booked.statusCode, booked.body).toBe(200);
-    expect(booked.json().ticket_id).toBe(ticket.ticket_id);
+    expect(await bookedTicketOfLead(ticket.lead_number)).toBe(ticket.ticket_id);
     const pending = await t.admin({
       method: 'POST',
       url: '/send-ticket-data-to-admin',
