@@ -4,7 +4,8 @@
 // the psychologist is told about. Then what someone without the link gets, the refusals the page reads,
 // and two clients racing for the allotted psychologist's last slot over real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import { loadDemoData } from '../../src/demo/demo-data.ts';
+import { createTestApp, withTestApp, type TestApp } from '../support/app.ts';
 import { FakeTelegram } from '../support/fake-telegram.ts';
 import { addSlots, createPsychologist, type PsychologistFixture } from '../support/fixtures.ts';
 import { ADMIN_CHAT, botEnv, outboxTo, postUpdate, textMessage } from '../support/telegram.ts';
@@ -638,5 +639,44 @@ describe('two clients racing for the allotted psychologist’s last slot', () =>
       .where('status', 'in', ['pending', 'confirmed'])
       .execute();
     expect(sessions).toHaveLength(1);
+  });
+});
+
+describe('the demo data', () => {
+  it('has a helping-hand psychologist in /cards whose free times a newcomer can book through the confirm page', async () => {
+    await withTestApp({}, async (demo) => {
+      await loadDemoData(demo.deps);
+      const cards = (await demo.app.inject({ url: '/cards' })).json() as { name: string; group: string }[];
+      const helper = cards.find((c) => c.group === 'Рука помощи');
+      expect(helper?.name).toBe('Алексей Морозов');
+      expect(cards.some((c) => c.group === 'Супервизии')).toBe(true);
+      const p = person();
+      const form = await demo.app.inject({
+        method: 'POST',
+        url: n8n('register-ticket-for-help-hand'),
+        payload: helpHandBody(p),
+      });
+      expect(form.statusCode, form.body).toBe(200);
+      const allotted = await demo.admin({
+        method: 'PATCH',
+        url: `/admin/tickets/${form.json().ticket_id}`,
+        payload: { psychologist: helper!.name },
+      });
+      expect(allotted.statusCode, allotted.body).toBe(200);
+      const link = confirmLinkParams(allotted.json().confirm_url);
+      const schedule = await demo.app.inject({
+        method: 'POST',
+        url: n8n('get-agregated-schedule-helpful-hand'),
+        payload: confirmScheduleRequest(link.ticketId, link.utmPsy, categoryLabel(p.price), TODAY),
+      });
+      const offered = readConfirmSchedule(schedule.json(), demo.clock.now());
+      expect(offered.length).toBeGreaterThan(10);
+      const booked = await demo.app.inject({
+        method: 'POST',
+        url: n8n('helpful-hand-zayavka-new'),
+        payload: confirmBookingBody(link.ticketId, link.utmPsy, categoryLabel(p.price), offered[0]!),
+      });
+      expect(booked.statusCode, booked.body).toBe(200);
+    });
   });
 });
