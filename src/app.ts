@@ -35,6 +35,7 @@ import { communicationRoutes } from './http/routes/communication.ts';
 import { followupRoutes } from './http/routes/followups.ts';
 import { reassignmentRoutes } from './http/routes/reassignment.ts';
 import { telegramRoutes } from './http/routes/telegram.ts';
+import { helpHandRoutes } from './http/routes/help-hand.ts';
 import { webFormRoutes } from './http/routes/web-forms.ts';
 import { videoRoutes } from './http/routes/video.ts';
 import type { HraniteliBot } from './telegram/bot.ts';
@@ -258,6 +259,7 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   await app.register(followupRoutes);
   await app.register(reassignmentRoutes);
   await app.register(webFormRoutes);
+  await app.register(helpHandRoutes);
   await app.register(videoRoutes);
   const webhookSecret = deps.config.telegram.webhookSecret;
   if (parts.bot && webhookSecret) await app.register(telegramRoutes(parts.bot, webhookSecret));

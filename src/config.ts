@@ -24,6 +24,8 @@ export interface Config {
     botUsername: string | undefined;
   };
   publicBaseUrl: string;
+  /** The public web front end (hraniteli-next): where the links the bot sends to its pages point. */
+  webBaseUrl: string;
   /** A page on preparing for a session, linked from the reminder (none when unset). */
   preparationTipsUrl: string | undefined;
   zoom: {
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
       botUsername: str(env, 'BOT_USERNAME')?.replace(/^@/, ''),
     },
     publicBaseUrl: requiredUrl(env, 'PUBLIC_BASE_URL', 'http://localhost:3000'),
+    webBaseUrl: requiredUrl(env, 'WEB_BASE_URL', 'https://hrani.live').replace(/\/+$/, ''),
     preparationTipsUrl: url(env, 'PREPARATION_TIPS_URL', undefined),
     zoom: {
       accountId: str(env, 'ZOOM_ACCOUNT_ID'),

@@ -23,6 +23,7 @@ const CODES = {
   bad_url: 'invalid',
   unauthorized: 'unauthenticated',
   forbidden: 'forbidden',
+  help_hand_not_allowed: 'forbidden',
   route_not_found: 'not_found',
   client_not_found: 'not_found',
   psychologist_not_found: 'not_found',
@@ -30,6 +31,7 @@ const CODES = {
   slot_not_found: 'not_found',
   ticket_not_found: 'not_found',
   research_row_not_found: 'not_found',
+  already_booked: 'conflict',
   duplicate_name: 'conflict',
   no_active_session: 'conflict',
   no_session_to_rate: 'conflict',
@@ -70,18 +72,22 @@ export class AppError extends Error {
   readonly kind: ErrorKind;
   readonly details: ErrorDetail[];
   readonly headers: Record<string, string>;
+  /** Fields a page reads beside the error (the confirm page's `is_allowed`, `reason`). */
+  readonly fields: Record<string, unknown>;
 
   constructor(
     code: ErrorCode,
     message: string,
     details: ErrorDetail[] = [],
     headers: Record<string, string> = {},
+    fields: Record<string, unknown> = {},
   ) {
     super(message);
     this.code = code;
     this.kind = CODES[code];
     this.details = details;
     this.headers = headers;
+    this.fields = fields;
   }
 }
 

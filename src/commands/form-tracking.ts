@@ -5,6 +5,7 @@
 // by its form id.
 import type { Deps } from '../deps.ts';
 import { requireService, type Actor } from '../domain/access.ts';
+import { HELP_HAND_LINK_PATTERN } from '../domain/ids.ts';
 import { FIRST_STEP } from '../domain/web-form.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { formsRepository } from '../repositories/forms.repository.ts';
@@ -40,9 +41,17 @@ export async function updateTrackingStep(
   _actor: Actor,
   input: { ticketId: string; step: string },
 ): Promise<{ success: true }> {
+  // The helping-hand confirm page tracks under its link's ticket_id: the steps join the form's own record,
+  // and the link (a capability) is never written down; a link that names nothing stores nothing.
+  let formId = input.ticketId;
+  if (HELP_HAND_LINK_PATTERN.test(formId)) {
+    const ticket = await ticketsRepository.findByHelpHandLink(deps.db, formId);
+    if (!ticket) return { success: true };
+    formId = ticket.form_ticket_id ?? ticket.ticket_id;
+  }
   await inTransaction(deps, async (trx) => {
     const now = deps.clock.now();
-    const record = await formsRepository.latestTrackingForUpdate(trx, input.ticketId, now, input.step);
+    const record = await formsRepository.latestTrackingForUpdate(trx, formId, now, input.step);
     await formsRepository.addStep(trx, record.id, input.step, now, MAX_TRACKED_STEPS);
   });
   return { success: true };

@@ -58,6 +58,8 @@ export async function getTicketInfo(deps: Deps, actor: Actor, input: { ticketId:
     price: session
       ? (session.payment_amount ?? slot?.price ?? psychologist?.min_price ?? null)
       : (psychologist?.min_price ?? null),
+    // The price the person named on the helping-hand form: /help_hand_confirm shows it (web-form.md C.2).
+    price_session: ticket.price_session,
   };
 }
 

@@ -1,6 +1,7 @@
-// An operator moves a ticket through its lifecycle (SPEC §4) or chooses its psychologist — e.g. assigns
-// one to a helping-hand ticket. A ticket with an active session keeps its status until that session is
-// cancelled: the session and the ticket must not tell different stories.
+// An operator moves a ticket through its lifecycle (SPEC §4) or chooses its psychologist. On a helping-hand
+// ticket that choice is the allotment (help-hand.ts): a helping-hand psychologist only, and the client gets
+// a new confirm link. A ticket with an active session keeps its status until that session is cancelled:
+// the session and the ticket must not tell different stories.
 import type { Deps } from '../deps.ts';
 import type { Ticket } from '../db/types.ts';
 import { requireService, type Actor } from '../domain/access.ts';
@@ -9,6 +10,7 @@ import { conflict, notFound } from '../errors.ts';
 import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
 import { sessionsRepository } from '../repositories/sessions.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
+import { allotHelpHand } from './help-hand.ts';
 import { inTransaction } from './transaction.ts';
 
 export interface MoveTicketInput {
@@ -20,16 +22,24 @@ export interface MoveTicketInput {
   note?: string;
 }
 
-export async function moveTicket(deps: Deps, actor: Actor, input: MoveTicketInput): Promise<Ticket> {
+export interface MovedTicket {
+  ticket: Ticket;
+  /** A helping-hand allotment's confirm link (also sent to the client), for the operator to pass on. */
+  confirmUrl: string | null;
+}
+
+export async function moveTicket(deps: Deps, actor: Actor, input: MoveTicketInput): Promise<MovedTicket> {
   requireService(actor);
   return inTransaction(deps, async (trx) => {
     const ticket = await ticketsRepository.lockByLinkRef(trx, input.ticketId);
     if (!ticket) throw notFound('ticket');
     let psychologistId: string | undefined;
+    let allotment: Awaited<ReturnType<typeof allotHelpHand>> | undefined;
     if (input.psychologist) {
       const p = await psychologistsRepository.findByIdOrName(trx, input.psychologist);
       if (!p) throw notFound('psychologist');
       psychologistId = p.id;
+      if (ticket.type === 'help_hand' && !input.status) allotment = await allotHelpHand(deps, trx, ticket, p);
     }
     if (input.status && input.status !== ticket.status) {
       const active = await sessionsRepository.activeOfTicket(trx, ticket.ticket_id);
@@ -40,10 +50,11 @@ export async function moveTicket(deps: Deps, actor: Actor, input: MoveTicketInpu
         );
       }
     }
-    return ticketsRepository.update(
+    const moved = await ticketsRepository.update(
       trx,
       ticket.ticket_id,
       {
+        ...allotment?.values,
         ...(input.status ? { status: input.status } : {}),
         ...(psychologistId
           ? {
@@ -58,5 +69,6 @@ export async function moveTicket(deps: Deps, actor: Actor, input: MoveTicketInpu
       },
       deps.clock.now(),
     );
+    return { ticket: moved, confirmUrl: allotment?.url ?? null };
   });
 }

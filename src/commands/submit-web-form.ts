@@ -5,7 +5,9 @@
 // was taken meanwhile the application is still stored (the front end needs a 200), the ticket stays
 // matched and the operators are asked to offer another time. A repeated form id answers the first
 // result and writes nothing; its token comes back only for the very same body (a genuine retry), since
-// a form id also travels in links.
+// a form id also travels in links. The helping-hand form (register-ticket-for-help-hand, web-form.md C.1)
+// sends the same body without a slot: its ticket is a help_hand one at the price the person named, asked
+// about by the confirm-help-hand job until an operator allots a psychologist (help-hand.ts).
 import type { Deps } from '../deps.ts';
 import { provenClient, provenClientOf } from './proven-client.ts';
 import type { Actor } from '../domain/access.ts';
@@ -31,18 +33,19 @@ import { researchRepository } from '../repositories/research.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
 import { ticketsRepository } from '../repositories/tickets.repository.ts';
 import { messages } from '../texts/messages.ts';
-import { webFormTexts, type NotBookedReason } from '../texts/web-forms.ts';
+import { helpHandTexts, webFormTexts, type NotBookedReason } from '../texts/web-forms.ts';
 import { bookSlot } from './book-slot.ts';
 import { webFormContact } from './contact.ts';
 import { CONTACTS_WINDOW_MS } from './research.ts';
 import { adminMessage, newTicketMessage, notify } from './session-processes.ts';
 import { collectUtm, typedContact } from './submit-application.ts';
+import { helpHandPrice } from './help-hand.ts';
 import { botLink, linkCheckFields, recordTicketDueTimes } from './ticket-links.ts';
 import { inTransaction } from './transaction.ts';
 
 export interface WebFormInput {
-  /** application: /tilda-zayavka; diagnostic: /tilda-zayavka-diagnostic(-v2). */
-  kind: 'application' | 'diagnostic';
+  /** application: /tilda-zayavka; diagnostic: /tilda-zayavka-diagnostic(-v2); help_hand: its form. */
+  kind: 'application' | 'diagnostic' | 'help_hand';
   /** The body as the form sent it (its quirks are read here); stored as the raw payload. */
   body: Record<string, unknown>;
 }
@@ -108,6 +111,9 @@ function ageOf(...values: unknown[]): number | undefined {
  * refused, so a body of 70 000 names is a 400, not one query with 70 000 parameters.
  */
 export const MAX_FORM_LIST = 50;
+
+/** A helping-hand ticket is first asked whether it is still wanted a week after it was made. */
+const HELP_HAND_FIRST_CHECK_MS = 7 * 24 * 60 * 60_000;
 const LIST_FIELDS = [
   'slots',
   'selectedPsychologistsNames',
@@ -138,19 +144,27 @@ export async function submitWebForm(deps: Deps, actor: Actor, input: WebFormInpu
         if (formId && !(await formsRepository.claimSubmission(trx, formId, hash, now)))
           throw new AlreadySubmitted();
         const diagnostic = input.kind === 'diagnostic';
+        const helpHand = input.kind === 'help_hand';
         const name = formText(body.name) ?? formText(info.name);
         const age = ageOf(body.age, info.age);
         const utm = collectUtm(body);
 
         // The time chosen on the slot step: a psychologist's name and "dd.M HH:00" (Moscow).
-        const chosenName = formTexts(body.selectedPsychologistsNames)[0] ?? formText(body.shownPsychologists);
-        const slotText = formTexts(body.slots)[0];
+        // The helping-hand form has no slot step: its time is chosen after an allotment (help-hand.ts).
+        const chosenName = helpHand
+          ? undefined
+          : (formTexts(body.selectedPsychologistsNames)[0] ?? formText(body.shownPsychologists));
+        const slotText = helpHand ? undefined : formTexts(body.slots)[0];
         const startAt = slotText ? parseSlotTime(slotText, now) : null;
-        const offeredNames = unique([
-          ...formTexts(body.top_3_psychologists),
-          ...formTexts(body.filtered_by_automatch_psy_names),
-          ...(chosenName ? [chosenName] : []),
-        ]);
+        const offeredNames = unique(
+          helpHand
+            ? []
+            : [
+                ...formTexts(body.top_3_psychologists),
+                ...formTexts(body.filtered_by_automatch_psy_names),
+                ...(chosenName ? [chosenName] : []),
+              ],
+        );
         const offered = await psychologistsRepository.idsByNames(trx, offeredNames);
         const chosen = chosenName
           ? offered.find((p) => normalizeName(p.name) === normalizeName(chosenName))
@@ -181,11 +195,21 @@ export async function submitWebForm(deps: Deps, actor: Actor, input: WebFormInpu
               now,
             );
         const promocode = formPromocode(body.promocode);
+        // The price a helping-hand client can pay: the label, else a bare value, else the step answer.
+        const price = helpHand
+          ? helpHandPrice(
+              body.categoryType,
+              body.price_session,
+              formId
+                ? (await formsRepository.stepAnswer(trx, formId, 'psychologist_category'))?.value
+                : undefined,
+            )
+          : undefined;
         const ticket = await ticketsRepository.insert(
           trx,
           {
             client_id: client.id,
-            type: diagnostic ? 'diagnostic' : 'application',
+            type: helpHand ? 'help_hand' : diagnostic ? 'diagnostic' : 'application',
             status: offered.length ? 'matched' : 'new',
             form_ticket_id: formId ?? null,
             request_text: requestText ?? null,
@@ -211,6 +235,13 @@ export async function submitWebForm(deps: Deps, actor: Actor, input: WebFormInpu
             utm: utm ? JSON.stringify(utm) : null,
             raw_payload: JSON.stringify(body),
             promocode: promocode ?? null,
+            price_session: price ?? null,
+            ...(helpHand
+              ? {
+                  help_hand_stage: 0,
+                  help_hand_next_check_at: new Date(now.getTime() + HELP_HAND_FIRST_CHECK_MS),
+                }
+              : {}),
             typed_contact: JSON.stringify({ ...typedContact(name ?? '', age, contact), name: name ?? null }),
             ...linkCheckFields(now),
           },
@@ -231,7 +262,7 @@ export async function submitWebForm(deps: Deps, actor: Actor, input: WebFormInpu
             ticket.ticket_id,
             messages.ticketCreatedAdmin({
               ticketId: ticket.ticket_id,
-              kind: webFormTexts.kind(diagnostic),
+              kind: helpHand ? helpHandTexts.kind : webFormTexts.kind(diagnostic),
               lead: client.lead_number,
               name: name ?? null,
               age: age ?? null,
@@ -250,9 +281,11 @@ export async function submitWebForm(deps: Deps, actor: Actor, input: WebFormInpu
         let session: WebFormSession | null = null;
         let reason: NotBookedReason | undefined = slot
           ? undefined
-          : chosenName && slotText
-            ? 'slot_not_found'
-            : 'no_slot_chosen';
+          : helpHand
+            ? undefined
+            : chosenName && slotText
+              ? 'slot_not_found'
+              : 'no_slot_chosen';
         if (slot && chosen) {
           try {
             const booked = await bookSlot(deps, trx, events, {

@@ -40,6 +40,8 @@ export interface ScheduleInput {
   onlyName?: string;
   /** The form id the matched names are recorded under (operators see what was offered). */
   ticketId?: string;
+  /** How soon a slot may start and still be listed; MIN_LEAD_MINUTES unless a page needs more. */
+  leadMinutes?: number;
 }
 
 /** The longest window one request may ask for. */
@@ -127,7 +129,7 @@ export async function webSchedule(deps: Deps, _actor: Actor, input: ScheduleInpu
     lastGzip: null,
     lastNames: [],
   }));
-  const earliest = now.getTime() + deps.config.minLeadMinutes * 60_000;
+  const earliest = now.getTime() + (input.leadMinutes ?? deps.config.minLeadMinutes) * 60_000;
   const start = firstFrom(listing.slots, earliest);
   if (start !== listing.lastFrom) {
     const built = scheduleJson(start === 0 ? listing.slots : listing.slots.slice(start));

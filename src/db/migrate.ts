@@ -12,6 +12,7 @@ import * as webForms from './migrations/008_web_forms.ts';
 import * as videoMeetings from './migrations/009_video_meetings.ts';
 import * as identityProofs from './migrations/010_identity_proofs.ts';
 import * as outboxLanes from './migrations/011_outbox_lanes.ts';
+import * as helpHand from './migrations/012_help_hand.ts';
 import { analyzeHotTables } from './database.ts';
 import type { DB } from './types.ts';
 
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   '009_video_meetings': videoMeetings,
   '010_identity_proofs': identityProofs,
   '011_outbox_lanes': outboxLanes,
+  '012_help_hand': helpHand,
 };
 
 export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {

@@ -136,6 +136,9 @@ export interface TicketsTable {
   origin_client_id: Generated<string | null>;
   /** How the ticket came to its record's Telegram account: `username`, `phone`, `service`, `account`. */
   linked_by: Generated<string | null>;
+  /** SHA-256 (hex) of the current /help_hand_confirm link's ticket_id (migration 012); null before an allotment. */
+  help_hand_link_hash: string | null;
+  help_hand_allotted_at: Date | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -213,7 +213,9 @@ function demoProfile(index: number, years: number) {
     is_married: profile.married,
     has_children: profile.children,
     takes_diagnostic: profile.diagnostic,
-    group: index === 3 ? 'Группы' : 'Сообщество',
+    // The groups /cards shows (web-form.md A): Алексей Морозов is the helping-hand psychologist a newcomer
+    // allots to a /help_hand_form ticket (README, "The helping hand"), Михаил Соколов the supervision group.
+    group: index === 7 ? 'Рука помощи' : index === 3 ? 'Супервизии' : 'Сообщество',
     education: JSON.stringify([
       {
         program_title: 'Психология',

@@ -1,7 +1,7 @@
 // Identifiers people see: ticket ids, helping-hand ids and lead numbers (SPEC §3).
 // All are random (not guessable from the previous one); uniqueness is the database's job and the
 // callers retry on a collision.
-import { randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 
 export const TICKET_ID_PATTERN = /^(\d{7}|hh_[a-z0-9]{7})$/;
 export const LEAD_NUMBER_PATTERN = /^[a-z]{2}\d{4}$/;
@@ -21,6 +21,21 @@ export function newTicketId(): string {
 
 export function newHelpHandTicketId(): string {
   return `hh_${pick(ALPHANUMERIC, 7)}`;
+}
+
+/**
+ * The `ticket_id` of a /help_hand_confirm link: 144 random bits, URL-safe, `hh_` + 24 characters (a form
+ * id's shape, as the page and the bot's deep link need, but longer than any form id or ticket id).
+ */
+export const HELP_HAND_LINK_PATTERN = /^hh_[A-Za-z0-9_-]{24}$/;
+
+export function newHelpHandLink(): string {
+  return `hh_${randomBytes(18).toString('base64url')}`;
+}
+
+/** What is stored of a confirm link: its SHA-256, so the database alone never opens a ticket. */
+export function helpHandLinkHash(link: string): string {
+  return createHash('sha256').update(link).digest('hex');
 }
 
 export function newLeadNumber(): string {

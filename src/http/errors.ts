@@ -188,7 +188,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     for (const [name, value] of Object.entries(failure.headers)) reply.header(name, value);
     const status = statusOf(failure);
-    reply.status(status).send(errorBody(status, failure.code, failure.message, failure.details));
+    reply
+      .status(status)
+      .send({ ...failure.fields, ...errorBody(status, failure.code, failure.message, failure.details) });
   });
 
   app.setNotFoundHandler((request, reply) => {

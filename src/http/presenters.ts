@@ -81,4 +81,8 @@ export const TicketInfo = Type.Object({
   slot_time: Nullable(Type.String()),
   slot_time_iso: Nullable(Type.String()),
   price: Type.Union([Type.Number(), Type.Null()]),
+  price_session: Type.Union([
+    Type.String({ description: 'a helping-hand ticket: "free", "300" … "3000"' }),
+    Type.Null(),
+  ]),
 });

@@ -3,7 +3,14 @@ import type { Updateable } from 'kysely';
 import type { Executor } from '../deps.ts';
 import type { NewTicket, Ticket, TicketsTable } from '../db/types.ts';
 import type { TicketStatus, TicketType } from '../domain/vocabulary.ts';
-import { newHelpHandTicketId, newTicketId, TICKET_ID_PATTERN, withFreshId } from '../domain/ids.ts';
+import {
+  HELP_HAND_LINK_PATTERN,
+  helpHandLinkHash,
+  newHelpHandTicketId,
+  newTicketId,
+  TICKET_ID_PATTERN,
+  withFreshId,
+} from '../domain/ids.ts';
 
 export const OPEN_TICKET_STATUSES: TicketStatus[] = ['new', 'matched'];
 
@@ -171,13 +178,28 @@ export const ticketsRepository = {
       .executeTakeFirst();
   },
 
-  /** A ticket by our id or by the web form's own id. */
+  /** A ticket by our id, by the web form's own id, or by its current helping-hand confirm link. */
   async findByRef(db: Executor, ref: string): Promise<Ticket | undefined> {
     if (TICKET_ID_PATTERN.test(ref)) {
       const own = await this.find(db, ref);
       if (own) return own;
     }
+    if (HELP_HAND_LINK_PATTERN.test(ref)) {
+      const linked = await this.findByHelpHandLink(db, ref);
+      if (linked) return linked;
+    }
     return this.findByFormId(db, ref);
+  },
+
+  /** The helping-hand ticket whose current confirm link is `link` (looked up by its hash). */
+  async findByHelpHandLink(db: Executor, link: string): Promise<Ticket | undefined> {
+    if (!HELP_HAND_LINK_PATTERN.test(link)) return undefined;
+    return db
+      .selectFrom('hraniteli_tickets')
+      .selectAll()
+      .where('help_hand_link_hash', '=', helpHandLinkHash(link))
+      .where('type', '=', 'help_hand')
+      .executeTakeFirst();
   },
 
   /**

@@ -408,6 +408,7 @@ describe('API4 resource consumption: list caps', () => {
     '/schedule-diagnosis-v2',
     '/get-aggregated-all',
     '/convert-schedule-timezone/:offset',
+    '/get-agregated-schedule-helpful-hand',
   ];
 
   it('bounds every list every answer may carry: a declared maxItems within the caps, route by route', () => {
@@ -662,6 +663,10 @@ describe('API5 function-level authorization: a generated walk of every registere
     'POST /convert-schedule-timezone/:offset',
     'GET /cards',
     'GET /edu-keys-pipeline-batch',
+    // The helping hand's confirm page: its credential is the personal link's ticket_id.
+    'GET /check-allotment-for-slot-confirmation',
+    'POST /get-agregated-schedule-helpful-hand',
+    'POST /helpful-hand-zayavka-new',
   ];
   const isPublic = (key: string) => PUBLIC.includes(key.replace(/^HEAD /, 'GET '));
   /** Any value fills a path parameter: credentials are checked before anything is read. */
@@ -1211,6 +1216,26 @@ describe('API3 object property level authorization: public answers carry no pers
       'PUT',
     );
     expect(contacts.statusCode, contacts.body).toBe(200);
+    // Their helping-hand request, allotted: the confirm link is what the confirm page's routes take.
+    const helper = await createPsychologist(t, { name: 'Фаина Помогающая', help_hand: true });
+    const helperSlots = await addSlots(t, helper.id, ['12.12 10:00', '12.12 11:00']);
+    const helpHand = await post('/register-ticket-for-help-hand', {
+      ticket_id: 'hh_api3v',
+      name: victim.name,
+      age: '31',
+      contactType: 'Telegram',
+      contact: `@${victim.handle}`,
+      questions: [victim.request],
+      categoryType: 'Бесплатно',
+    });
+    expect(helpHand.statusCode, helpHand.body).toBe(200);
+    const allotted = await t.admin({
+      method: 'PATCH',
+      url: `/admin/tickets/${helpHand.json().ticket_id}`,
+      payload: { psychologist: helper.name },
+    });
+    expect(allotted.statusCode, allotted.body).toBe(200);
+    const link = new URL(allotted.json().confirm_url as string).searchParams.get('ticket_id')!;
 
     // Someone else, from another address, naming the person's objects wherever a route takes one.
     const asOther = { remoteAddress: '198.51.100.66', headers: { 'user-agent': 'Other/2.0' } };
@@ -1345,6 +1370,29 @@ describe('API3 object property level authorization: public answers carry no pers
       ],
       'GET /cards': [['', { url: '/cards' }]],
       'GET /edu-keys-pipeline-batch': [['', { url: '/edu-keys-pipeline-batch' }]],
+      'GET /check-allotment-for-slot-confirmation': [
+        ['their confirm link', { url: `/check-allotment-for-slot-confirmation?ticket_id=${link}` }],
+      ],
+      'POST /get-agregated-schedule-helpful-hand': [
+        [
+          'their confirm link',
+          {
+            method: 'POST',
+            url: '/get-agregated-schedule-helpful-hand',
+            payload: { ...schedule, ticket_id: link, utm_psy: helper.name },
+          },
+        ],
+      ],
+      'POST /helpful-hand-zayavka-new': [
+        [
+          'their confirm link',
+          {
+            method: 'POST',
+            url: '/helpful-hand-zayavka-new',
+            payload: { ticket_id: link, utm_psy: helper.name, slots_objects: [helperSlots[1]!.id] },
+          },
+        ],
+      ],
     };
     for (const url of [
       '/get-agregated-schedule-v2',

@@ -390,3 +390,328 @@ export function slotString(slot: ScheduleSlot): string {
   const hh = String(at.getHours()).padStart(2, '0');
   return `${dd}.${at.getMonth() + 1} ${hh}:00`;
 }
+
+// ---- The helping hand (web-form.md C.1, C.2) ------------------------------------------------------------
+
+/** What /help_hand_form keeps for one person (redux applicationFormData), C.1. */
+export interface HelpHandPerson {
+  ticketId: string;
+  name: string;
+  age: string;
+  gender: 'male' | 'female';
+  experience: 'earlier' | 'in_therapy' | 'supposed' | 'no';
+  preferences: string[];
+  customImportance: string;
+  diagnosis: 'nothing' | 'diseases2';
+  medications?: 'yes' | 'no';
+  conditions: string[];
+  traumatic: string[];
+  request: string;
+  price: 'free' | '300' | '500' | '1000' | '1500' | '2000' | '3000';
+  contactType: 'Telegram' | 'VK' | 'Max';
+  contact: string;
+}
+
+const HH_EXPERIENCE = {
+  earlier: 'Да, обращался(ась) ранее',
+  in_therapy: 'Да, сейчас нахожусь в терапии',
+  supposed: 'Нет, но рассматривал(а) такую возможность',
+  no: 'Нет',
+} as const;
+
+/** The diagnose labels of DiseasesPsychologistStage (L33–37, L97–100): current, unlike B.1's. */
+export function helpHandDiagnoses(p: HelpHandPerson): string[] {
+  if (p.diagnosis === 'nothing') return ['Нет'];
+  return [
+    'Есть диагностированное психиатрическое заболевание',
+    p.medications === 'yes' ? 'Принимает медикаменты' : 'Не принимает медикаменты',
+  ];
+}
+
+/** HelpHand.ts L144–150: the price as a label. */
+export const categoryLabel = (price: HelpHandPerson['price'] | undefined) =>
+  !price || price === 'free' ? 'Бесплатно' : `${price} руб`;
+
+/** The tracking steps of the helping-hand form, in order (C.1). */
+export const HELP_HAND_STEPS = [
+  'Возраст клиента',
+  'Пол клиента',
+  'Опыт работы с психологом',
+  'Что важно в психологе',
+  'Психические заболевания',
+  'Состояние клиента',
+  'Травматическое событие',
+  'Запрос клиента',
+  'Сумма за сессию',
+  'Контакты клиента',
+] as const;
+
+/** The step-analytics of a helping-hand step (C.1's differences from B §5), or null. */
+export function helpHandStepAnswer(p: HelpHandPerson, step: string): [string, unknown] | null {
+  switch (step) {
+    case 'Возраст клиента':
+      return ['client_age', p.age];
+    case 'Пол клиента':
+      return ['client_sex', SEX[p.gender]];
+    case 'Опыт работы с психологом':
+      // The switch at ExperienceStage L59–66 has no break: always "".
+      return ['client_experience', ''];
+    case 'Психические заболевания':
+      return ['diagnose', helpHandDiagnoses(p)];
+    case 'Сумма за сессию':
+      return ['psychologist_category', p.price];
+    default:
+      return null;
+  }
+}
+
+/** POST register-ticket-for-help-hand's body (C.1.2, HelpHand.ts L80–157), field by field. */
+export function helpHandBody(p: HelpHandPerson) {
+  return {
+    utm_source: 'null',
+    utm_medium: 'null',
+    utm_campaign: 'null',
+    utm_content: 'null',
+    utm_term: 'null',
+    utm_client: 'null',
+    utm_anketa: 'null',
+    formPsyClientInfo: {
+      age: p.age,
+      city: '',
+      sex: SEX[p.gender],
+      psychoEducated: '',
+      anxieties: [],
+      customAnexiety: '',
+      hasPsychoExperience: HH_EXPERIENCE[p.experience],
+      meetType: '',
+      selectionСriteria: '',
+      custmCreteria: '',
+      importancePsycho: p.preferences,
+      customImportance: p.customImportance,
+      agePsycho: '',
+      sexPsycho: 'Не имеет значения',
+      priceLastSession: '',
+      durationSession: '',
+      reasonCancel: '',
+      pricePsycho: '',
+      reasonNonApplication: '',
+      contactType: p.contactType,
+      contact: p.contact,
+      name: p.name,
+      is_adult: Number(p.age) >= 18,
+      is_last_page: false,
+      occupation: '',
+    },
+    anxieties: [],
+    questions: [p.request],
+    customQuestion: [],
+    diagnoses: helpHandDiagnoses(p),
+    diagnoseInfo: '',
+    diagnoseMedicaments: '',
+    traumaticEvents: p.traumatic,
+    clientStates: p.conditions,
+    selectedPsychologistsNames: [],
+    shownPsychologists: '',
+    psychos: [],
+    lastExperience: '',
+    amountExpectations: '',
+    age: p.age,
+    slots: [],
+    contactType: p.contactType,
+    contact: p.contact,
+    name: p.name,
+    promocode: '',
+    ticket_id: p.ticketId,
+    emptySlots: false,
+    userTimeZone: 'МСК',
+    bid: 0,
+    rid: 0,
+    categoryType: categoryLabel(p.price),
+    customCategory: '',
+    question_to_psychologist: p.request,
+    filtered_by_automatch_psy_names: [],
+    _queries: '',
+    customTraumaticEvent: '',
+    customState: '',
+    top_3_psychologists: [],
+  };
+}
+
+/** The confirm link's parameters as the page reads them (C.2, L98–105). */
+export function confirmLinkParams(url: string): { ticketId: string; utmPsy: string; price: string | null } {
+  const query = new URL(url).searchParams;
+  return {
+    ticketId: query.get('ticket_id') ?? '',
+    utmPsy: query.get('utm_psy') ?? '',
+    price: query.get('price_session'),
+  };
+}
+
+/** Monday of the week of `today` (date-fns startOfWeek with weekStartsOn 1), as YYYY-MM-DD. */
+function mondayOf(today: string): Date {
+  const d = new Date(`${today}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  return d;
+}
+
+/** Redux's fresh form on the confirm page (C.2.5): defaults, but for the ticket and the price label. */
+function freshForm(ticketId: string, label: string) {
+  return {
+    anxieties: [],
+    questions: [],
+    customQuestion: [],
+    diagnoses: [],
+    diagnoseInfo: '',
+    diagnoseMedicaments: '',
+    traumaticEvents: [],
+    clientStates: [],
+    selectedPsychologistsNames: [],
+    shownPsychologists: '',
+    psychos: [],
+    lastExperience: '',
+    amountExpectations: '',
+    age: '',
+    slots: [],
+    contactType: '',
+    contact: '',
+    name: '',
+    promocode: '',
+    ticket_id: ticketId,
+    emptySlots: false,
+    userTimeZone: 'МСК',
+    bid: 0,
+    rid: 0,
+    categoryType: label,
+    customCategory: '',
+    question_to_psychologist: '',
+    filtered_by_automatch_psy_names: [],
+    _queries: '',
+    customTraumaticEvent: '',
+    customState: '',
+  };
+}
+
+/** POST get-agregated-schedule-helpful-hand's body (C.2.5, L283–361). */
+export function confirmScheduleRequest(ticketId: string, utmPsy: string, label: string, today: string) {
+  const start = mondayOf(today);
+  const end = new Date(start);
+  end.setUTCMonth(end.getUTCMonth() + 1);
+  return {
+    startDate: start.toISOString().split('T')[0],
+    endDate: end.toISOString().split('T')[0],
+    formPsyClientInfo: {
+      age: '',
+      city: '',
+      sex: 'Мужской',
+      psychoEducated: '',
+      anxieties: [],
+      customAnexiety: '',
+      hasPsychoExperience: 'Нет',
+      meetType: '',
+      selectionСriteria: '',
+      custmCreteria: '',
+      importancePsycho: [],
+      customImportance: '',
+      agePsycho: '',
+      sexPsycho: 'Не имеет значения',
+      priceLastSession: '',
+      durationSession: '',
+      reasonCancel: '',
+      pricePsycho: '',
+      reasonNonApplication: '',
+      contactType: '',
+      contact: '',
+      name: '',
+      is_adult: false,
+      is_last_page: false,
+      occupation: '',
+    },
+    form: freshForm(ticketId, label),
+    ticket_id: ticketId,
+    userTimeOffsetMsk: 0,
+    utm_psy: utmPsy,
+  };
+}
+
+export interface ConfirmSlot {
+  id: string;
+  date: string;
+  time: string;
+  label: string;
+}
+
+/**
+ * How ConfirmPsychologistForm reads the schedule (C.2.5, L374–416): every Slot whose state contains
+ * "Свободен", local date/time preferred, dropped when under 24 h ahead of `now` or without an id, in the
+ * order answered. The page's browser is in Moscow here.
+ */
+export function readConfirmSchedule(data: unknown, now: Date): ConfirmSlot[] {
+  if (!Array.isArray(data) || !data[0] || !Array.isArray(data[0].items)) return [];
+  const out: ConfirmSlot[] = [];
+  for (const day of data[0].items as { slots: Record<string, Record<string, unknown>[]> }[]) {
+    for (const slots of Object.values(day.slots)) {
+      for (const slot of slots) {
+        if (!String(slot.state).trim().includes('Свободен')) continue;
+        const date = String(slot['Дата Локальная'] || slot.date);
+        const time = String(slot['Время Локальное'] || slot.time);
+        const at = new Date(`${date}T${time}:00+03:00`);
+        if (at.getTime() - now.getTime() < 24 * 3_600_000) continue;
+        if (!slot.id) continue;
+        out.push({
+          id: String(slot.id),
+          date,
+          time,
+          label: `${date.slice(8)}.${date.slice(5, 7)} / ${time}`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** POST helpful-hand-zayavka-new's body (C.2.6, L523–558): redux defaults, the slot as "d.M HH:mm" and its id. */
+export function confirmBookingBody(ticketId: string, utmPsy: string, label: string, slot: ConfirmSlot) {
+  const [, month, day] = slot.date.split('-').map(Number);
+  return {
+    utm_source: 'null',
+    utm_medium: 'null',
+    utm_campaign: 'null',
+    utm_content: 'null',
+    utm_term: 'null',
+    utm_client: 'null',
+    utm_anketa: 'null',
+    anxieties: [],
+    questions: [],
+    customQuestion: [],
+    diagnoses: [],
+    diagnoseInfo: '',
+    diagnoseMedicaments: '',
+    traumaticEvents: [],
+    clientStates: [],
+    selectedPsychologistsNames: [],
+    shownPsychologists: '',
+    psychos: [],
+    lastExperience: '',
+    amountExpectations: '',
+    age: '',
+    slots: [`${day}.${month} ${slot.time}`],
+    slots_objects: [slot.id],
+    contactType: 'Telegram',
+    contact: '',
+    name: '',
+    promocode: '',
+    ticket_id: ticketId,
+    emptySlots: false,
+    userTimeZone: 'МСК',
+    bid: 0,
+    rid: 0,
+    categoryType: label,
+    customCategory: '',
+    question_to_psychologist: '',
+    filtered_by_automatch_psy_names: [utmPsy],
+    _queries: '',
+    customTraumaticEvent: '',
+    customState: '',
+    utm_psy: utmPsy,
+  };
+}

@@ -6,6 +6,8 @@ import { requestDiagnosticSession } from '../../commands/diagnostic-request.ts';
 import { contactTypeOf } from '../../commands/contact.ts';
 import { collectUtm, submitApplication, type ApplicationInput } from '../../commands/submit-application.ts';
 import { getTicketInfo, getTicketRecord } from '../../commands/get-ticket-info.ts';
+import { submitWebForm } from '../../commands/submit-web-form.ts';
+import { HELP_HAND_PRICES } from '../../commands/help-hand.ts';
 import { TicketInfo, TicketRecord, ticketRecord } from '../presenters.ts';
 import { GENDER_VALUES } from '../../domain/matching.ts';
 import { badRequest, tooLarge } from '../../errors.ts';
@@ -47,11 +49,33 @@ const applicationFields = {
   userTimeOffsetMsk: Type.Optional(Offset),
 };
 const ApplicationBody = Loose(applicationFields);
+/**
+ * Two bodies: the seed's (submit-application's, `contact: {type, value}`) and the web front end's form
+ * (web-form.md C.1.2: `contactType` + `contact` text, no slot). The contact's shape tells them apart.
+ */
 const HelpHandBody = Loose({
   ...applicationFields,
-  price_session: Type.Optional(Type.String({ enum: ['free', '300', '500', '1000', '1500'] })),
+  name: Type.Optional(Text(200)),
+  age: Type.Optional(Age),
+  contact: Type.Optional(
+    Type.Union([applicationFields.contact, Text(200)], {
+      description: '{type, value} (seed) or the handle or phone typed into the web form',
+    }),
+  ),
+  contactType: Type.Optional(Text(50)),
+  categoryType: Type.Optional(Text(50)),
+  price_session: Type.Optional(Type.String({ enum: [...HELP_HAND_PRICES] })),
 });
 type ApplicationBody = Static<typeof ApplicationBody> & { price_session?: string };
+
+const HelpHandFormResponse = Type.Object({
+  success: Type.Literal(true),
+  ticket_id: Type.String(),
+  form_ticket_id: Nullable(Type.String()),
+  lead_number: Nullable(Type.String()),
+  bot_link: Nullable(Type.String()),
+  client_token: Nullable(Type.String()),
+});
 
 const ApplicationResponse = Type.Object({
   success: Type.Literal(true),
@@ -102,6 +126,9 @@ function applicationInput(
     ...(idempotent ? { idempotencyKey: idempotent } : {}),
   };
 }
+
+/** A lenient body's fields, whatever the schema declared of them. */
+const fieldsOf = (body: object): Record<string, unknown> => Object.fromEntries(Object.entries(body));
 
 /** The seed's GET /get-ticket-info carries a JSON body; Fastify never parses one on GET, so read it here. */
 async function mergeGetBody(request: FastifyRequest): Promise<void> {
@@ -167,16 +194,27 @@ export async function applicationRoutes(fastify: FastifyInstance): Promise<void>
       schema: {
         tags: ['applications'],
         summary: 'Register a helping-hand (Рука помощи) request',
+        description:
+          'The seed’s body (`contact: {type, value}`) answers as submit-application; the web form’s body ' +
+          '(`contactType` + `contact`, web-form.md C.1.2) answers as tilda-zayavka without a slot: a repeated ' +
+          'ticket_id answers the first result and writes nothing.',
         body: HelpHandBody,
-        response: { 200: ApplicationResponse },
+        response: { 200: Type.Union([ApplicationResponse, HelpHandFormResponse]) },
       },
     },
-    async (request) =>
-      submitApplication(
-        deps,
-        request.actor,
-        applicationInput(request.body, request.headers['idempotency-key'], 'help_hand'),
-      ),
+    async (request) => {
+      const { contact, name, age, ...rest } = request.body;
+      if (typeof contact === 'object') {
+        if (!name) throw badRequest('name', 'is required');
+        if (age === undefined) throw badRequest('age', 'is required');
+        return submitApplication(
+          deps,
+          request.actor,
+          applicationInput({ ...rest, contact, name, age }, request.headers['idempotency-key'], 'help_hand'),
+        );
+      }
+      return submitWebForm(deps, request.actor, { kind: 'help_hand', body: fieldsOf(request.body) });
+    },
   );
 
   app.post(

@@ -38,12 +38,12 @@ import { badRequest } from '../../errors.ts';
 import { Loose, rateLimited, Text, Ymd } from '../schemas.ts';
 import { MAX_PAGE, MAX_SLOTS } from '../../domain/limits.ts';
 
-const FormId = Type.String({
+export const FormId = Type.String({
   pattern: FORM_ID_PATTERN,
   description: 'the id the form generated itself, e.g. "kwqtt", "cd_9cnzeq" (1–64 of A–Z a–z 0–9 _ -)',
 });
 const Success = Type.Object({ success: Type.Literal(true) });
-const Anything = Type.Optional(Type.Unknown());
+export const Anything = Type.Optional(Type.Unknown());
 
 const ResearchRow = Type.Object({
   success: Type.Literal(true),
@@ -90,7 +90,7 @@ const ScheduleSlot = Type.Object({
   'Дата Локальная': Type.String(),
   'Время Локальное': Type.String(),
 });
-const ScheduleAnswer = Type.Array(
+export const ScheduleAnswerSchema = Type.Array(
   Type.Object({
     name_order: Type.Array(Type.String(), { maxItems: MAX_SCHEDULE_SLOTS }),
     items: Type.Array(
@@ -170,7 +170,11 @@ function sendJson(reply: FastifyReply, json: Buffer | string) {
 }
 
 /** A schedule answer, gzipped for a client that accepts it. */
-function sendSchedule(reply: FastifyReply, acceptEncoding: string | undefined, answer: ScheduleAnswer) {
+export function sendSchedule(
+  reply: FastifyReply,
+  acceptEncoding: string | undefined,
+  answer: ScheduleAnswer,
+) {
   reply.header('vary', 'accept-encoding');
   if (/\bgzip\b/i.test(acceptEncoding ?? '')) {
     reply.header('content-encoding', 'gzip');
@@ -226,15 +230,17 @@ export async function webFormRoutes(fastify: FastifyInstance): Promise<void> {
       schema: {
         tags,
         summary: 'Record a step of a form with its time (history kept)',
-        body: Loose({ ticket_id: FormId, step: Text(200) }),
+        description:
+          'Without a ticket_id (the confirm page sends null or "") it answers 200 and stores nothing.',
+        body: Loose({ ticket_id: Type.Optional(FormId), step: Text(200) }),
         response: { 200: Success },
       },
     },
-    async (request) =>
-      updateTrackingStep(deps, request.actor, {
-        ticketId: request.body.ticket_id,
-        step: request.body.step.trim(),
-      }),
+    async (request) => {
+      const { ticket_id: ticketId, step } = request.body;
+      if (!ticketId) return { success: true as const };
+      return updateTrackingStep(deps, request.actor, { ticketId, step: step.trim() });
+    },
   );
 
   app.put(
@@ -380,7 +386,7 @@ export async function webFormRoutes(fastify: FastifyInstance): Promise<void> {
       path,
       {
         config: { access: 'public', ...rateLimited(app, 'public') },
-        schema: { tags, summary, body: ScheduleBody, response: { 200: ScheduleAnswer } },
+        schema: { tags, summary, body: ScheduleBody, response: { 200: ScheduleAnswerSchema } },
       },
       async (request, reply) => {
         const body = request.body;
@@ -415,7 +421,7 @@ export async function webFormRoutes(fastify: FastifyInstance): Promise<void> {
           offset: Type.String({ pattern: '^[+-]?\\d{1,2}(\\.\\d{1,2})?$', description: 'hours from Moscow' }),
         }),
         body: ScheduleBody,
-        response: { 200: ScheduleAnswer },
+        response: { 200: ScheduleAnswerSchema },
       },
     },
     async (request, reply) => {

@@ -173,7 +173,8 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
     '/admin/tickets/:ticket_id',
     {
       schema: {
-        summary: 'Move a ticket (status) or choose its psychologist (name or id)',
+        summary:
+          'Move a ticket (status) or choose its psychologist (name or id; on a helping-hand ticket, the allotment)',
         params: Type.Object({ ticket_id: TicketOrFormId }),
         body: Type.Object(
           {
@@ -183,15 +184,31 @@ export async function ticketRoutes(fastify: FastifyInstance): Promise<void> {
           },
           { additionalProperties: false, minProperties: 1 },
         ),
-        response: { 200: Type.Object({ success: Type.Literal(true), ticket: TicketOut }) },
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            ticket: TicketOut,
+            confirm_url: Type.Optional(
+              Type.String({
+                description:
+                  'a helping-hand allotment: the personal /help_hand_confirm link sent to the client (pass it on ' +
+                  'yourself when they are not in the bot yet); allotting again replaces it',
+              }),
+            ),
+          }),
+        },
       },
     },
     async (request) => {
-      const ticket = await moveTicket(deps, request.actor, {
+      const { ticket, confirmUrl } = await moveTicket(deps, request.actor, {
         ticketId: request.params.ticket_id,
         ...request.body,
       });
-      return { success: true as const, ticket: presentTicket(ticket) };
+      return {
+        success: true as const,
+        ticket: presentTicket(ticket),
+        ...(confirmUrl ? { confirm_url: confirmUrl } : {}),
+      };
     },
   );
 }
