@@ -22,6 +22,8 @@ export interface Config {
     botUsername: string | undefined;
   };
   publicBaseUrl: string;
+  /** The public web front end (hrani.live): the calendar links sent to psychologists point there. */
+  webFormsBaseUrl: string;
   /** A page on preparing for a session, linked from the reminder (none when unset). */
   preparationTipsUrl: string | undefined;
   zoom: {
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
       botUsername: str(env, 'BOT_USERNAME')?.replace(/^@/, ''),
     },
     publicBaseUrl: requiredUrl(env, 'PUBLIC_BASE_URL', 'http://localhost:3000'),
+    webFormsBaseUrl: requiredUrl(env, 'WEB_FORMS_BASE_URL', 'https://hrani.live'),
     preparationTipsUrl: url(env, 'PREPARATION_TIPS_URL', undefined),
     zoom: {
       accountId: str(env, 'ZOOM_ACCOUNT_ID'),

@@ -23,6 +23,7 @@ const CODES = {
   bad_url: 'invalid',
   unauthorized: 'unauthenticated',
   forbidden: 'forbidden',
+  invalid_secret: 'forbidden',
   route_not_found: 'not_found',
   client_not_found: 'not_found',
   psychologist_not_found: 'not_found',
@@ -30,7 +31,14 @@ const CODES = {
   slot_not_found: 'not_found',
   ticket_not_found: 'not_found',
   research_row_not_found: 'not_found',
+  survey_not_found: 'not_found',
+  event_not_found: 'not_found',
   duplicate_name: 'conflict',
+  duplicate_event: 'conflict',
+  event_full: 'conflict',
+  event_canceled: 'conflict',
+  event_started: 'conflict',
+  slot_busy: 'conflict',
   no_active_session: 'conflict',
   no_session_to_rate: 'conflict',
   session_not_active: 'conflict',
@@ -85,7 +93,8 @@ export class AppError extends Error {
   }
 }
 
-type NotFoundSubject = 'client' | 'psychologist' | 'session' | 'slot' | 'ticket' | 'research_row';
+type NotFoundSubject =
+  'client' | 'psychologist' | 'session' | 'slot' | 'ticket' | 'research_row' | 'survey' | 'event';
 type ConflictCode = { [C in ErrorCode]: (typeof CODES)[C] extends 'conflict' ? C : never }[ErrorCode];
 
 export const badRequest = (field: string, message: string) =>

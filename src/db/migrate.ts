@@ -11,6 +11,7 @@ import * as jobs from './migrations/006_jobs.ts';
 import * as webForms from './migrations/008_web_forms.ts';
 import * as videoMeetings from './migrations/009_video_meetings.ts';
 import * as identityProofs from './migrations/010_identity_proofs.ts';
+import * as surveysEvents from './migrations/013_surveys_events.ts';
 import { analyzeHotTables } from './database.ts';
 import type { DB } from './types.ts';
 
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '008_web_forms': webForms,
   '009_video_meetings': videoMeetings,
   '010_identity_proofs': identityProofs,
+  '013_surveys_events': surveysEvents,
 };
 
 export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
