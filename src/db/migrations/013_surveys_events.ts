@@ -43,7 +43,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       organizator_name text,
       organizator_link text,
       max_participants integer not null check (max_participants between 1 and 10000),
-      current_participants integer not null default 0 check (current_participants >= 0),
+      current_participants integer not null default 0,
       start_at timestamptz not null,
       duration_minutes integer not null default 90 check (duration_minutes between 10 and 600),
       next_event text,
@@ -56,7 +56,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       root_event uuid references calendar_events (id) on delete set null,
       allow_connect boolean not null default true,
       created_at timestamptz not null default now(),
-      updated_at timestamptz not null default now()
+      updated_at timestamptz not null default now(),
+      -- The backstop under the event row's lock (commands/calendar.ts): never more registered than places.
+      check (current_participants between 0 and max_participants)
     );
     -- The page names an event by date, time and title: among live events that triple is one event.
     create unique index calendar_events_title_at on calendar_events (start_at, title) where not is_canceled;

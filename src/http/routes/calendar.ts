@@ -19,7 +19,8 @@ import { AppError } from '../../errors.ts';
 import { Nullable, rateLimited, Text, Uuid, Ymd } from '../schemas.ts';
 
 const Secret = Type.Optional(
-  Type.String({ maxLength: 200, description: "the psychologist's calendar token from their personal link" }),
+  // No length or pattern here: any string that is not a live token gets the one invalid_secret answer.
+  Type.String({ description: "the psychologist's calendar token from their personal link" }),
 );
 
 export const EventOut = Type.Object({
