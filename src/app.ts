@@ -38,6 +38,8 @@ import { telegramRoutes } from './http/routes/telegram.ts';
 import { helpHandRoutes } from './http/routes/help-hand.ts';
 import { webFormRoutes } from './http/routes/web-forms.ts';
 import { videoRoutes } from './http/routes/video.ts';
+import { calendarRoutes } from './http/routes/calendar.ts';
+import { surveyRoutes } from './http/routes/surveys.ts';
 import type { HraniteliBot } from './telegram/bot.ts';
 
 declare module 'fastify' {
@@ -261,6 +263,8 @@ export async function buildApp(deps: Deps, parts: AppParts = {}): Promise<Fastif
   await app.register(webFormRoutes);
   await app.register(helpHandRoutes);
   await app.register(videoRoutes);
+  await app.register(surveyRoutes);
+  await app.register(calendarRoutes);
   const webhookSecret = deps.config.telegram.webhookSecret;
   if (parts.bot && webhookSecret) await app.register(telegramRoutes(parts.bot, webhookSecret));
 

@@ -24,6 +24,7 @@ const CODES = {
   unauthorized: 'unauthenticated',
   forbidden: 'forbidden',
   help_hand_not_allowed: 'forbidden',
+  invalid_secret: 'forbidden',
   route_not_found: 'not_found',
   client_not_found: 'not_found',
   psychologist_not_found: 'not_found',
@@ -32,7 +33,14 @@ const CODES = {
   ticket_not_found: 'not_found',
   research_row_not_found: 'not_found',
   already_booked: 'conflict',
+  survey_not_found: 'not_found',
+  event_not_found: 'not_found',
   duplicate_name: 'conflict',
+  duplicate_event: 'conflict',
+  event_full: 'conflict',
+  event_canceled: 'conflict',
+  event_started: 'conflict',
+  slot_busy: 'conflict',
   no_active_session: 'conflict',
   no_session_to_rate: 'conflict',
   session_not_active: 'conflict',
@@ -91,7 +99,8 @@ export class AppError extends Error {
   }
 }
 
-type NotFoundSubject = 'client' | 'psychologist' | 'session' | 'slot' | 'ticket' | 'research_row';
+type NotFoundSubject =
+  'client' | 'psychologist' | 'session' | 'slot' | 'ticket' | 'research_row' | 'survey' | 'event';
 type ConflictCode = { [C in ErrorCode]: (typeof CODES)[C] extends 'conflict' ? C : never }[ErrorCode];
 
 export const badRequest = (field: string, message: string) =>

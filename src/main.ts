@@ -8,6 +8,7 @@ import { attachMissingMeetingLinks } from './commands/attach-meeting-link.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { isEmpty, loadDemoData } from './demo/demo-data.ts';
+import { DEMO_CALENDAR_NOTE } from './demo/demo-calendar.ts';
 import { createLogger } from './logger.ts';
 import { openRuntime } from './runtime.ts';
 import { createBot } from './telegram/bot.ts';
@@ -19,8 +20,10 @@ async function main(): Promise<void> {
   const runtime = await openRuntime(config, log);
   const { deps } = runtime;
   if (config.demoData && (await isEmpty(deps))) {
-    const loaded = await loadDemoData(deps);
+    const { calendarUrl, ...loaded } = await loadDemoData(deps);
     log.info(loaded, 'demo data loaded into the empty embedded database');
+    // A capability link: printed once to the terminal, never written to the log.
+    console.log(`Demo calendar link (${DEMO_CALENDAR_NOTE}): ${calendarUrl}`);
   }
   const bot = createBot(deps);
   const app = await buildApp(deps, { bot });

@@ -8,12 +8,28 @@ import { ACTIVE_STATUSES_SQL, SLOT_HOLDING_STATUSES_SQL } from './vocabulary-sql
 
 export async function invariantViolations(db: Kysely<DB>): Promise<string[]> {
   const problems: string[] = [];
+  // A booked slot holds one client session, or one event registration of its psychologist (migration 013).
   const bookedWithoutOne = await sql<{ id: string; n: number }>`
-    select s.id, count(x.id)::int as n from hraniteli_slots s
+    select s.id, (count(x.id) + (select count(*) from event_registrations r where r.slot_id = s.id))::int as n
+    from hraniteli_slots s
     left join hraniteli_sessions x on x.slot_id = s.id and x.status in (${SLOT_HOLDING_STATUSES_SQL})
-    where s.state = 'booked' group by s.id having count(x.id) <> 1`.execute(db);
+    where s.state = 'booked' group by s.id
+    having count(x.id) + (select count(*) from event_registrations r where r.slot_id = s.id) <> 1`.execute(
+    db,
+  );
   for (const r of bookedWithoutOne.rows)
-    problems.push(`booked slot ${r.id} has ${r.n} active or held sessions`);
+    problems.push(`booked slot ${r.id} has ${r.n} active or held sessions and event registrations`);
+  const registrationOnFree = await sql<{ slot_id: string }>`
+    select r.slot_id from event_registrations r join hraniteli_slots s on s.id = r.slot_id
+    where s.state <> 'booked' or s.psychologist_id <> r.psychologist_id`.execute(db);
+  for (const r of registrationOnFree.rows)
+    problems.push(`event registration on slot ${r.slot_id} does not hold its psychologist's booked slot`);
+  const miscounted = await sql<{ id: string }>`
+    select e.id from calendar_events e
+    where e.current_participants <> (select count(*) from event_registrations r where r.event_id = e.id)
+       or e.current_participants > e.max_participants`.execute(db);
+  for (const r of miscounted.rows)
+    problems.push(`event ${r.id} counts participants other than its registrations`);
   const activeOnFree = await sql<{ id: string }>`
     select x.id from hraniteli_sessions x join hraniteli_slots s on s.id = x.slot_id
     where x.status in (${ACTIVE_STATUSES_SQL}) and s.state <> 'booked'`.execute(db);

@@ -13,6 +13,7 @@ import * as videoMeetings from './migrations/009_video_meetings.ts';
 import * as identityProofs from './migrations/010_identity_proofs.ts';
 import * as outboxLanes from './migrations/011_outbox_lanes.ts';
 import * as helpHand from './migrations/012_help_hand.ts';
+import * as surveysEvents from './migrations/013_surveys_events.ts';
 import { analyzeHotTables } from './database.ts';
 import type { DB } from './types.ts';
 
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '010_identity_proofs': identityProofs,
   '011_outbox_lanes': outboxLanes,
   '012_help_hand': helpHand,
+  '013_surveys_events': surveysEvents,
 };
 
 export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {

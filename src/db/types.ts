@@ -358,6 +358,83 @@ export interface JobRunsTable {
   updated_at: Generated<Date>;
 }
 
+/** A survey of /survey (migration 013): content and results as get-survey answers them. */
+export interface SurveysTable {
+  slug: string;
+  title: string;
+  description: Generated<string>;
+  content: ColumnType<SurveyStep[], string, string>;
+  results: ColumnType<SurveyResult[], string, string>;
+  is_published: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SurveyStep {
+  step_id: string;
+  step_name: string;
+  step_description: string;
+  step_type: 'single' | 'multiple';
+  step_items: { title: string; coins: number }[];
+}
+
+export interface SurveyResult {
+  from: number;
+  title: string;
+  description: string;
+}
+
+export interface SurveyCompletionsTable {
+  slug: string;
+  day: ColumnType<string, string, string>;
+  completions: Generated<number>;
+}
+
+export interface CalendarSecretsTable {
+  psychologist_id: string;
+  /** SHA-256 (hex) of the token; the token itself is never stored. */
+  secret_hash: string;
+  issued_at: Date;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface CalendarEventsTable {
+  id: Generated<string>;
+  title: string;
+  event_type: string;
+  event_modal_type: string;
+  /** Sanitized HTML (src/domain/html.ts), written only through the sanitizer. */
+  description: Generated<string>;
+  organizator_type: string | null;
+  organizator_name: string | null;
+  organizator_link: string | null;
+  max_participants: number;
+  current_participants: Generated<number>;
+  start_at: ColumnType<Date, Date, Date>;
+  duration_minutes: Generated<number>;
+  next_event: string | null;
+  is_canceled: Generated<boolean>;
+  is_published: Generated<boolean>;
+  event_link: string | null;
+  event_folder: string | null;
+  repeat_period: string | null;
+  last_planed_date: string | null;
+  root_event: string | null;
+  allow_connect: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface EventRegistrationsTable {
+  event_id: string;
+  psychologist_id: string;
+  slot_id: string;
+  slot_created: boolean;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface DB {
   hraniteli_psychologists: PsychologistsTable;
   hraniteli_clients: ClientsTable;
@@ -381,6 +458,11 @@ export interface DB {
   link_requests: LinkRequestsTable;
   client_followups: ClientFollowupsTable;
   job_runs: JobRunsTable;
+  surveys: SurveysTable;
+  survey_completions: SurveyCompletionsTable;
+  calendar_secrets: CalendarSecretsTable;
+  calendar_events: CalendarEventsTable;
+  event_registrations: EventRegistrationsTable;
 }
 
 export type Psychologist = Selectable<PsychologistsTable>;
@@ -390,3 +472,5 @@ export type Ticket = Selectable<TicketsTable>;
 export type Session = Selectable<SessionsTable>;
 export type NewTicket = Insertable<TicketsTable>;
 export type PsychologistUpdate = Updateable<PsychologistsTable>;
+export type CalendarEvent = Selectable<CalendarEventsTable>;
+export type Survey = Selectable<SurveysTable>;

@@ -10,6 +10,7 @@ import { WORKS_WITH_PSYCHIATRIC } from '../domain/web-form.ts';
 import { clientsRepository } from '../repositories/clients.repository.ts';
 import { psychologistsRepository } from '../repositories/psychologists.repository.ts';
 import { slotsRepository } from '../repositories/slots.repository.ts';
+import { loadDemoCalendar } from './demo-calendar.ts';
 
 const PSYCHOLOGISTS = [
   {
@@ -241,8 +242,9 @@ export async function isEmpty(deps: Deps): Promise<boolean> {
 
 export async function loadDemoData(
   deps: Deps,
-): Promise<{ psychologists: number; slots: number; booked: number }> {
+): Promise<{ psychologists: number; slots: number; booked: number; events: number; calendarUrl: string }> {
   const now = deps.clock.now();
+  const demoPsychologists: { id: string; name: string }[] = [];
   let slotCount = 0;
   const firstSlots: string[] = [];
   for (const [index, p] of PSYCHOLOGISTS.entries()) {
@@ -261,6 +263,7 @@ export async function loadDemoData(
         ...demoProfile(index, p.years),
       })) ?? (await psychologistsRepository.findByName(deps.db, p.name));
     if (!psychologist) continue;
+    demoPsychologists.push({ id: psychologist.id, name: psychologist.name });
     const starts: Date[] = [];
     for (let day = 1; day <= 28; day++) {
       const dayStart = moscowDayStart(now, day);
@@ -298,7 +301,11 @@ export async function loadDemoData(
     });
     booked++;
   }
+  // The survey `demo` and the events calendar, its token held by the second psychologist; the first
+  // leads the first event (organizers are written "Фамилия Имя", as the page compares them).
+  const [lead, viewer] = demoPsychologists;
+  const calendar = await loadDemoCalendar(deps, viewer!, lead!.name.split(' ').reverse().join(' '));
   // Planner statistics for what was just written (PGlite gathers none on its own).
   await analyzeHotTables(deps.db);
-  return { psychologists: PSYCHOLOGISTS.length, slots: slotCount, booked };
+  return { psychologists: PSYCHOLOGISTS.length, slots: slotCount, booked, ...calendar };
 }

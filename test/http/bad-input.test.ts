@@ -317,6 +317,40 @@ beforeAll(async () => {
   });
   expect(allotted.statusCode, allotted.body).toBe(200);
   const confirmLink = new URL(allotted.json().confirm_url as string).searchParams.get('ticket_id')!;
+  const survey = {
+    title: 'Анкета R5',
+    description: 'проверка',
+    content: [
+      {
+        step_id: 'q1',
+        step_name: 'Вопрос',
+        step_description: '',
+        step_type: 'multiple',
+        step_items: [
+          { title: 'Да', coins: 1 },
+          { title: 'Нет', coins: 0 },
+        ],
+      },
+    ],
+    results: [{ from: 0, title: 'Итог', description: '<b>описание</b>' }],
+  };
+  expect((await t.admin({ method: 'PUT', url: '/admin/surveys/r5', payload: survey })).statusCode).toBe(200);
+  const calendarEvent = {
+    title: 'Интервизия R5',
+    event_type: 'интервизия',
+    event_modal_type: 'кпт',
+    description: '<p>Описание <a href="https://example.org">ссылка</a></p>',
+    organizator_name: 'Проверочная Анна',
+    max_participants: 3,
+    date: '2026-12-11',
+    time: '15:00',
+    event_link: 'https://meet.example/r5',
+  };
+  const created = await t.admin({ method: 'POST', url: '/admin/events', payload: calendarEvent });
+  expect(created.statusCode, created.body).toBe(201);
+  const calendarSecret = (
+    await t.admin({ method: 'POST', url: `/admin/psychologists/${anna.id}/calendar-secret` })
+  ).json().secret as string;
   webExamples = [
     post('/register-ticket-for-help-hand', { ...helpHandForm, ticket_id: 'hh_r5g' }),
     { method: 'GET', path: '/check-allotment-for-slot-confirmation', query: { ticket_id: confirmLink } },
@@ -351,6 +385,25 @@ beforeAll(async () => {
     post('/get-agregated-schedule-v2', schedule),
     post('/get-aggregated-all', { ...schedule, show_only_psy: anna.name }),
     { method: 'POST', path: '/convert-schedule-timezone/{offset}', params: { offset: '3' }, body: schedule },
+    // The survey and calendar pages (spec/web-form.md C.5, C.6) with a live slug, token and event.
+    { method: 'GET', path: '/get-survey', query: { slug: 'r5' } },
+    { method: 'GET', path: '/check-fill-survey', query: { slug: 'r5' } },
+    { method: 'GET', path: '/get-all-events', query: { secret: calendarSecret } },
+    {
+      method: 'GET',
+      path: '/get-slot',
+      query: { startDate: '2026-12-07', endDate: '2027-01-03', secret: calendarSecret },
+    },
+    { method: 'GET', path: '/get-psycho', query: { secret: calendarSecret } },
+    post('/join-to-event', {
+      secret: calendarSecret,
+      date: '2026-12-11',
+      time: '15:00',
+      event: 'Интервизия R5',
+    }),
+    { method: 'GET', path: '/cancel-slot', query: { slot: annaSlots[4]!.id, secret: calendarSecret } },
+    { method: 'PUT', path: '/admin/surveys/{slug}', params: { slug: 'r5' }, body: survey },
+    post('/admin/events', calendarEvent),
   ];
   webhookExamples = [
     textMessage(person, '/start'),

@@ -667,6 +667,15 @@ describe('API5 function-level authorization: a generated walk of every registere
     'GET /check-allotment-for-slot-confirmation',
     'POST /get-agregated-schedule-helpful-hand',
     'POST /helpful-hand-zayavka-new',
+    // Surveys (public) and the events calendar (its own credential, the calendar token in the query:
+    // without one, 403 invalid_secret rather than 401).
+    'GET /get-survey',
+    'GET /check-fill-survey',
+    'GET /get-all-events',
+    'GET /get-slot',
+    'GET /get-psycho',
+    'POST /join-to-event',
+    'GET /cancel-slot',
   ];
   const isPublic = (key: string) => PUBLIC.includes(key.replace(/^HEAD /, 'GET '));
   /** Any value fills a path parameter: credentials are checked before anything is read. */
@@ -1404,6 +1413,61 @@ describe('API3 object property level authorization: public answers carry no pers
         ['their form’s id', { method: 'POST', url, payload: schedule }],
         ['one psychologist', { method: 'POST', url, payload: { ...schedule, show_only_psy: p.name } }],
       ];
+
+    // The survey and calendar pages: Polina's calendar shows the victim's session as a booked slot only.
+    const surveyBody = {
+      title: 'Анкета',
+      content: [
+        { step_id: 'a', step_name: 'Вопрос', step_type: 'single', step_items: [{ title: 'Да', coins: 1 }] },
+      ],
+      results: [{ from: 0, title: 'Итог', description: 'Описание' }],
+    };
+    expect(
+      (await t.admin({ method: 'PUT', url: '/admin/surveys/api3', payload: surveyBody })).statusCode,
+    ).toBe(200);
+    const calendar = await t.admin({ method: 'POST', url: `/admin/psychologists/${p.id}/calendar-secret` });
+    const token = calendar.json().secret as string;
+    const meeting = await t.admin({
+      method: 'POST',
+      url: '/admin/events',
+      payload: {
+        title: 'Интервизия API3',
+        event_type: 'интервизия',
+        event_modal_type: 'общие',
+        max_participants: 5,
+        date: '2026-12-12',
+        time: '19:00',
+      },
+    });
+    expect(meeting.statusCode, meeting.body).toBe(201);
+    examples['GET /get-survey'] = [['', { url: '/get-survey?slug=api3' }]];
+    examples['GET /check-fill-survey'] = [['', { url: '/check-fill-survey?slug=api3' }]];
+    examples['GET /get-all-events'] = [
+      ['their psychologist’s token', { url: `/get-all-events?secret=${token}` }],
+    ];
+    examples['GET /get-slot'] = [
+      [
+        'their psychologist’s token',
+        { url: `/get-slot?startDate=2026-12-07&endDate=2027-01-03&secret=${token}` },
+      ],
+    ];
+    examples['GET /get-psycho'] = [['their psychologist’s token', { url: `/get-psycho?secret=${token}` }]];
+    examples['POST /join-to-event'] = [
+      [
+        'their psychologist’s token',
+        {
+          method: 'POST',
+          url: '/join-to-event',
+          payload: { secret: token, date: '2026-12-12', time: '19:00', event: 'Интервизия API3' },
+        },
+      ],
+    ];
+    examples['GET /cancel-slot'] = [
+      [
+        'their psychologist’s token',
+        { url: `/cancel-slot?slot=${slots[0]!.id.replace(/.$/, '0')}&secret=${token}` },
+      ],
+    ];
 
     const publicRoutes = routeList(t.app)
       .filter((r) => r.route.config?.access === 'public' && r.method !== 'HEAD')

@@ -870,6 +870,12 @@ export function fingerprintDiff(a: Fingerprint, b: Fingerprint): string[] {
 // ---------------------------------------------------------------------------------------------------
 // The runner: sends, checks, counts, and keeps one reproducer per distinct problem.
 
+/**
+ * The GETs of the real front end that change state (spec/web-form.md C.5.2, C.6.5): a completion counted,
+ * a registration left. Their successes may write like any POST.
+ */
+const WRITING_GETS = new Set(['/check-fill-survey', '/cancel-slot']);
+
 export interface Problem {
   kind: '5xx' | '400 shape' | '4xx shape' | 'db changed by a rejected request';
   signature: string;
@@ -1106,7 +1112,7 @@ export class Runner {
     // A request that may have been carried out may change the database; GETs never may, so a GET that
     // did would show up in the check below as well.
     const rejected = outcome.status >= 400 && outcome.status < 500;
-    if (!rejected && req.method !== 'GET') this.dirty = true;
+    if (!rejected && (req.method !== 'GET' || WRITING_GETS.has(req.route))) this.dirty = true;
     this.batch.push({ req, status: outcome.status });
     if (this.batch.length >= this.limit) await this.flush();
   }

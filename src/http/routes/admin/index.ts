@@ -10,6 +10,8 @@ import { slotRoutes } from './slots.ts';
 import { ticketRoutes } from './tickets.ts';
 import { jobRoutes } from './jobs.ts';
 import { videoRoutes } from './video.ts';
+import { calendarAdminRoutes } from './calendar.ts';
+import { surveyAdminRoutes } from './surveys.ts';
 
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('onRoute', (route) => {
@@ -24,4 +26,6 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   await app.register(outboxRoutes);
   await app.register(jobRoutes);
   await app.register(videoRoutes);
+  await app.register(calendarAdminRoutes);
+  await app.register(surveyAdminRoutes);
 }
