@@ -30,6 +30,12 @@ export const SPECIALIZATIONS = [
   'Личностный рост',
 ];
 
+/**
+ * The specialization every psychologist of the data set has, besides 3–5 of SPECIALIZATIONS: S3n asks
+ * for it, so all 100 are candidates. S3 asks only for SPECIALIZATIONS, so its matches are unchanged.
+ */
+export const EVERYONE_SPECIALIZATION = 'Кризисные состояния';
+
 const MALE_FIRST = [
   'Александр',
   'Дмитрий',
@@ -93,7 +99,7 @@ export interface PsychologistSeed {
   firstHour: number;
 }
 
-/** 100 distinct "Имя Фамилия" psychologists, sexes alternating, 3–5 specializations, 1500–4000 ₽. */
+/** 100 distinct "Имя Фамилия" psychologists, sexes alternating, 3–5 specializations + the common one, 1500–4000 ₽. */
 export function psychologistSeeds(): PsychologistSeed[] {
   const random = seededRandom(20_240_501);
   const seeds: PsychologistSeed[] = [];
@@ -104,7 +110,10 @@ export function psychologistSeeds(): PsychologistSeed[] {
     const first = (female ? FEMALE_FIRST : MALE_FIRST)[j % 10]!;
     const surname = SURNAMES[(j + Math.floor(j / 10)) % 10]![female ? 1 : 0];
     const count = 3 + Math.floor(random() * 3);
-    const queries = [...SPECIALIZATIONS].sort(() => random() - 0.5).slice(0, count);
+    const queries = [
+      ...[...SPECIALIZATIONS].sort(() => random() - 0.5).slice(0, count),
+      EVERYONE_SPECIALIZATION,
+    ];
     const minPrice = 1500 + 500 * Math.floor(random() * 6);
     seeds.push({
       name: `${first} ${surname}`,

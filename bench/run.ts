@@ -2,7 +2,7 @@
 // reachable or can be started, on PostgreSQL. The server under test is a child process
 // (bench/server.ts); the load comes from autocannon in this process.
 //
-//   npm run bench                         B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S6 S7 S8 on PGlite, then on PostgreSQL
+//   npm run bench                         B0 B1 S1 S1nc S2 S2w S3 S3r S3n S3w S4 S5 S6 S7 S8 on PGlite, then on PostgreSQL
 //   npm run bench -- S1 S4                a subset (B1 is added when a ratio to it is needed)
 //   npm run bench -- --db pglite          one database (pglite | postgres | both)
 //   npm run bench -- --profile            CPU profile per scenario + top SQL statements (PostgreSQL)
@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import {
   BOOKED_SLOTS,
+  EVERYONE_SPECIALIZATION,
   leadNumber,
   moscowYmdAfter,
   psychologistSeeds,
@@ -29,6 +30,7 @@ import {
   seededRandom,
   CLIENTS,
 } from './dataset.ts';
+import { applicationBody, type Person } from '../test/support/web-form.ts';
 import { FakeBotApi, judgeDelivery, S7_CHATS, S7_MESSAGES, type S7Delivery } from './outbox.ts';
 import { S6_MESSAGES, S6_PSYCHOLOGISTS, S6_SESSIONS, type RemindersOutcome } from './reminders.ts';
 import { freePort, openBenchPostgres, type PostgresServer } from './postgres.ts';
@@ -44,12 +46,29 @@ import type { CallMessage, ServerMessage, ServerMethod } from './protocol.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
 
-const SCENARIOS = ['B0', 'B1', 'S1', 'S1nc', 'S2', 'S2w', 'S3', 'S3r', 'S4', 'S5', 'S6', 'S7', 'S8'] as const;
+// S3w books slots: it runs before S4, which books slots of its own that S3w leaves alone (stormSlots).
+const SCENARIOS = [
+  'B0',
+  'B1',
+  'S1',
+  'S1nc',
+  'S2',
+  'S2w',
+  'S3',
+  'S3r',
+  'S3n',
+  'S3w',
+  'S4',
+  'S5',
+  'S6',
+  'S7',
+  'S8',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 type DatabaseKind = 'pglite' | 'postgres';
 
 /** The scenarios judged against B1. */
-const RELATIVE: Scenario[] = ['S1', 'S1nc', 'S2', 'S2w', 'S3', 'S3r', 'S5'];
+const RELATIVE: Scenario[] = ['S1', 'S1nc', 'S2', 'S2w', 'S3', 'S3r', 'S3n', 'S3w', 'S5'];
 
 const STORM_ATTEMPTS = 2_000;
 const STORM_SLOTS = 200;
@@ -86,7 +105,7 @@ function startFlags(): string[] {
 function usage(message?: string): never {
   if (message) console.error(message);
   console.error(
-    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S2w S3 S3r S4 S5 S6 S7 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
+    'usage: npm run bench -- [B0 B1 S1 S1nc S2 S2w S3 S3r S3n S3w S4 S5 S6 S7 S8] [--db pglite|postgres|both] [--profile] [--strict]\n' +
       '                       [--duration <s>] [--warmup <s>] [--connections <n>] [--pool <n>]\n' +
       '                       [--node-options "<flags for the server process>"]',
   );
@@ -447,6 +466,8 @@ interface DataSet {
   bookedSlots: { id: string; psychologist_id: string }[];
   counts: Record<string, number>;
   seconds: number;
+  /** S4's slots, chosen once (stormSlots): S3w, which books, must leave them free. */
+  stormSlots?: FreeSlot[];
 }
 
 /** Psychologists and slots through the admin API, then clients, tickets and sessions in bulk. */
@@ -560,6 +581,8 @@ interface Load {
   /** Closed loop by default; S3r keeps a fixed arrival rate over fewer connections. */
   connections?: number;
   overallRate?: number;
+  /** Called between the warm-up and the measured run (S3w counts the measured run's outcomes). */
+  beforeRun?: () => void;
 }
 
 interface RunContext {
@@ -607,6 +630,7 @@ async function measureLoad(
       warmupUse = { ...use, requests: result.requests.total, reqPerSec: result.requests.average };
     }
   }
+  load.beforeRun?.();
   if (deps.profileFile) await deps.server.call('profileStart');
   await deps.statements?.reset();
   const resources = sampleResources(deps.server, deps.databasePids);
@@ -773,6 +797,20 @@ async function runScenario(name: Scenario, deps: RunContext): Promise<ScenarioOu
       const measurement = await measureLoad(deps, load, { duration: deps.options.duration });
       return { measurement, shape: `${rate} submissions/s over 10 connections`, problems: [] };
     }
+    case 'S3n': {
+      const load = applicationWithoutSlotsLoad();
+      const answer = await probe(deps, load);
+      if (answer.status !== 200)
+        throw new Error(`POST /submit-application answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      const matched =
+        (answer.body as { matched_psychologists?: { slots: unknown[] }[] }).matched_psychologists ?? [];
+      const offered = matched.reduce((sum, m) => sum + m.slots.length, 0);
+      const shape = `no chosen times, all ${deps.data.names.length} candidates: ${matched.length} psychologists matched, ${offered} slots offered, ${(answer.bytes / 1024).toFixed(1)} KB`;
+      const measurement = await measureLoad(deps, load, { duration: deps.options.duration });
+      return { measurement, shape, problems: [] };
+    }
+    case 'S3w':
+      return webApplication(deps);
     case 'S4':
       return bookingStorm(deps);
     case 'S5':
@@ -910,17 +948,144 @@ function applicationLoad(data: DataSet): Load {
 }
 
 /**
+ * S3n: S3 without chosen times, as the help-hand form and every caller that sends none submit: one
+ * specialization that every psychologist has, so all 100 are candidates; a new person per request.
+ */
+function applicationWithoutSlotsLoad(): Load {
+  const run = randomBytes(3).toString('hex');
+  let n = 0;
+  return {
+    method: 'POST',
+    headers: json(),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const k = n++;
+          return {
+            ...request,
+            path: '/submit-application',
+            headers: json(),
+            body: JSON.stringify({
+              name: 'Бенч Клиент',
+              age: 20 + (k % 40),
+              contact: { type: 'telegram', value: `@bench_${run}_n${k}` },
+              preferences: { gender: 'any', price_max: 5000, specializations: [EVERYONE_SPECIALIZATION] },
+            }),
+          };
+        },
+      },
+    ],
+  };
+}
+
+/** "dd.M HH:00" as the web front end formats a chosen slot (web-form.md B.1.2): month not padded. */
+function webSlotText(slot: FreeSlot): string {
+  const [day, month] = slot.date.split('.');
+  return `${day}.${Number(month)} ${slot.time.slice(0, 2)}:00`;
+}
+
+/**
+ * S3w: the application form's submission (POST {n8n}/webhook/tilda-zayavka, web-form.md B.1) with a
+ * chosen time, its body built as test/support/web-form.ts builds the front end's: a new form id and a
+ * new contact per request, a psychologist of the data set and one of their free slots (at random, S4's
+ * excepted), every psychologist of the wanted sex as the matched list. Once a slot is booked, a later
+ * choice of it is stored unbooked (`reason`); `outcomes` counts both for the measured run.
+ */
+function webApplicationLoad(data: DataSet): { load: Load; outcomes: Map<string, number> } {
+  const random = seededRandom(11);
+  const run = randomBytes(3).toString('hex');
+  const reserved = new Set(stormSlots(data).map((s) => s.id));
+  const pool = data.freeSlots.filter((s) => !reserved.has(s.id));
+  const seeds = psychologistSeeds();
+  const sexOf = new Map(seeds.map((s) => [s.name, s.sex]));
+  const namesOf = (sex: 'male' | 'female') => seeds.filter((s) => s.sex === sex).map((s) => s.name);
+  const matched = { male: namesOf('male'), female: namesOf('female') };
+  const outcomes = new Map<string, number>();
+  let n = 0;
+  const load: Load = {
+    method: 'POST',
+    headers: json(),
+    beforeRun: () => outcomes.clear(),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const k = n++;
+          const slot = pool[Math.floor(random() * pool.length)]!;
+          const sex = sexOf.get(slot.psychologist) ?? 'female';
+          const person: Person = {
+            ticketId: `bw${run}_${k.toString(36)}`,
+            name: 'Анна',
+            age: String(20 + (k % 40)),
+            gender: k % 2 ? 'male' : 'female',
+            genderPsychologist: sex,
+            request: 'Тревога перед экзаменами',
+            conditions: ['Ничего из вышеперечисленного'],
+            traumatic: ['Ничего из вышеперечисленного'],
+            diagnosis: 'nothing',
+            contactType: 'Telegram',
+            contact: `@benchw_${run}_${k}`,
+            promocode: '""',
+          };
+          return {
+            ...request,
+            path: '/webhook/tilda-zayavka',
+            headers: json(),
+            body: JSON.stringify(applicationBody(person, slot.psychologist, webSlotText(slot), matched[sex])),
+          };
+        },
+        onResponse: (status, body) => {
+          let outcome = String(status);
+          if (status === 200) {
+            try {
+              const answer = JSON.parse(body) as { booked?: boolean; reason?: string };
+              outcome = answer.booked ? 'booked' : (answer.reason ?? 'not booked');
+            } catch {
+              outcome = '200, not JSON';
+            }
+          }
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        },
+      },
+    ],
+  };
+  return { load, outcomes };
+}
+
+async function webApplication(deps: RunContext): Promise<ScenarioOutcome> {
+  const { load, outcomes } = webApplicationLoad(deps.data);
+  const answer = await probe(deps, load);
+  const first = answer.body as { booked?: boolean; reason?: string; session?: unknown };
+  if (answer.status !== 200 || first.booked !== true)
+    throw new Error(`POST /webhook/tilda-zayavka answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  const measurement = await measureLoad(deps, load, { duration: deps.options.duration });
+  const counts = [...outcomes].sort((a, b) => b[1] - a[1]);
+  const shape =
+    `first submission booked its slot (${JSON.stringify(first.session)}); measured run: ` +
+    counts.map(([outcome, count]) => `${count} ${outcome}`).join(', ');
+  return { measurement, shape, checks: Object.fromEntries(counts), problems: [] };
+}
+
+/** S4's 200 free slots, at least two days ahead and spread over the month; chosen once per data set. */
+function stormSlots(data: DataSet): FreeSlot[] {
+  if (data.stormSlots) return data.stormSlots;
+  const earliest = Date.now() + 2 * 86_400_000;
+  const candidates = data.freeSlots.filter((s) => Date.parse(s.start_iso) >= earliest);
+  if (candidates.length < STORM_SLOTS) throw new Error(`only ${candidates.length} free slots for the storm`);
+  const step = Math.floor(candidates.length / STORM_SLOTS);
+  data.stormSlots = Array.from({ length: STORM_SLOTS }, (_, i) => candidates[i * step]!);
+  return data.stormSlots;
+}
+
+/**
  * S4: 2 000 booking attempts over 200 free slots, 50 at a time, by 2 000 different clients. Every slot
  * is wanted ten times; the attempts come in a shuffled (seeded) order, so attempts on one slot overlap
  * in flight as they would in a crowd. Exactly one attempt per slot may win.
  */
 async function bookingStorm(deps: RunContext): Promise<ScenarioOutcome> {
   const { data, apiKey } = deps;
-  const earliest = Date.now() + 2 * 86_400_000;
-  const candidates = data.freeSlots.filter((s) => Date.parse(s.start_iso) >= earliest);
-  if (candidates.length < STORM_SLOTS) throw new Error(`only ${candidates.length} free slots for the storm`);
-  const step = Math.floor(candidates.length / STORM_SLOTS);
-  const slots = Array.from({ length: STORM_SLOTS }, (_, i) => candidates[i * step]!);
+  const slots = stormSlots(data);
   const headers = () => ({ ...json(), 'x-api-key': apiKey });
   const body = (client: number, slot: { id: string; psychologist_id: string }) =>
     JSON.stringify({
@@ -1248,6 +1413,8 @@ function targetOf(name: Scenario | StartUp, db: DatabaseKind): Target | undefine
       case 'S2w':
         return withRss({ minRatio: 0.25, maxP99: 60 }, '≥ 25 % of B1, p99 ≤ 60 ms');
       case 'S3':
+      case 'S3n':
+      case 'S3w':
         return withRss({ minRatio: 0.1 }, '≥ 10 % of B1');
       case 'S3r':
         return withRss({ minRate: 95, maxP99: 50 }, '100 req/s kept, p99 ≤ 50 ms');
@@ -1268,6 +1435,8 @@ function targetOf(name: Scenario | StartUp, db: DatabaseKind): Target | undefine
     case 'S2w':
       return withRss({ minRps: 200 }, '≥ 200 req/s');
     case 'S3':
+    case 'S3n':
+    case 'S3w':
       return withRss({ minRps: 150 }, '≥ 150 req/s');
     case 'S3r':
       return withRss({ minRate: 47.5, maxP99: 100 }, '50 req/s kept, p99 ≤ 100 ms');
