@@ -295,6 +295,33 @@ export const outboxRepository = {
     return result.rows;
   },
 
+  /**
+   * Whether the chat was told of a new ticket since `since` (a released new-ticket message or a digest),
+   * besides row `except`. Both are known by their dedupe keys (newTicketMessage, the digest's).
+   */
+  async newTicketsAnnouncedSince(
+    db: Executor,
+    chatId: string,
+    since: Date,
+    except: number,
+  ): Promise<boolean> {
+    const row = await db
+      .selectFrom('outbox')
+      .select('id')
+      .where('chat_id', '=', chatId)
+      .where('id', '<>', except)
+      .where('updated_at', '>', since)
+      .where((eb) =>
+        eb.or([
+          eb('dedupe_key', 'like', 'ticket-digest:%'),
+          eb.and([eb('dedupe_key', 'like', 'ticket-created:%'), eb('lane', '=', 'normal')]),
+        ]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
   /** A lone new-ticket message goes as it is: it joins its chat's normal lane. */
   async releaseFromDigest(db: Executor, id: number, now: Date): Promise<void> {
     await db

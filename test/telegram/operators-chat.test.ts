@@ -96,6 +96,27 @@ describe('the operators’ chat under a burst of applications', () => {
     });
   });
 
+  it('in a quiet chat a new application goes at once; the next within that minute waits for the gathering', async () => {
+    await withTestApp(botEnv(fake.url), async (t) => {
+      fake.reset();
+      const first = await submitApplication(t, { name: 'Первая' });
+      await t.deps.outbox.drain();
+      expect(adminChatTexts()).toEqual([
+        expect.stringMatching(new RegExp(`^Новая заявка ${first.ticket_id} `)),
+      ]);
+      t.clock.advance(10_000);
+      const second = await submitApplication(t, { name: 'Вторая' });
+      await t.deps.outbox.drain();
+      expect(adminChatTexts()).toHaveLength(1);
+      // Its minute over, the second goes as its own message (alone in its minute).
+      t.clock.advance(60_000);
+      await t.deps.outbox.drain();
+      expect(adminChatTexts()).toHaveLength(2);
+      expect(adminChatTexts()[1]).toMatch(new RegExp(`^Новая заявка ${second.ticket_id} `));
+      expect((await newTicketRows(t)).map((r) => r.status)).toEqual(['sent', 'sent']);
+    });
+  }, 30_000);
+
   it('gatherers racing on one minute write one digest, with each application once', async () => {
     await withTestApp(botEnv(fake.url), async (t) => {
       const submitted = [];
