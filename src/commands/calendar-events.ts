@@ -208,5 +208,5 @@ export async function eventRegistrations(deps: Deps, actor: Actor, id: string) {
 /** GET /admin/events: every event in a range of days, cancelled and unpublished ones too. */
 export async function listEvents(deps: Deps, actor: Actor, range: { from: Date; to: Date }) {
   requireService(actor);
-  return calendarRepository.listAll(deps.db, range.from, range.to, MAX_PAGE);
+  return calendarRepository.list(deps.db, range, MAX_PAGE, 'all');
 }

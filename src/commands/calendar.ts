@@ -95,7 +95,7 @@ export function presentEvent(
 export async function calendarEvents(deps: Deps, secret: string | undefined) {
   const me = await psychologistOfSecret(deps, secret);
   const { from, to } = eventsWindow(deps.clock.now());
-  const events = await calendarRepository.listPublished(deps.db, from, to, MAX_PAGE);
+  const events = await calendarRepository.list(deps.db, { from, to }, MAX_PAGE, 'published');
   const registered = await calendarRepository.registeredEventIds(
     deps.db,
     me.id,

@@ -97,31 +97,20 @@ export const calendarRepository = {
       .executeTakeFirst();
   },
 
-  /** Published events starting in [from, to), by time then title. */
-  async listPublished(db: Executor, from: Date, to: Date, limit: number): Promise<CalendarEvent[]> {
-    return db
+  /** Events starting in [from, to), by time then title: the published ones, or every one (operators). */
+  async list(
+    db: Executor,
+    range: { from: Date; to: Date },
+    limit: number,
+    which: 'published' | 'all',
+  ): Promise<CalendarEvent[]> {
+    let query = db
       .selectFrom('calendar_events')
       .selectAll()
-      .where('is_published', '=', true)
-      .where('start_at', '>=', from)
-      .where('start_at', '<', to)
-      .orderBy('start_at')
-      .orderBy('title')
-      .limit(limit)
-      .execute();
-  },
-
-  /** Every event starting in [from, to), for operators. */
-  async listAll(db: Executor, from: Date, to: Date, limit: number): Promise<CalendarEvent[]> {
-    return db
-      .selectFrom('calendar_events')
-      .selectAll()
-      .where('start_at', '>=', from)
-      .where('start_at', '<', to)
-      .orderBy('start_at')
-      .orderBy('title')
-      .limit(limit)
-      .execute();
+      .where('start_at', '>=', range.from)
+      .where('start_at', '<', range.to);
+    if (which === 'published') query = query.where('is_published', '=', true);
+    return query.orderBy('start_at').orderBy('title').limit(limit).execute();
   },
 
   async addParticipants(db: Executor, eventId: string, delta: number, now: Date): Promise<void> {
