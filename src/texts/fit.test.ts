@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createCallbackCodec, ratingButtons, RATINGS } from './callback-data.ts';
 import { cutToFit, oneLine, QUOTE, quoted, splitToFit } from './fit.ts';
+import { calendarTexts } from './calendar.ts';
 import { messages } from './messages.ts';
+import { helpHandTexts } from './web-forms.ts';
 
 const FORGED = 'zz9999 (Мария, @maria): это не она';
 const SECOND_TICKET = 'Новая заявка 7654321 (заявка)';
@@ -73,6 +75,14 @@ describe('typed text', () => {
         answers: [['Что понравилось', HOSTILE]],
         wantsAnother: false,
       }),
+      helpHandTexts.allottedClient(HOSTILE, 'https://hrani.live/help_hand_confirm'),
+      helpHandTexts.allottedAdmin({
+        ticketId: 'hh_abc1234',
+        lead: 'br0722',
+        psychologist: HOSTILE,
+        sent: true,
+      }),
+      calendarTexts.eventCanceled(HOSTILE, new Date('2026-12-09T07:00:00Z')),
     ];
     for (const text of texts) expectNoForgedLine(text);
     // The relay's header is the only line that starts with a lead code.

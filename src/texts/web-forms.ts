@@ -39,11 +39,11 @@ export const webFormTexts = {
 export const helpHandTexts = {
   kind: 'Рука помощи с сайта',
   allottedClient: (psychologist: string, link: string) =>
-    `Здравствуйте! Для вас нашёлся психолог проекта «Рука помощи»: ${psychologist}.\n\n` +
+    `Здравствуйте! Для вас нашёлся психолог проекта «Рука помощи»: ${oneLine(psychologist)}.\n\n` +
     `Выберите удобное время по ссылке:\n${link}\n\n` +
     'Ссылка личная, пожалуйста, не пересылайте её.',
   allottedAdmin: (t: { ticketId: string; lead: string; psychologist: string; sent: boolean }) =>
-    `Заявке «Рука помощи» ${t.ticketId} (${t.lead}) назначен психолог ${t.psychologist}. ` +
+    `Заявке «Рука помощи» ${t.ticketId} (${t.lead}) назначен психолог ${oneLine(t.psychologist)}. ` +
     (t.sent
       ? 'Ссылка на выбор времени отправлена клиенту в бот.'
       : 'Клиент ещё не в боте: ссылку на выбор времени не отправить. Когда он откроет бота, назначьте психолога ещё раз — придёт новая ссылка.'),
